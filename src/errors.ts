@@ -1,0 +1,114 @@
+/**
+ * Every error express-m8 throws or answers with carries a stable `code` from {@link ErrorCode}.
+ * Codes never change meaning; `docs/errors.md` lists each one and a test keeps the two equal.
+ */
+
+/** The table of codes: the single source for the `ErrorCode` union and `docs/errors.md`. */
+export const ERROR_CODES = {
+  // settings
+  ERR_SETTINGS_INVALID: 'One or more settings are missing or invalid; the message lists each by variable name.',
+  // compatibility
+  ERR_COMPAT_NODE: 'The running Node.js version is outside the supported range.',
+  ERR_COMPAT_EXPRESS: 'The installed express version is outside the supported range, or express is missing.',
+  ERR_COMPAT_DRIVER: 'An installed database driver is outside the supported range.',
+  // authentication
+  ERR_AUTH_MISSING_TOKEN: 'No bearer token was sent (401).',
+  ERR_AUTH_INVALID_TOKEN: 'The token is malformed, badly signed, or its header or claims are not acceptable (401).',
+  ERR_AUTH_TOKEN_EXPIRED: 'The token is past its `exp` (401).',
+  ERR_AUTH_TOKEN_REVOKED: 'The issuer reports the token as revoked (401).',
+  ERR_AUTH_MULTIPLE_AUTHORIZATION: 'The request carries more than one Authorization header (400).',
+  ERR_AUTH_REVOCATION_UNAVAILABLE: 'The revocation check could not be completed (503).',
+  ERR_AUTH_KEYS_UNAVAILABLE: 'No signing key could be obtained to verify the token (503).',
+  ERR_AUTH_INACTIVE_USER: 'The token belongs to an inactive user (403).',
+  ERR_AUTH_INSUFFICIENT_ROLE: 'The user role is below the one the route requires (403).',
+  // database
+  ERR_DB_DRIVER_MISSING: 'The driver for SELECTED_DB is not installed; the message names the npm install command.',
+  ERR_DB_CONNECTION: 'The database could not be reached or refused the connection.',
+  ERR_DB_POOL_TIMEOUT: 'No pooled connection became free within the acquisition timeout.',
+  ERR_DB_QUERY: 'A query failed.',
+  ERR_DB_DISPOSED: 'The engine was used after dispose().',
+  // lifecycle
+  ERR_LIFECYCLE_STARTUP: 'A startup step (validator, lifespan extra) failed; the app did not become ready.',
+  ERR_LIFECYCLE_SHUTDOWN_TIMEOUT: 'Graceful shutdown did not finish within SHUTDOWN_TIMEOUT_SECONDS.',
+  ERR_LIFECYCLE_TEARDOWN: 'One or more teardown steps threw; all steps still ran.',
+  // HTTP surface
+  ERR_HTTP_NOT_FOUND: 'No route matches the request (404).',
+  ERR_HTTP_BAD_REQUEST: 'The request body could not be parsed (400).',
+  ERR_HTTP_INVALID_HOST: 'The Host header is not in ALLOWED_HOSTS (400).',
+  ERR_HTTP_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit (413).',
+  ERR_HTTP_INTERNAL: 'An unhandled error; details are logged server-side only (500).',
+  ERR_HTTP_NOT_IMPLEMENTED: 'An optional feature is not installed, e.g. docs UI packages (501).',
+  ERR_HTTP_UNAVAILABLE: 'The service is starting or shutting down (503).',
+  ERR_METRICS_UNAUTHORIZED: 'The /metrics scrape credential is missing or wrong (401).',
+} as const;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every express-m8 error. */
+export class M8Error extends Error {
+  /** The stable code of this error; see `docs/errors.md`. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found in the settings. */
+export interface SettingsIssue {
+  /** The env variable (or extended field) at fault. */
+  readonly variable: string;
+  /** What was expected and what arrived, never a secret's value. */
+  readonly message: string;
+}
+
+/**
+ * Thrown by `loadSettings` (and by factories that validate settings) with every problem at once.
+ * @example
+ * try { loadSettings() } catch (e) { if (e instanceof SettingsError) console.error(e.issues) }
+ */
+export class SettingsError extends M8Error {
+  readonly issues: readonly SettingsIssue[];
+
+  constructor(issues: readonly SettingsIssue[], options?: { cause?: unknown }) {
+    const lines = issues.map((i) => `  - ${i.variable}: ${i.message}`);
+    super(
+      'ERR_SETTINGS_INVALID',
+      `Invalid settings (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+      options,
+    );
+    this.issues = Object.freeze([...issues]);
+  }
+}
+
+/** Thrown at import (or when a driver loads) when an installed version is unsupported. */
+export class CompatError extends M8Error {}
+
+/** An authentication or authorization failure; `status` is the HTTP status it answers with. */
+export class AuthError extends M8Error {
+  readonly status: number;
+
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+/** A database failure; the message never contains credentials. */
+export class DbError extends M8Error {}
+
+/** A startup or shutdown failure. */
+export class LifecycleError extends M8Error {}
+
+/** An HTTP-level failure answered as problem+json with `status`. */
+export class HttpError extends M8Error {
+  readonly status: number;
+
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.status = status;
+  }
+}

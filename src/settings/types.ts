@@ -1,0 +1,103 @@
+/**
+ * The validated, deep-frozen configuration. Field names are the env variable names, 1:1 (DESIGN §3, §11).
+ * Optional values are `undefined` when unset. List variables are string arrays.
+ */
+export type Environment = 'local' | 'development' | 'staging' | 'production';
+export type TokenMode = 'stateless' | 'hybrid' | 'stateful';
+export type AccessTokenAlgorithm = 'RS256' | 'ES256' | 'HS256';
+export type RevocationFailureMode = 'fail_closed' | 'fail_open';
+export type SelectedDb = 'Pglite' | 'Postgres' | 'Mysql';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type MetricsGroup = 'traffic' | 'performance' | 'reliability' | 'health' | 'auth' | 'db' | 'process';
+
+export interface Settings {
+  readonly DOMAIN: string;
+  readonly ENVIRONMENT: Environment;
+  readonly PROJECT_NAME: string;
+  readonly STACK_NAME: string;
+  /** Normalised: leading slash, no trailing slash; `''` when given as `/`. */
+  readonly API_PREFIX: string;
+  readonly AUTH_PREFIX: string;
+  readonly BACKEND_HOST: string;
+  readonly FRONTEND_HOST: string;
+  readonly BACKEND_CORS_ORIGINS: readonly string[];
+  /** BACKEND_CORS_ORIGINS plus FRONTEND_HOST, trailing slashes stripped, de-duplicated, never `*`. */
+  readonly ALLOWED_ORIGINS: readonly string[];
+
+  readonly TOKEN_MODE: TokenMode;
+  readonly AUTH_SERVICE_ROLE: 'consumer';
+  readonly ACCESS_TOKEN_ALGORITHM: AccessTokenAlgorithm;
+  readonly ACCESS_PUBLIC_KEY_FILE: string | undefined;
+  readonly JWKS_URI: string | undefined;
+  readonly JWKS_CACHE_TTL_SECONDS: number;
+  readonly ACCESS_SECRET_KEY: string | undefined;
+  readonly REFRESH_SECRET_KEY: string | undefined;
+  readonly ACCESS_TOKEN_EXPIRE_MINUTES: number;
+  readonly TOKEN_STRICT_VALIDATION: boolean;
+  readonly TOKEN_ISSUER: string | undefined;
+  readonly TOKEN_AUDIENCE: string | undefined;
+  readonly EVENT_SIGNING_ENABLED: boolean;
+  readonly EVENT_SIGNING_KEY: string | undefined;
+  readonly INTROSPECTION_URL: string | undefined;
+  readonly PRIVATE_API_SECRET: string | undefined;
+  readonly INTERNAL_CLIENT_ID: string | undefined;
+  readonly REVOCATION_CACHE_TTL_SECONDS: number;
+  readonly ACCESS_REVOCATION_FAILURE_MODE: RevocationFailureMode;
+
+  readonly SELECTED_DB: SelectedDb;
+  readonly DB_HOST: string | undefined;
+  /** Defaults to 5432 (Postgres) or 3306 (Mysql) when DB_HOST is used. */
+  readonly DB_PORT: number | undefined;
+  readonly DB_DATABASE: string | undefined;
+  readonly DB_USER: string | undefined;
+  readonly DB_PASSWORD: string | undefined;
+  readonly DATABASE_URL: string | undefined;
+  readonly PGLITE_DATA_DIR: string | undefined;
+  readonly DB_POOL_MAX: number;
+  readonly TABLES_PREFIX: string;
+
+  readonly METRICS_ENABLED: boolean;
+  /** `all` expands to every group. */
+  readonly METRICS_GROUPS: readonly MetricsGroup[];
+  readonly METRICS_SCRAPE_CREDENTIAL: string | undefined;
+  readonly METRICS_PORT: number | undefined;
+  readonly HEALTH_DETAIL_CREDENTIAL: string | undefined;
+
+  readonly SET_OPEN_API: boolean;
+  readonly SET_DOCS: boolean;
+  readonly SET_REDOC: boolean;
+  readonly SERVE_DOCS_IN_PRODUCTION: boolean;
+  readonly STRICT_PRODUCTION_MODE: boolean;
+  readonly ALLOWED_HOSTS: readonly string[];
+
+  readonly SECURITY_HEADERS_ENABLED: boolean;
+  readonly HSTS_ENABLED: boolean;
+  readonly HSTS_MAX_AGE: number;
+  readonly HSTS_INCLUDE_SUBDOMAINS: boolean;
+  readonly CONTENT_SECURITY_POLICY_ENABLED: boolean;
+  readonly CONTENT_SECURITY_POLICY: string | undefined;
+  readonly REFERRER_POLICY: string;
+  readonly PERMISSIONS_POLICY: string;
+
+  readonly SERVICE_VERSION: string | undefined;
+  readonly LOG_LEVEL: LogLevel;
+  readonly SHUTDOWN_TIMEOUT_SECONDS: number;
+  readonly SHUTDOWN_DELAY_SECONDS: number;
+}
+
+/** The names of the variables whose values are secrets: never logged, never in an error message. */
+export const SECRET_SETTINGS = [
+  'ACCESS_SECRET_KEY',
+  'REFRESH_SECRET_KEY',
+  'EVENT_SIGNING_KEY',
+  'PRIVATE_API_SECRET',
+  'DB_PASSWORD',
+  'DATABASE_URL',
+  'METRICS_SCRAPE_CREDENTIAL',
+  'HEALTH_DETAIL_CREDENTIAL',
+] as const satisfies readonly (keyof Settings)[];
+
+/** True when production rules apply: `ENVIRONMENT=production` or `STRICT_PRODUCTION_MODE=true`. */
+export function isProductionLike(settings: Pick<Settings, 'ENVIRONMENT' | 'STRICT_PRODUCTION_MODE'>): boolean {
+  return settings.ENVIRONMENT === 'production' || settings.STRICT_PRODUCTION_MODE;
+}
