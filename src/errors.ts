@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   ERR_DB_POOL_TIMEOUT: 'No pooled connection became free within the acquisition timeout.',
   ERR_DB_QUERY: 'A query failed.',
   ERR_DB_DISPOSED: 'The engine was used after dispose().',
+  ERR_DB_AUTH_FAILED: 'The database rejected the user or password (permanent; the password is never shown).',
+  ERR_DB_UNKNOWN_DATABASE: 'The database named by DB_DATABASE / DATABASE_URL does not exist (permanent).',
   // lifecycle
   ERR_LIFECYCLE_STARTUP: 'A startup step (validator, lifespan extra) failed; the app did not become ready.',
   ERR_LIFECYCLE_SHUTDOWN_TIMEOUT: 'Graceful shutdown did not finish within SHUTDOWN_TIMEOUT_SECONDS.',
@@ -36,6 +38,8 @@ export const ERROR_CODES = {
   ERR_HTTP_BAD_REQUEST: 'The request body could not be parsed (400).',
   ERR_HTTP_INVALID_HOST: 'The Host header is not in ALLOWED_HOSTS (400).',
   ERR_HTTP_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit (413).',
+  ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 'The request body encoding or charset is not supported (415).',
+  ERR_HTTP_CLIENT_ERROR: 'Another 4xx raised by Express or a middleware (http-errors); its status is kept.',
   ERR_HTTP_INTERNAL: 'An unhandled error; details are logged server-side only (500).',
   ERR_HTTP_NOT_IMPLEMENTED: 'An optional feature is not installed, e.g. docs UI packages (501).',
   ERR_HTTP_UNAVAILABLE: 'The service is starting or shutting down (503).',
