@@ -1,0 +1,18 @@
+export {
+  assertCompatible,
+  assertDriverCompatible,
+  type CheckCompatOptions,
+  type CompatProblem,
+  checkCompat,
+  type InstalledVersions,
+  installedVersion,
+} from './check.js';
+export {
+  CAPABILITIES,
+  type Capabilities,
+  COMPAT_MATRIX,
+  type CompatRow,
+  type DriverName,
+  VERSION,
+} from './matrix.js';
+export { satisfies } from './range.js';
