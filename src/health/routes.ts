@@ -1,0 +1,182 @@
+/**
+ * The health endpoints (DESIGN §5, §11): `/health` (and `/health/`), `/health/live`, `/health/ready`, as an
+ * Express router to mount under API_PREFIX.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type NextFunction, type Request, type Response, Router } from 'express';
+import type { Logger } from 'pino';
+import { resolveHealthOptions } from './options.js';
+import { EXPRESS_M8_VERSION } from './package-version.js';
+import { createHealthRunner, type HealthObserver, type HealthReport } from './runner.js';
+import { scrubText } from './scrub.js';
+import { type HealthOptions, HealthStatus } from './types.js';
+
+/** The application state as the lifecycle module reports it. */
+export type HealthAppState = 'initializing' | 'ready' | 'shutting_down' | 'stopped';
+
+/** Options of {@link createHealthRoutes} (internal: `createApp` builds them). */
+export interface HealthRoutesOptions {
+  readonly health?: HealthOptions | undefined;
+  /** `HEALTH_DETAIL_CREDENTIAL`; unset or empty disables the header gate. */
+  readonly credential: string | undefined;
+  /** `serviceName ?? PROJECT_NAME`. */
+  readonly service: string;
+  /** `serviceVersion ?? SERVICE_VERSION ?? null`. */
+  readonly version: string | null;
+  readonly getState: () => HealthAppState;
+  /** Milliseconds from any origin, for latency and cache age. Default `performance.now`. */
+  readonly clock?: (() => number) | undefined;
+  readonly observer?: HealthObserver | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+interface Answer {
+  readonly httpStatus: number;
+  readonly publicBody: Buffer;
+  readonly detailBody: Buffer;
+}
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
+const INITIALIZING_BODY = json({ status: 'initializing', ready: false });
+const SHUTTING_DOWN_BODY = json({ status: 'shutting_down', ready: false });
+const LIVE_BODY = json({ status: HealthStatus.OK });
+const PUBLIC_BODIES: Readonly<Record<HealthStatus, Buffer>> = {
+  ok: json({ status: HealthStatus.OK }),
+  degraded: json({ status: HealthStatus.DEGRADED }),
+  fail: json({ status: HealthStatus.FAIL }),
+  unknown: json({ status: HealthStatus.UNKNOWN }),
+};
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+const CREDENTIAL_HEADER = 'x-internal-token';
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+const defaultClock = (): number => performance.now();
+
+/**
+ * Builds the health router. Mount it under API_PREFIX: `app.use(prefix, router)` (or `app.use(router)`
+ * when the prefix is empty).
+ * @throws SettingsError `ERR_SETTINGS_INVALID` when `health` options are invalid.
+ * @example
+ * app.use('/api', createHealthRoutes({ health: { checks: [db.check] }, credential: settings.HEALTH_DETAIL_CREDENTIAL,
+ *   service: 'orders', version: '1.2.0', getState: () => lifecycle.state }));
+ */
+export function createHealthRoutes(options: HealthRoutesOptions): Router {
+  const health = resolveHealthOptions(options.health);
+  const { getState, logger } = options;
+  const { detailPublic, detailAuthorizer } = health;
+  const credentialDigest = options.credential ? sha256(options.credential) : undefined;
+  // `JSON.stringify` of this suffix once; each run only serialises its own status and checks.
+  const detailSuffix = JSON.stringify({
+    service: options.service,
+    version: options.version,
+    express_m8: EXPRESS_M8_VERSION,
+    node: process.version,
+  }).slice(1);
+
+  const runner = createHealthRunner<Answer>(
+    {
+      checks: health.checks,
+      timeoutMs: health.timeoutMs,
+      policy: health.policy,
+      cacheTtlMs: health.cacheTtlMs,
+      clock: options.clock ?? defaultClock,
+      observer: options.observer,
+      logger,
+    },
+    (report: HealthReport): Answer => ({
+      httpStatus: report.status === HealthStatus.FAIL ? 503 : 200,
+      publicBody: PUBLIC_BODIES[report.status],
+      detailBody: Buffer.from(
+        `{"status":${JSON.stringify(report.status)},"checks":${JSON.stringify(report.checks)},${detailSuffix}`,
+        'utf8',
+      ),
+    }),
+  );
+
+  function credentialMatches(req: Request): boolean {
+    if (credentialDigest === undefined) return false;
+    const given = req.headers[CREDENTIAL_HEADER];
+    if (typeof given !== 'string' || given.length === 0) return false;
+    // Hashing first makes both sides 32 bytes, so neither the length nor the content leaks through timing.
+    return timingSafeEqual(sha256(given), credentialDigest);
+  }
+
+  function authorizerFailed(err: unknown): false {
+    const message = err instanceof Error ? err.message : String(err);
+    logger?.warn(
+      { err: scrubText(message) },
+      'health detailAuthorizer threw; caller treated as unauthorised',
+    );
+    return false;
+  }
+
+  function isTrue(value: unknown): boolean {
+    return value === true;
+  }
+
+  function canSeeDetail(req: Request): boolean | Promise<boolean> {
+    if (detailPublic || credentialMatches(req)) return true;
+    if (detailAuthorizer === undefined) return false;
+    try {
+      const verdict: unknown = detailAuthorizer(req);
+      return isThenable(verdict) ? Promise.resolve(verdict).then(isTrue, authorizerFailed) : verdict === true;
+    } catch (err) {
+      return authorizerFailed(err);
+    }
+  }
+
+  function notReady(res: Response): boolean {
+    const state = getState();
+    if (state === 'ready') return false;
+    send(res, 503, state === 'initializing' ? INITIALIZING_BODY : SHUTTING_DOWN_BODY);
+    return true;
+  }
+
+  async function healthHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      if (notReady(res)) return;
+      const verdict = canSeeDetail(req);
+      const detail = typeof verdict === 'boolean' ? verdict : await verdict;
+      const answer = await runner.get();
+      send(res, answer.httpStatus, detail ? answer.detailBody : answer.publicBody);
+    } catch (err) {
+      next(err);
+    }
+  }
+
+  async function healthReadyHandler(_req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      if (notReady(res)) return;
+      const answer = await runner.get();
+      send(res, answer.httpStatus, answer.publicBody);
+    } catch (err) {
+      next(err);
+    }
+  }
+
+  function healthLiveHandler(_req: Request, res: Response): void {
+    send(res, 200, LIVE_BODY);
+  }
+
+  // Non-strict routing: `/health` and `/health/` are the same route whatever the app's own setting.
+  const router = Router({ strict: false, caseSensitive: true });
+  router.get('/health/live', healthLiveHandler);
+  router.get('/health/ready', healthReadyHandler);
+  router.get('/health', healthHandler);
+  return router;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+function send(res: Response, status: number, body: Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', CONTENT_TYPE);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', body.length);
+  // `end` rather than `res.send`: no ETag or freshness work for an answer that must never be cached.
+  res.end(body);
+}

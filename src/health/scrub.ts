@@ -1,0 +1,154 @@
+/**
+ * Credential scrubbing for anything a health check (or a log line) shows: free text and structured meta.
+ * Over-masking is preferred to leaking: a harmless value that looks like a secret is masked too.
+ */
+
+const MASK = '***';
+/** The value that replaces a meta entry whose key names a secret. */
+export const REDACTED = 'REDACTED';
+
+// `scheme://user:password@` and `scheme://user@`. The userinfo runs to the last `@` before a `/`, whitespace
+// or quote, so a password containing `@`, `:` or `?` is still covered (RFC 3986 §3.2.1 wants it encoded, but
+// DSNs written by hand often are not).
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/"'`<>]*@/gi;
+// `Authorization: <scheme> <value>` / `authorization=...`, any quoting.
+const AUTHORIZATION_HEADER =
+  /(authorization["']?\s*[:=]\s*["']?)(?:(basic|bearer|digest|negotiate|token|dpop|hoba|mutual|aws4-hmac-sha256)\s+)?[^\s"',;&]+/gi;
+// RFC 6750 §2.1 b64token.
+const BEARER = /\b(bearer)\s+[a-z0-9\-._~+/]+=*/gi;
+// `key=value` pairs whose key names a secret (query strings, libpq/ODBC DSNs, env dumps): the value runs to
+// the next `&`, `;` or whitespace, or is a quoted string.
+const SECRET_KEY_WORDS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key';
+const SECRET_PAIR = new RegExp(
+  `((?:^|[^a-z0-9])[a-z0-9_.-]*?(?:${SECRET_KEY_WORDS})[a-z0-9_.-]*\\s*=\\s*)(?:"[^"]*"|'[^']*'|[^&;\\s]+)`,
+  'gi',
+);
+// JSON-style `"password": "value"` inside a message.
+const SECRET_JSON_PAIR = new RegExp(
+  `("[^"]*?(?:${SECRET_KEY_WORDS}|authorization|cookie)[^"]*"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`,
+  'gi',
+);
+// A JWT (RFC 7519 compact form): a base64url JSON header (`{"` encodes to `eyJ`) and two more segments.
+const JWT = /\beyJ[a-z0-9_-]*\.[a-z0-9_-]+\.[a-z0-9_-]*/gi;
+
+/**
+ * Masks credentials in free text: URL userinfo (`://***:***@`), `password=`-style pairs (also `pwd`,
+ * `passwd`, `secret`, `token`, `api_key` keys, any prefix such as `DB_PASSWORD`), JSON `"password":"…"`
+ * pairs, `Authorization` header values, `Bearer` tokens and JWTs.
+ * @param text - the text to scrub (non-strings are converted with `String`).
+ * @returns the text with every secret replaced by `***`.
+ * @example
+ * scrubText('connect postgres://app:s3cret@db:5432/app failed'); // 'connect postgres://***:***@db:5432/app failed'
+ */
+export function scrubText(text: string): string {
+  let out = typeof text === 'string' ? text : String(text);
+  if (out.length === 0) return out;
+  out = out.replace(URL_USERINFO, `$1${MASK}:${MASK}@`);
+  out = out.replace(AUTHORIZATION_HEADER, (_m, head: string, scheme: string | undefined) =>
+    scheme === undefined ? `${head}${MASK}` : `${head}${scheme} ${MASK}`,
+  );
+  out = out.replace(BEARER, `$1 ${MASK}`);
+  out = out.replace(SECRET_JSON_PAIR, `$1"${MASK}"`);
+  out = out.replace(SECRET_PAIR, `$1${MASK}`);
+  out = out.replace(JWT, MASK);
+  return out;
+}
+
+// Compared after lower-casing and removing `_`, `-`, `.` and spaces, so `apiKey`, `api_key`, `API-KEY` and
+// `x.api.key` all match. Substring match: `dbPassword`, `clientSecret`, `sessionId` are caught too.
+const SECRET_KEY_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'pwd',
+  'secret',
+  'token',
+  'apikey',
+  'authorization',
+  'credential',
+  'privatekey',
+  'accesskey',
+  'signingkey',
+  'encryptionkey',
+  'cookie',
+  'session',
+  'dsn',
+  'connectionstring',
+] as const;
+
+const KEY_NOISE = /[\s_.-]/g;
+
+/**
+ * True when an object key names a secret, in any case style (`api_key`, `apiKey`, `API-KEY`, `x.api.key`).
+ * @example
+ * isSecretKey('clientSecret'); // true
+ */
+export function isSecretKey(key: string): boolean {
+  const k = key.toLowerCase().replace(KEY_NOISE, '');
+  for (const part of SECRET_KEY_PARTS) if (k.includes(part)) return true;
+  return false;
+}
+
+/** Deeper values are replaced by this marker. */
+export const MAX_META_DEPTH = 8;
+
+/**
+ * Returns a JSON-safe copy of `value` with secrets removed: entries whose key names a secret become
+ * `REDACTED`, strings pass through {@link scrubText}, arrays and nested objects are walked up to
+ * {@link MAX_META_DEPTH} levels (`"[Truncated]"` below), a cycle becomes `"[Circular]"`. Dates become ISO
+ * strings, bigints strings, errors `{ name, message }`, binary data `"[binary N bytes]"`; functions, symbols
+ * and `undefined` entries are dropped. The input is never mutated.
+ * @param value - any value, typically a check's `meta`.
+ * @example
+ * scrubMeta({ pool: { dbPassword: 'x', url: 'mysql://u:p@h/db' } });
+ * // { pool: { dbPassword: 'REDACTED', url: 'mysql://***:***@h/db' } }
+ */
+export function scrubMeta(value: unknown): unknown {
+  return walk(value, 0, new Set<object>());
+}
+
+function walk(value: unknown, depth: number, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+      return scrubText(value);
+    case 'number':
+      return Number.isFinite(value) ? value : String(value);
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      // undefined, function, symbol: not representable in JSON.
+      return undefined;
+  }
+  if (value === null) return null;
+  if (ancestors.has(value)) return '[Circular]';
+  if (depth >= MAX_META_DEPTH) return '[Truncated]';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (ArrayBuffer.isView(value)) return `[binary ${value.byteLength} bytes]`;
+  if (value instanceof Error) return { name: value.name, message: scrubText(value.message) };
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return value.map((item) => {
+        const v = walk(item, depth + 1, ancestors);
+        return v === undefined ? null : v;
+      });
+    }
+    const source = value instanceof Map ? Object.fromEntries(value) : value;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(source)) {
+      if (isSecretKey(key)) {
+        out[key] = REDACTED;
+        continue;
+      }
+      const v = walk((source as Record<string, unknown>)[key], depth + 1, ancestors);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
+}
