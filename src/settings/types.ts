@@ -46,7 +46,7 @@ export interface Settings {
 
   readonly SELECTED_DB: SelectedDb;
   readonly DB_HOST: string | undefined;
-  /** Defaults to 5432 (Postgres) or 3306 (Mysql) when DB_HOST is used. */
+  /** Defaults to 5432 (Postgres) or 3306 (Mysql); `undefined` for Pglite unless set. */
   readonly DB_PORT: number | undefined;
   readonly DB_DATABASE: string | undefined;
   readonly DB_USER: string | undefined;
@@ -98,6 +98,8 @@ export const SECRET_SETTINGS = [
 ] as const satisfies readonly (keyof Settings)[];
 
 /** True when production rules apply: `ENVIRONMENT=production` or `STRICT_PRODUCTION_MODE=true`. */
-export function isProductionLike(settings: Pick<Settings, 'ENVIRONMENT' | 'STRICT_PRODUCTION_MODE'>): boolean {
+export function isProductionLike(
+  settings: Pick<Settings, 'ENVIRONMENT' | 'STRICT_PRODUCTION_MODE'>,
+): boolean {
   return settings.ENVIRONMENT === 'production' || settings.STRICT_PRODUCTION_MODE;
 }

@@ -1,0 +1,21 @@
+/** Settings (DESIGN §3): `loadSettings`, the `Settings` contract and a log-safe summary. */
+export {
+  type LoadedSettings,
+  type LoadSettingsOptions,
+  loadSettings,
+  type SettingsExtension,
+} from './load.js';
+export { DEFAULT_PERMISSIONS_POLICY, METRICS_GROUP_NAMES } from './schema.js';
+export { summarizeSettings } from './summary.js';
+export {
+  type AccessTokenAlgorithm,
+  type Environment,
+  isProductionLike,
+  type LogLevel,
+  type MetricsGroup,
+  type RevocationFailureMode,
+  SECRET_SETTINGS,
+  type SelectedDb,
+  type Settings,
+  type TokenMode,
+} from './types.js';

@@ -1,0 +1,182 @@
+/**
+ * Cross-field rules of DESIGN §3 and the derived fields (`ALLOWED_ORIGINS`, `DB_PORT` default). A rule that
+ * reads a field which already failed its own validation is skipped: that field is reported once, by itself.
+ */
+import type { SettingsIssue } from '../errors.js';
+import { show } from './fields.js';
+import { publicKeyFileProblem } from './pem.js';
+import type { ParsedFields } from './schema.js';
+
+type Fields = Partial<ParsedFields>;
+type Name = keyof ParsedFields;
+
+const DEFAULT_DB_PORTS = { Postgres: 5432, Mysql: 3306 } as const;
+const DB_URL_SCHEMES = { Postgres: ['postgres:', 'postgresql:'], Mysql: ['mysql:', 'mariadb:'] } as const;
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1';
+}
+
+/** `scheme://host[:port]` of an http(s) URL, the form browsers send in `Origin`. */
+function originOf(value: string): string {
+  return new URL(value).origin;
+}
+
+class RuleContext {
+  readonly issues: SettingsIssue[] = [];
+
+  constructor(
+    readonly f: Fields,
+    private readonly failed: ReadonlySet<string>,
+  ) {}
+
+  /** True when every named field parsed (so a rule over them can run). */
+  ok(...names: Name[]): boolean {
+    return names.every((n) => !this.failed.has(n));
+  }
+
+  add(variable: string, message: string): void {
+    this.issues.push({ variable, message });
+  }
+
+  require(variable: Name, because: string): void {
+    if (this.ok(variable) && this.f[variable] === undefined)
+      this.add(variable, `is required when ${because}`);
+  }
+}
+
+function tokenRules(c: RuleContext): void {
+  const { f } = c;
+  if (c.ok('TOKEN_STRICT_VALIDATION') && f.TOKEN_STRICT_VALIDATION) {
+    c.require('TOKEN_ISSUER', 'TOKEN_STRICT_VALIDATION=true (tokens must match an exact iss)');
+    c.require('TOKEN_AUDIENCE', 'TOKEN_STRICT_VALIDATION=true (tokens must match an exact aud)');
+  }
+  if (c.ok('ACCESS_TOKEN_ALGORITHM')) {
+    const alg = f.ACCESS_TOKEN_ALGORITHM;
+    if (alg === 'HS256') c.require('ACCESS_SECRET_KEY', 'ACCESS_TOKEN_ALGORITHM=HS256');
+    if ((alg === 'RS256' || alg === 'ES256') && c.ok('ACCESS_PUBLIC_KEY_FILE', 'JWKS_URI')) {
+      if (f.ACCESS_PUBLIC_KEY_FILE === undefined && f.JWKS_URI === undefined) {
+        c.add(
+          'ACCESS_PUBLIC_KEY_FILE',
+          `(or JWKS_URI) is required when ACCESS_TOKEN_ALGORITHM=${alg}; neither is set`,
+        );
+      }
+      if (f.ACCESS_PUBLIC_KEY_FILE !== undefined) {
+        const problem = publicKeyFileProblem(f.ACCESS_PUBLIC_KEY_FILE, alg);
+        if (problem !== undefined) c.add('ACCESS_PUBLIC_KEY_FILE', problem);
+      }
+    }
+  }
+  if (c.ok('TOKEN_MODE') && f.TOKEN_MODE === 'stateful') {
+    c.require('INTROSPECTION_URL', 'TOKEN_MODE=stateful (revocation is checked there)');
+    c.require('PRIVATE_API_SECRET', 'TOKEN_MODE=stateful (it authenticates the revocation check)');
+  }
+  if (c.ok('EVENT_SIGNING_ENABLED') && f.EVENT_SIGNING_ENABLED) {
+    c.require('EVENT_SIGNING_KEY', 'EVENT_SIGNING_ENABLED=true');
+  }
+}
+
+function credentialRules(c: RuleContext): void {
+  const { f } = c;
+  for (const name of ['HEALTH_DETAIL_CREDENTIAL', 'METRICS_SCRAPE_CREDENTIAL'] as const) {
+    const value = f[name];
+    if (c.ok(name, 'PRIVATE_API_SECRET') && value !== undefined && value === f.PRIVATE_API_SECRET) {
+      c.add(
+        name,
+        'must differ from PRIVATE_API_SECRET (a leaked probe credential must not grant internal access)',
+      );
+    }
+  }
+}
+
+function allowedOrigins(c: RuleContext, productionLike: boolean): string[] {
+  const { f } = c;
+  const origins: string[] = [];
+  const sources: [Name, readonly string[]][] = [
+    ['BACKEND_CORS_ORIGINS', c.ok('BACKEND_CORS_ORIGINS') ? (f.BACKEND_CORS_ORIGINS ?? []) : []],
+    ['FRONTEND_HOST', c.ok('FRONTEND_HOST') && f.FRONTEND_HOST !== undefined ? [f.FRONTEND_HOST] : []],
+  ];
+  for (const [variable, values] of sources) {
+    for (const value of values) {
+      const origin = originOf(value);
+      if (productionLike && isLoopbackHost(new URL(origin).hostname)) {
+        c.add(
+          variable,
+          `a loopback CORS origin is not allowed in production or strict mode, got ${show(value)}`,
+        );
+      }
+      if (!origins.includes(origin)) origins.push(origin);
+    }
+  }
+  return origins;
+}
+
+function productionRules(c: RuleContext, productionLike: boolean): void {
+  if (!productionLike) return;
+  const { f } = c;
+  if (c.ok('ALLOWED_HOSTS') && f.ALLOWED_HOSTS?.includes('*')) {
+    c.add('ALLOWED_HOSTS', '"*" is not allowed in production or strict mode; list the host names you serve');
+  }
+  for (const name of ['JWKS_URI', 'INTROSPECTION_URL'] as const) {
+    const value = f[name];
+    if (c.ok(name) && value !== undefined && new URL(value).protocol === 'http:') {
+      c.add(name, `must use https:// in production or strict mode, got ${show(value)}`);
+    }
+  }
+}
+
+function databaseRules(c: RuleContext): number | undefined {
+  const { f } = c;
+  if (!c.ok('SELECTED_DB') || f.SELECTED_DB === undefined) return f.DB_PORT;
+  const db = f.SELECTED_DB;
+  if (c.ok('DATABASE_URL') && f.DATABASE_URL !== undefined) {
+    let scheme: string | undefined;
+    try {
+      scheme = new URL(f.DATABASE_URL).protocol;
+    } catch {
+      scheme = undefined;
+    }
+    if (db === 'Pglite') {
+      c.add(
+        'DATABASE_URL',
+        'is not used with SELECTED_DB=Pglite; unset it, or use PGLITE_DATA_DIR for a data directory',
+      );
+    } else if (scheme === undefined) {
+      c.add(
+        'DATABASE_URL',
+        `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL; the value does not parse as a URL`,
+      );
+    } else if (!(DB_URL_SCHEMES[db] as readonly string[]).includes(scheme)) {
+      c.add(
+        'DATABASE_URL',
+        `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL for SELECTED_DB=${db}, got scheme ${show(scheme)}`,
+      );
+    }
+  } else if (db !== 'Pglite' && c.ok('DATABASE_URL')) {
+    for (const name of ['DB_HOST', 'DB_DATABASE', 'DB_USER'] as const) {
+      c.require(name, `SELECTED_DB=${db} and DATABASE_URL is not set`);
+    }
+  }
+  return db === 'Pglite' ? f.DB_PORT : (f.DB_PORT ?? DEFAULT_DB_PORTS[db]);
+}
+
+/** The outcome of the cross-field pass: issues plus the derived values. */
+export interface RulesResult {
+  readonly issues: SettingsIssue[];
+  readonly ALLOWED_ORIGINS: string[];
+  readonly DB_PORT: number | undefined;
+}
+
+/** Runs every cross-field rule over the fields that parsed. */
+export function applyRules(fields: Fields, failed: ReadonlySet<string>): RulesResult {
+  const c = new RuleContext(fields, failed);
+  // Production rules apply when either signal is known to be on; an unparsable one is reported on its own.
+  const productionLike = fields.ENVIRONMENT === 'production' || fields.STRICT_PRODUCTION_MODE === true;
+  tokenRules(c);
+  credentialRules(c);
+  const origins = allowedOrigins(c, productionLike);
+  productionRules(c, productionLike);
+  const dbPort = databaseRules(c);
+  return { issues: c.issues, ALLOWED_ORIGINS: origins, DB_PORT: dbPort };
+}
