@@ -1,0 +1,13 @@
+export type { DriverLoader, DriverVersionReader } from './drivers.js';
+export { createDbEngine, setDbObserver } from './engine.js';
+export { PgliteDialect, type PgliteLike } from './pglite-dialect.js';
+export { PERMANENT_DB_ERROR_CODES, scrubText as scrubDbText } from './scrub.js';
+export { type DbSettings, type DbTarget, resolveDbTarget } from './target.js';
+export type {
+  DbCheckMeta,
+  DbEngine,
+  DbEngineOptions,
+  DbLogger,
+  DbObserver,
+  DbPoolStats,
+} from './types.js';

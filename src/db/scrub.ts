@@ -1,0 +1,89 @@
+import { DbError, type ErrorCode } from '../errors.js';
+
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@\s]*)@/gi;
+const PASSWORD_PAIR = /\b(password|passwd|pwd)\s*=\s*("[^"]*"|'[^']*'|[^\s;&,]+)/gi;
+
+/**
+ * Removes credentials from a text: `scheme://user:pass@` becomes `scheme://user:***@`, `password=x` becomes
+ * `password=***`, and every known secret (the configured password, the raw URL) becomes `***`.
+ */
+export function scrubText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short values would mangle ordinary words; the URL and `password=` patterns still apply to them.
+    if (secret.length >= 3) out = out.split(secret).join('***');
+  }
+  return out.replace(URL_CREDENTIALS, '$1$2:***@').replace(PASSWORD_PAIR, '$1=***');
+}
+
+function driverCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+// SQLSTATE / mysql codes meaning "this will not get better by retrying": the credentials or the database name.
+const AUTH_CODES = new Set(['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR']);
+const UNKNOWN_DB_CODES = new Set(['3D000', 'ER_BAD_DB_ERROR']);
+
+/** Codes of failures that retrying will not fix (the CLI's `prestart` exits 2 on them). */
+export const PERMANENT_DB_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_DB_AUTH_FAILED',
+  'ERR_DB_UNKNOWN_DATABASE',
+  'ERR_DB_DRIVER_MISSING',
+  'ERR_COMPAT_DRIVER',
+]);
+
+/**
+ * Wraps a driver error raised while obtaining a connection into a {@link DbError} whose message names the
+ * (redacted) target and the driver's reason, scrubbed. The original is kept as `cause`.
+ */
+export function toConnectionError(error: unknown, display: string, secrets: readonly string[]): DbError {
+  if (error instanceof DbError) return error;
+  const code = driverCode(error);
+  const reason = scrubText(messageOf(error), secrets);
+  const suffix = code === undefined ? '' : ` (${code})`;
+  let errCode: ErrorCode = 'ERR_DB_CONNECTION';
+  let lead = 'Could not connect to';
+  if (code !== undefined && AUTH_CODES.has(code)) {
+    errCode = 'ERR_DB_AUTH_FAILED';
+    lead = 'The database rejected the credentials for';
+  } else if (code !== undefined && UNKNOWN_DB_CODES.has(code)) {
+    errCode = 'ERR_DB_UNKNOWN_DATABASE';
+    lead = 'The database does not exist at';
+  }
+  return new DbError(errCode, `${lead} ${display}: ${reason}${suffix}`, {
+    cause: scrubCause(error, secrets),
+  });
+}
+
+/**
+ * The cause kept on our errors: the driver error itself unless its message carries a secret, in which case a
+ * plain copy with the scrubbed message and the driver code.
+ */
+function scrubCause(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error)) return undefined;
+  const clean = scrubText(error.message, secrets);
+  if (clean === error.message) return error;
+  const copy = new Error(clean);
+  const code = driverCode(error);
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}
+
+/** A short, scrubbed description of any error, for logs and health output. */
+export function describeError(error: unknown, secrets: readonly string[]): string {
+  return scrubText(messageOf(error), secrets);
+}
+
+/** The stable code of an error: our `ErrorCode` for a DbError, else the driver's code, else undefined. */
+export function errorCodeOf(error: unknown): string | undefined {
+  return driverCode(error);
+}

@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { HealthCheck } from '../health/types.js';
+import type { SelectedDb } from '../settings/types.js';
+import type { DriverLoader, DriverVersionReader } from './drivers.js';
+
+/** Connection counts of the pool; `waiting` counts callers queued for a connection. */
+export interface DbPoolStats {
+  readonly idle: number;
+  readonly used: number;
+  readonly waiting: number;
+}
+
+/**
+ * Hooks the metrics module installs (internal): the engine calls them without importing prom-client.
+ * Every method is optional to implement and must not throw.
+ */
+export interface DbObserver {
+  /** A query finished successfully after `seconds`. */
+  onQuery?(seconds: number): void;
+  /** A query or a connection attempt failed, or the pool reported an error. */
+  onError?(): void;
+}
+
+/** The subset of a pino logger the engine uses. */
+export interface DbLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** Options of {@link createDbEngine}; each one defaults to the real thing. */
+export interface DbEngineOptions {
+  /** Where pool errors and failed connection attempts are logged (scrubbed). Default: silent. */
+  readonly logger?: DbLogger | undefined;
+  /** Longest wait for a pooled connection, in milliseconds, before `ERR_DB_POOL_TIMEOUT`. Default 5000. */
+  readonly acquireTimeoutMs?: number | undefined;
+  /** Loads a driver package by name. Default: `require` from the working directory, then from express-m8. */
+  readonly loadDriver?: DriverLoader | undefined;
+  /** Reads a driver's installed version for the compatibility check. Default: its package.json. */
+  readonly driverVersion?: DriverVersionReader | undefined;
+  /** Metrics hooks; can also be set later with `setDbObserver`. */
+  readonly observer?: DbObserver | undefined;
+}
+
+/** What the `database` health check reports in `meta`. */
+export type DbCheckMeta = {
+  readonly dialect: 'pglite' | 'postgres' | 'mysql';
+  /** Round trip of `SELECT 1` in milliseconds, when it answered. */
+  readonly latency_ms?: number;
+  /** The error code when it failed: an express-m8 `ErrorCode` or the driver's code. */
+  readonly code?: string;
+};
+
+/**
+ * A kysely instance over the configured database plus its health check and teardown.
+ * @typeParam DB - the consumer's kysely database interface.
+ */
+export interface DbEngine<DB> {
+  /** The query builder. Queries after `dispose()` reject with `ERR_DB_DISPOSED`. */
+  readonly db: Kysely<DB>;
+  /** Health check named `database`: `SELECT 1`, timed; never throws. */
+  readonly check: HealthCheck;
+  /** Closes the pool (or the embedded database). Safe to call more than once. */
+  dispose(): Promise<void>;
+  /** `SELECTED_DB`. */
+  readonly kind: SelectedDb;
+  /** The connection target with the password replaced by `***`; safe to log. */
+  readonly target: string;
+  /** Current pool counts (PGlite: one connection). */
+  poolStats(): DbPoolStats;
+}
