@@ -41,8 +41,10 @@ describe('health gate before and after readiness', () => {
       state: 'initializing',
       health: {
         checks: [
-          async () => ({ name: 'x', status: 'ok' as const }),
-          async () => (calls++, healthResult('y', true)),
+          async () => {
+            calls++;
+            return healthResult('y', true);
+          },
         ],
       },
     });
