@@ -1,3 +1,4 @@
-// Placeholder dispatcher; the CLI (prestart, check-config, dev-token, migrate) lands with the database issue.
-process.stdout.write('express-m8: CLI not implemented yet\n');
-process.exitCode = 2;
+// The `express-m8` executable: the only module with top-level side effects (it sets the exit code).
+import { processIo, runCli } from './main.js';
+
+process.exitCode = runCli(process.argv.slice(2), processIo);

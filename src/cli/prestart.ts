@@ -1,3 +1,4 @@
-// Alias of `express-m8 prestart`; lands with the database issue.
-process.stdout.write('express-m8-prestart: not implemented yet\n');
-process.exitCode = 2;
+// The `express-m8-prestart` executable: an alias of `express-m8 prestart`.
+import { processIo, runCli } from './main.js';
+
+process.exitCode = runCli(['prestart', ...process.argv.slice(2)], processIo);
