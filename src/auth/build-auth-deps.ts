@@ -1,0 +1,342 @@
+import type { KeyObject } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { pino } from 'pino';
+import { SettingsError, type SettingsIssue } from '../errors.js';
+import type { Settings } from '../settings/types.js';
+import './augment.js';
+import { extractBearer } from './bearer.js';
+import { JwksStore } from './jwks.js';
+import { loadPemKey, secretKey } from './keys.js';
+import { REJECT, type Rejection, sendRejection } from './rejections.js';
+import { RevocationClient } from './revocation.js';
+import { authSettingsIssues } from './settings-check.js';
+import {
+  type AuthContext,
+  type AuthObserver,
+  type AuthUser,
+  type BuildAuthDepsOptions,
+  ROLES,
+  type Role,
+} from './types.js';
+import { TokenVerifier } from './verifier.js';
+
+/** Key of the internal hooks on an {@link AuthDeps} (used by createApp; not part of the public API). */
+export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.internals');
+
+/** Internal hooks reachable through {@link AUTH_INTERNALS}. */
+export interface AuthInternals {
+  setObserver(observer: AuthObserver | undefined): void;
+  setLogger(logger: import('pino').Logger): void;
+}
+
+/** The authentication dependencies of a service: route guards plus their lifecycle. */
+export interface AuthDeps {
+  /** 401 unless a valid token is sent; 403 for an inactive user. Sets `req.user`. */
+  readonly requireUser: RequestHandler;
+  /** No token: anonymous (`req.user` undefined). A token: exactly like `requireUser`. */
+  readonly optionalUser: RequestHandler;
+  /** `requireUser` plus role ≥ `reader`; always asks the issuer in stateful mode (no positive cache). */
+  readonly requireReader: RequestHandler;
+  /** Role ≥ `writer`. */
+  readonly requireWriter: RequestHandler;
+  /** Role ≥ `admin`. */
+  readonly requireAdmin: RequestHandler;
+  /** Role `superadmin` and `is_superuser` true. */
+  readonly requireSuperuser: RequestHandler;
+  /** Role ≥ `role`; returns the same middleware for the same role. */
+  requireRole(role: Role): RequestHandler;
+  /** Fetches the JWKS ahead of the first request (no-op otherwise). Never throws. */
+  start(): Promise<void>;
+  /** Closes the keep-alive agents this instance created. Idempotent. */
+  close(): Promise<void>;
+  readonly [AUTH_INTERNALS]: AuthInternals;
+}
+
+interface Guard {
+  readonly minRank: number;
+  readonly superuser: boolean;
+  readonly optional: boolean;
+  /** Bypass the positive revocation cache (role guards above requireUser). */
+  readonly fresh: boolean;
+}
+
+const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, admin: 3, superadmin: 4 };
+/** Per-request memo so stacked guards (`requireUser` then `requireAdmin`) verify and ask the issuer once. */
+const kChecked = Symbol('express-m8.auth.checked');
+const CHECKED_CACHED = 1;
+const CHECKED_FRESH = 2;
+type Memo = { [kChecked]?: number; id?: unknown };
+
+/**
+ * Builds the auth middlewares from settings. Everything is decided here: key material is parsed once into a
+ * KeyObject, refusals are precomputed, agents are created. Request handlers only do per-request work.
+ *
+ * @example
+ * const auth = buildAuthDeps(loadSettings());
+ * router.get('/me', auth.requireUser, (req, res) => res.json({ id: req.user!.id }));
+ * router.delete('/items/:id', auth.requireAdmin, handler);
+ * await auth.start(); // JWKS prefetch; createApp's lifecycle does this for you
+ * @throws SettingsError `ERR_SETTINGS_INVALID` when a key cannot be loaded or a setting auth needs is missing.
+ */
+export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions = {}): AuthDeps {
+  const issues: SettingsIssue[] = authSettingsIssues(settings);
+  if (issues.length > 0) throw new SettingsError(issues);
+  const now = options.now ?? Date.now;
+  const ctx: AuthContext = {
+    logger: options.logger ?? pino({ level: settings.LOG_LEVEL, base: { component: 'express-m8.auth' } }),
+    observer: options.observer,
+  };
+  const alg = settings.ACCESS_TOKEN_ALGORITHM;
+  const ownHttp = options.httpAgent === undefined;
+  const ownHttps = options.httpsAgent === undefined;
+  // timeout < the 5 s idle timeout of common issuers (uvicorn), so we close idle sockets before they do.
+  const httpAgent = options.httpAgent ?? new http.Agent({ keepAlive: true, timeout: 4000, maxSockets: 64 });
+  const httpsAgent =
+    options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets: 64 });
+  const agentFor = (url: URL): http.Agent => (url.protocol === 'https:' ? httpsAgent : httpAgent);
+
+  let staticKey: KeyObject | undefined;
+  let jwks: JwksStore | undefined;
+  let verifier: TokenVerifier | undefined;
+  if (alg === 'HS256') {
+    staticKey = secretKey(settings.ACCESS_SECRET_KEY!);
+  } else if (settings.JWKS_URI) {
+    const url = new URL(settings.JWKS_URI);
+    jwks = new JwksStore({
+      url,
+      alg,
+      ttlMs: settings.JWKS_CACHE_TTL_SECONDS * 1000,
+      timeoutMs: options.timeouts?.jwksMs ?? 5000,
+      agent: agentFor(url),
+      now,
+      ctx,
+      onKeySetChange: () => verifier?.clear(),
+    });
+  } else {
+    const loaded = loadPemKey(settings.ACCESS_PUBLIC_KEY_FILE!, alg);
+    if (typeof loaded === 'string') {
+      throw new SettingsError([{ variable: 'ACCESS_PUBLIC_KEY_FILE', message: loaded }]);
+    }
+    staticKey = loaded;
+  }
+  verifier = new TokenVerifier({
+    alg,
+    staticKey,
+    jwks,
+    issuer: settings.TOKEN_ISSUER || undefined,
+    audience: settings.TOKEN_AUDIENCE || undefined,
+    strict: settings.TOKEN_STRICT_VALIDATION,
+    now,
+    cacheSize: options.verifiedCacheSize ?? 10_000,
+  });
+  const tokens = verifier;
+
+  // stateful always asks the issuer; hybrid does when an introspection endpoint is configured.
+  const revocation =
+    settings.INTROSPECTION_URL &&
+    settings.PRIVATE_API_SECRET &&
+    (settings.TOKEN_MODE === 'stateful' || settings.TOKEN_MODE === 'hybrid')
+      ? new RevocationClient({
+          url: new URL(settings.INTROSPECTION_URL),
+          secret: settings.PRIVATE_API_SECRET,
+          clientId: settings.INTERNAL_CLIENT_ID || undefined,
+          failureMode: settings.ACCESS_REVOCATION_FAILURE_MODE,
+          cacheTtlMs: settings.REVOCATION_CACHE_TTL_SECONDS * 1000,
+          cacheSize: options.revocationCacheSize ?? 10_000,
+          connectTimeoutMs: options.timeouts?.revocationConnectMs ?? 2000,
+          totalTimeoutMs: options.timeouts?.revocationTotalMs ?? 3000,
+          agent: agentFor(new URL(settings.INTROSPECTION_URL)),
+          now,
+          ctx,
+        })
+      : undefined;
+
+  function refuse(req: Request, res: Response, rejection: Rejection): void {
+    try {
+      ctx.observer?.onAuthFailure?.(rejection.reason);
+    } catch {
+      // An observer must never break authentication.
+    }
+    // One line per refusal: the reason, never the token.
+    const fields = {
+      event: 'auth_failure',
+      reason: rejection.reason,
+      status: rejection.status,
+      req_id: (req as Memo).id,
+    };
+    if (rejection.status >= 500) ctx.logger.warn(fields, 'authentication unavailable');
+    else ctx.logger.info(fields, 'authentication refused');
+    sendRejection(res, rejection);
+  }
+
+  function accept(req: Request, next: NextFunction, user: AuthUser, checked: number): void {
+    req.user = user;
+    (req as Memo)[kChecked] = checked;
+    next();
+  }
+
+  function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
+    if (!user.isActive) {
+      refuse(req, res, REJECT.inactive);
+      return;
+    }
+    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
+      refuse(req, res, REJECT.insufficientRole);
+      return;
+    }
+    if (revocation === undefined) {
+      accept(req, next, user, CHECKED_FRESH);
+      return;
+    }
+    if (!g.fresh && revocation.cachedActive(user)) {
+      accept(req, next, user, CHECKED_CACHED);
+      return;
+    }
+    revocation.check(user).then(
+      (verdict) => {
+        if (verdict === true) accept(req, next, user, CHECKED_FRESH);
+        else refuse(req, res, verdict === 'revoked' ? REJECT.revoked : REJECT.revocationUnavailable);
+      },
+      () => refuse(req, res, REJECT.revocationUnavailable),
+    );
+  }
+
+  function run(req: Request, res: Response, next: NextFunction, g: Guard): void {
+    const memo = (req as Memo)[kChecked];
+    if (memo !== undefined && req.user !== undefined && (memo === CHECKED_FRESH || !g.fresh)) {
+      authorizeKnown(req, res, next, g, req.user);
+      return;
+    }
+    const token = extractBearer(req);
+    if (token === undefined) {
+      if (g.optional) {
+        next();
+        return;
+      }
+      refuse(req, res, REJECT.missing);
+      return;
+    }
+    if (typeof token !== 'string') {
+      refuse(req, res, token);
+      return;
+    }
+    const cached = tokens.cached(token);
+    if (cached !== undefined) {
+      authorize(req, res, next, g, cached);
+      return;
+    }
+    tokens.verify(token).then(
+      (result) => {
+        if ('status' in result) refuse(req, res, result);
+        else authorize(req, res, next, g, result);
+      },
+      () => refuse(req, res, REJECT.malformed),
+    );
+  }
+
+  /** A later guard in the same request: the token and revocation were already checked. */
+  function authorizeKnown(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
+    if (!user.isActive) {
+      refuse(req, res, REJECT.inactive);
+      return;
+    }
+    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
+      refuse(req, res, REJECT.insufficientRole);
+      return;
+    }
+    next();
+  }
+
+  const guard = (minRank: number, superuser: boolean, optional: boolean): Guard =>
+    Object.freeze({ minRank, superuser, optional, fresh: minRank > 0 || superuser });
+  const G_USER = guard(0, false, false);
+  const G_OPTIONAL = guard(0, false, true);
+  const G_SUPER = guard(RANK.superadmin, true, false);
+
+  const byRole = new Map<Role, RequestHandler>();
+  for (const role of ROLES) {
+    const g = role === 'superadmin' ? G_SUPER : guard(RANK[role], false, false);
+    const name = `requireRole${role[0]!.toUpperCase()}${role.slice(1)}`;
+    // A named function per role (STYLE: requireRole('admin') returns `function requireRoleAdmin`).
+    const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
+    byRole.set(role, fn);
+  }
+
+  function requireUser(req: Request, res: Response, next: NextFunction): void {
+    run(req, res, next, G_USER);
+  }
+  function optionalUser(req: Request, res: Response, next: NextFunction): void {
+    run(req, res, next, G_OPTIONAL);
+  }
+  function requireSuperuser(req: Request, res: Response, next: NextFunction): void {
+    run(req, res, next, G_SUPER);
+  }
+
+  let closed: Promise<void> | undefined;
+  const internals: AuthInternals = {
+    setObserver(observer) {
+      ctx.observer = observer;
+    },
+    setLogger(logger) {
+      ctx.logger = logger;
+    },
+  };
+
+  return Object.freeze({
+    requireUser,
+    optionalUser,
+    requireReader: byRole.get('reader')!,
+    requireWriter: byRole.get('writer')!,
+    requireAdmin: byRole.get('admin')!,
+    requireSuperuser,
+    requireRole(role: Role): RequestHandler {
+      const fn = byRole.get(role);
+      if (fn === undefined) {
+        throw new SettingsError([
+          {
+            variable: 'requireRole',
+            message: `role must be one of ${ROLES.join(', ')} (got ${String(role)})`,
+          },
+        ]);
+      }
+      return fn;
+    },
+    async start(): Promise<void> {
+      if (jwks === undefined) return;
+      const ok = await jwks.prefetch().catch(() => false);
+      if (!ok)
+        ctx.logger.warn(
+          { event: 'jwks_prefetch_failed' },
+          'JWKS prefetch failed; keys will be fetched on demand',
+        );
+    },
+    close(): Promise<void> {
+      closed ??= (async () => {
+        jwks?.close();
+        if (ownHttp) httpAgent.destroy();
+        if (ownHttps) httpsAgent.destroy();
+      })();
+      return closed;
+    },
+    [AUTH_INTERNALS]: internals,
+  });
+}
+
+/**
+ * Installs (or removes) the metrics observer of an AuthDeps built earlier. Internal: used by createApp.
+ * @example setAuthObserver(auth, { onAuthFailure: (reason) => failures.inc({ reason }) });
+ */
+export function setAuthObserver(deps: AuthDeps, observer: AuthObserver | undefined): void {
+  deps[AUTH_INTERNALS].setObserver(observer);
+}
+
+/**
+ * Routes the auth log lines to the app's logger. Internal: used by createApp when `options.logger` was not
+ * given to buildAuthDeps.
+ * @example setAuthLogger(auth, appLogger);
+ */
+export function setAuthLogger(deps: AuthDeps, logger: import('pino').Logger): void {
+  deps[AUTH_INTERNALS].setLogger(logger);
+}

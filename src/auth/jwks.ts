@@ -1,0 +1,182 @@
+import type { KeyObject } from 'node:crypto';
+import type http from 'node:http';
+import type { AccessTokenAlgorithm } from '../settings/types.js';
+import { httpCall } from './http-client.js';
+import { importJwk } from './keys.js';
+import type { AuthContext, JwksRefreshResult } from './types.js';
+
+/** DESIGN §11: at most one fetch attempt per 10 s, whatever triggers it (the first one excepted). */
+export const JWKS_COOLDOWN_MS = 10_000;
+/** DESIGN §4: body cap of a JWKS response. */
+export const JWKS_MAX_BYTES = 1024 * 1024;
+
+/** What a key lookup gives: the key, a kid the set does not have, or no key set at all (seconds to retry). */
+export type KeyLookup = KeyObject | 'unknown_kid' | number;
+
+export interface JwksStoreOptions {
+  readonly url: URL;
+  readonly alg: AccessTokenAlgorithm;
+  readonly ttlMs: number;
+  readonly timeoutMs: number;
+  readonly agent: http.Agent;
+  readonly now: () => number;
+  readonly ctx: AuthContext;
+  /** Called when a refresh changes the key set, so caches of verified tokens are dropped. */
+  readonly onKeySetChange: () => void;
+}
+
+const HEADERS = { accept: 'application/jwk-set+json, application/json', 'user-agent': 'express-m8' };
+
+/**
+ * The remote key set. Not jose's `createRemoteJWKSet`: that one starts its cooldown only after a
+ * *successful* fetch (a down issuer is asked on every unknown kid), reads the body without a size cap, drops
+ * to an error instead of serving the last good keys once its max age passes, and imports keys lazily so a
+ * bad JWK surfaces per request. Here every attempt, failed or not, opens a 10 s window; the last good set
+ * keeps serving through an outage; each JWK is imported once, alone, at refresh time.
+ */
+export class JwksStore {
+  readonly #o: JwksStoreOptions;
+  #byKid = new Map<string, KeyObject>();
+  #all: KeyObject[] = [];
+  #fingerprint = '';
+  #hasKeys = false;
+  #fetchedAt = Number.NEGATIVE_INFINITY;
+  #lastAttempt: number | undefined;
+  #pending: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: JwksStoreOptions) {
+    this.#o = options;
+  }
+
+  /** Fast path: the key for `kid` if the set is loaded and fresh-or-stale, else `undefined` (go async). */
+  peek(kid: string | undefined): KeyObject | undefined {
+    if (!this.#hasKeys) return undefined;
+    if (this.#o.now() - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
+    return this.#find(kid);
+  }
+
+  /** Full lookup: refetches (within the cooldown budget, shared by all callers) when the kid is unknown. */
+  async lookup(kid: string | undefined): Promise<KeyLookup> {
+    const found = this.peek(kid);
+    if (found !== undefined) return found;
+    if (this.#pending !== undefined) await this.#pending;
+    else if (this.#canAttempt()) await this.#refresh();
+    const key = this.#find(kid);
+    if (key !== undefined) return key;
+    return this.#hasKeys ? 'unknown_kid' : this.retryAfterSeconds();
+  }
+
+  /** Prefetch for `start()`; never throws, counts toward the cooldown budget. True when keys are loaded. */
+  async prefetch(): Promise<boolean> {
+    if (this.#pending !== undefined) await this.#pending;
+    else if (this.#canAttempt()) await this.#refresh();
+    return this.#hasKeys;
+  }
+
+  /** Whole seconds until the next attempt is allowed, 1…10. */
+  retryAfterSeconds(): number {
+    if (this.#lastAttempt === undefined) return 1;
+    const s = Math.ceil((this.#lastAttempt + JWKS_COOLDOWN_MS - this.#o.now()) / 1000);
+    return Math.min(10, Math.max(1, s));
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #find(kid: string | undefined): KeyObject | undefined {
+    if (kid !== undefined) return this.#byKid.get(kid);
+    return this.#all.length === 1 ? this.#all[0] : undefined;
+  }
+
+  #canAttempt(): boolean {
+    return (
+      !this.#closed &&
+      (this.#lastAttempt === undefined || this.#o.now() - this.#lastAttempt >= JWKS_COOLDOWN_MS)
+    );
+  }
+
+  #refreshIfAllowed(): void {
+    if (this.#pending === undefined && this.#canAttempt()) void this.#refresh();
+  }
+
+  #refresh(): Promise<void> {
+    this.#lastAttempt = this.#o.now();
+    this.#pending = this.#fetch().then(
+      (result) => {
+        this.#pending = undefined;
+        this.#report(result);
+      },
+      () => {
+        this.#pending = undefined;
+        this.#report('transport_error');
+      },
+    );
+    return this.#pending;
+  }
+
+  #report(result: JwksRefreshResult): void {
+    if (result !== 'success') {
+      this.#o.ctx.logger.warn(
+        { event: 'jwks_refresh_failed', result, jwks_uri: this.#o.url.origin + this.#o.url.pathname },
+        this.#hasKeys
+          ? 'JWKS refresh failed; serving the last good keys'
+          : 'JWKS fetch failed; no signing keys yet',
+      );
+    }
+    try {
+      this.#o.ctx.observer?.onJwksRefresh?.(result);
+    } catch {
+      // An observer must never break authentication.
+    }
+  }
+
+  async #fetch(): Promise<JwksRefreshResult> {
+    const outcome = await httpCall({
+      url: this.#o.url,
+      method: 'GET',
+      headers: HEADERS,
+      agent: this.#o.agent,
+      totalTimeoutMs: this.#o.timeoutMs,
+      maxBytes: JWKS_MAX_BYTES,
+    });
+    if (outcome.kind !== 'response') return outcome.kind;
+    // No redirects, ever: a JWKS that moved is a configuration change, not something to follow silently.
+    if (outcome.status >= 300 && outcome.status < 400) return 'redirect';
+    if (outcome.status !== 200) return 'bad_status';
+    let doc: unknown;
+    try {
+      doc = JSON.parse(outcome.body.toString('utf8'));
+    } catch {
+      return 'invalid_body';
+    }
+    const keys = (doc as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys)) return 'invalid_body';
+    const byKid = new Map<string, KeyObject>();
+    const all: KeyObject[] = [];
+    const prints: string[] = [];
+    for (const jwk of keys) {
+      const key = importJwk(jwk, this.#o.alg);
+      if (key === undefined) continue;
+      const kid = (jwk as { kid?: string }).kid;
+      if (kid !== undefined) {
+        if (byKid.has(kid)) continue; // the first of duplicate kids wins; the duplicate is ignored
+        byKid.set(kid, key);
+      }
+      all.push(key);
+      prints.push(`${kid ?? ''}:${key.export({ format: 'der', type: 'spki' }).toString('base64')}`);
+    }
+    if (all.length === 0) return 'no_usable_keys';
+    const fingerprint = prints.join('|');
+    this.#byKid = byKid;
+    this.#all = all;
+    this.#hasKeys = true;
+    this.#fetchedAt = this.#o.now();
+    if (fingerprint !== this.#fingerprint) {
+      this.#fingerprint = fingerprint;
+      this.#o.onKeySetChange();
+    }
+    return 'success';
+  }
+}

@@ -1,0 +1,171 @@
+import type http from 'node:http';
+import type { RevocationFailureMode } from '../settings/types.js';
+import { httpCall } from './http-client.js';
+import type { AuthContext, AuthUser, RevocationResult } from './types.js';
+
+const MAX_REPLY_BYTES = 64 * 1024;
+
+export interface RevocationClientOptions {
+  readonly url: URL;
+  readonly secret: string;
+  readonly clientId: string | undefined;
+  readonly failureMode: RevocationFailureMode;
+  /** Positive cache lifetime; 0 disables the cache. */
+  readonly cacheTtlMs: number;
+  readonly cacheSize: number;
+  readonly connectTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  readonly agent: http.Agent;
+  readonly now: () => number;
+  readonly ctx: AuthContext;
+}
+
+/** `true`: let the request through; `'revoked'` → 401; `'unavailable'` → 503. */
+export type RevocationVerdict = true | 'revoked' | 'unavailable';
+
+/**
+ * Asks fa-auth-m8 whether a verified token is still active (schema v2). Identical concurrent checks (same
+ * `jti` and `sub`) share one call; an optional positive cache remembers `active` answers for
+ * `REVOCATION_CACHE_TTL_SECONDS` (never past the token's `exp`), bounded in size.
+ */
+export class RevocationClient {
+  readonly #o: RevocationClientOptions;
+  readonly #headers: Record<string, string>;
+  readonly #inflight = new Map<string, Promise<RevocationResult>>();
+  readonly #cache = new Map<string, number>();
+
+  constructor(options: RevocationClientOptions) {
+    this.#o = options;
+    this.#headers = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-internal-token': options.secret,
+      'user-agent': 'express-m8',
+    };
+    if (options.clientId !== undefined) this.#headers['x-internal-client'] = options.clientId;
+  }
+
+  /** Synchronous positive-cache probe; `true` when an `active` answer for this token is still fresh. */
+  cachedActive(user: AuthUser): boolean {
+    if (this.#o.cacheTtlMs <= 0) return false;
+    const until = this.#cache.get(user.jti);
+    if (until === undefined) return false;
+    if (this.#o.now() < until) {
+      this.#observe('cached');
+      return true;
+    }
+    this.#cache.delete(user.jti);
+    return false;
+  }
+
+  /** Asks the issuer (sharing an identical call under way) and turns the result into a verdict. */
+  async check(user: AuthUser): Promise<RevocationVerdict> {
+    const key = `${user.jti}\n${user.id}`;
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#call(user).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    const result = await pending;
+    switch (result) {
+      case 'active':
+        return true;
+      case 'revoked':
+        return 'revoked';
+      case 'fail_open':
+        return true;
+      default:
+        return 'unavailable';
+    }
+  }
+
+  async #call(user: AuthUser): Promise<RevocationResult> {
+    const body = Buffer.from(
+      JSON.stringify({ jti: user.jti, expected_user_id: user.id, schema_version: '2' }),
+      'utf8',
+    );
+    const outcome = await httpCall({
+      url: this.#o.url,
+      method: 'POST',
+      headers: { ...this.#headers, 'content-length': String(body.length) },
+      body,
+      agent: this.#o.agent,
+      connectTimeoutMs: this.#o.connectTimeoutMs,
+      totalTimeoutMs: this.#o.totalTimeoutMs,
+      maxBytes: MAX_REPLY_BYTES,
+    });
+    let result: RevocationResult;
+    let cause: string;
+    if (outcome.kind !== 'response') {
+      cause = outcome.kind;
+      result = this.#transient();
+    } else if (outcome.status === 401 || outcome.status === 403) {
+      // Our PRIVATE_API_SECRET (or client id) is wrong: failing open would silently disable revocation.
+      cause = `status ${outcome.status}`;
+      result = 'credential_rejected';
+    } else if (outcome.status >= 500 || outcome.status === 429) {
+      cause = `status ${outcome.status}`;
+      result = this.#transient();
+    } else if (outcome.status !== 200) {
+      cause = `status ${outcome.status}`;
+      result = 'malformed';
+    } else {
+      result = interpret(outcome.body, user.id);
+      cause = result;
+    }
+    if (result === 'active') this.#remember(user);
+    this.#log(result, cause, user);
+    this.#observe(result);
+    return result;
+  }
+
+  #transient(): RevocationResult {
+    return this.#o.failureMode === 'fail_open' ? 'fail_open' : 'unavailable';
+  }
+
+  #remember(user: AuthUser): void {
+    if (this.#o.cacheTtlMs <= 0 || this.#o.cacheSize <= 0) return;
+    if (this.#cache.size >= this.#o.cacheSize) {
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    }
+    const exp = typeof user.claims.exp === 'number' ? user.claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    this.#cache.set(user.jti, Math.min(this.#o.now() + this.#o.cacheTtlMs, exp));
+  }
+
+  #log(result: RevocationResult, cause: string, user: AuthUser): void {
+    if (result === 'active' || result === 'revoked') return;
+    const fields = { event: 'revocation_check', result, cause, jti: user.jti, user_id: user.id };
+    if (result === 'fail_open') {
+      this.#o.ctx.logger.warn(fields, 'revocation check unavailable; accepting the token (fail_open)');
+    } else {
+      this.#o.ctx.logger.error(fields, 'revocation check failed; refusing with 503');
+    }
+  }
+
+  #observe(result: RevocationResult): void {
+    try {
+      this.#o.ctx.observer?.onRevocationCheck?.(result);
+    } catch {
+      // An observer must never break authentication.
+    }
+  }
+}
+
+/** Reads a 200 reply of the v2 schema. Anything unexpected is a 503 whatever the failure mode. */
+function interpret(body: Buffer, sub: string): RevocationResult {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'malformed';
+  }
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return 'malformed';
+  const r = reply as Record<string, unknown>;
+  if (r.active === false) return 'revoked';
+  if (r.active !== true) return 'malformed';
+  if (r.schema_version !== '2') return 'unknown_schema';
+  if (typeof r.user_id !== 'string') return 'malformed';
+  if (r.user_id.toLowerCase() !== sub.toLowerCase()) return 'subject_mismatch';
+  return 'active';
+}

@@ -1,0 +1,158 @@
+import type { KeyObject } from 'node:crypto';
+import { type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import type { AccessTokenAlgorithm } from '../settings/types.js';
+import { userFromClaims } from './claims.js';
+import type { JwksStore } from './jwks.js';
+import { REJECT, REJECT_KEYS_UNAVAILABLE, type Rejection } from './rejections.js';
+import type { AuthUser } from './types.js';
+
+// Three base64url segments, nothing else: padding (`=`), whitespace or a fourth segment are malformed.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_KID = 256;
+
+export interface VerifierOptions {
+  readonly alg: AccessTokenAlgorithm;
+  /** The PEM or HS256 key; `undefined` when keys come from the JWKS. */
+  readonly staticKey: KeyObject | undefined;
+  readonly jwks: JwksStore | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+  readonly strict: boolean;
+  readonly now: () => number;
+  readonly cacheSize: number;
+}
+
+interface CacheEntry {
+  readonly user: AuthUser;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Verifies access tokens: our own cheap structural checks first (exact algorithm, no `crit`, bounded `kid`),
+ * then jose `jwtVerify` with exactly one algorithm and the profile's claims, then the fa-auth-m8 claim rules.
+ * Verified tokens are remembered by their exact string until their `exp` or the next key-set change, so a
+ * repeated token costs one Map lookup instead of a signature check (PERF-NOTES).
+ */
+export class TokenVerifier {
+  readonly #o: VerifierOptions;
+  readonly #leewaySeconds: number;
+  readonly #required: string[];
+  readonly #cache = new Map<string, CacheEntry>();
+
+  constructor(options: VerifierOptions) {
+    this.#o = options;
+    // DESIGN §4 profiles.
+    this.#leewaySeconds = options.strict ? 2 : 5;
+    this.#required = options.strict
+      ? ['exp', 'sub', 'jti', 'type', 'iat', 'nbf']
+      : ['exp', 'sub', 'jti', 'type'];
+  }
+
+  /** Drops every remembered token; called when the key set changes (a rotated-out key stops working). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  /** The remembered user for this exact token, if still before its `exp`. */
+  cached(token: string): AuthUser | undefined {
+    const entry = this.#cache.get(token);
+    if (entry === undefined) return undefined;
+    if (this.#o.now() < entry.expiresAtMs) return entry.user;
+    this.#cache.delete(token);
+    return undefined;
+  }
+
+  /** Verifies a token fully. Never throws: every failure is a precomputed {@link Rejection}. */
+  async verify(token: string): Promise<AuthUser | Rejection> {
+    if (!COMPACT_JWS.test(token)) return REJECT.malformed;
+    const header = decodeHeader(token);
+    if (header === undefined) return REJECT.malformed;
+    // Compared exactly: `none`, `None`, `rs256`, `HS256` for an RSA deployment… are all refused here,
+    // before any key is looked up (RFC 8725 §3.1, algorithm confusion).
+    if (header.alg !== this.#o.alg) return REJECT.badAlgorithm;
+    // We implement no JWS extension, so any `crit` is one we do not understand (RFC 7515 §4.1.11).
+    if (header.crit !== undefined) return REJECT.badHeader;
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID)) return REJECT.badHeader;
+    // `jku`, `x5u`, `jwk`, `x5c` are never read: the key comes from configuration only.
+    let key = this.#o.staticKey;
+    if (key === undefined) {
+      const jwks = this.#o.jwks!;
+      key = jwks.peek(kid);
+      if (key === undefined) {
+        const found = await jwks.lookup(kid);
+        if (found === 'unknown_kid') return REJECT.unknownKid;
+        if (typeof found === 'number') return REJECT_KEYS_UNAVAILABLE[found]!;
+        key = found;
+      }
+    }
+    const nowMs = this.#o.now();
+    const options: JWTVerifyOptions = {
+      algorithms: [this.#o.alg],
+      clockTolerance: this.#leewaySeconds,
+      requiredClaims: this.#required,
+      currentDate: new Date(nowMs),
+    };
+    if (this.#o.issuer !== undefined) options.issuer = this.#o.issuer;
+    if (this.#o.audience !== undefined) options.audience = this.#o.audience;
+    let payload: JWTPayload;
+    try {
+      payload = (await jwtVerify(token, key, options)).payload;
+    } catch (error) {
+      return mapJoseError(error);
+    }
+    // jose checks `iat` only with maxTokenAge; DESIGN §11: an `iat` later than now + leeway is invalid.
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(nowMs / 1000) + this.#leewaySeconds) {
+      return REJECT.issuedInFuture;
+    }
+    const user = userFromClaims(payload);
+    if ('status' in user) return user;
+    this.#remember(token, user, payload.exp!);
+    return user;
+  }
+
+  #remember(token: string, user: AuthUser, exp: number): void {
+    if (this.#o.cacheSize <= 0) return;
+    if (this.#cache.size >= this.#o.cacheSize) {
+      // FIFO eviction: Map iteration order is insertion order, so the first key is the oldest entry.
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    }
+    // Never past `exp`: after it the token goes through full verification again (leeway included).
+    this.#cache.set(token, { user, expiresAtMs: exp * 1000 });
+  }
+}
+
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const json = Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8');
+    const header: unknown = JSON.parse(json);
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined;
+    return header as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function mapJoseError(error: unknown): Rejection {
+  const e = error as { code?: string; claim?: string; reason?: string };
+  switch (e.code) {
+    case 'ERR_JWT_EXPIRED':
+      return REJECT.expired;
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return REJECT.badSignature;
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return REJECT.badAlgorithm;
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return REJECT.badHeader;
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.reason === 'missing') return REJECT.missingClaim;
+      if (e.claim === 'nbf') return REJECT.notYetValid;
+      if (e.claim === 'iss') return REJECT.badIssuer;
+      if (e.claim === 'aud') return REJECT.badAudience;
+      return REJECT.badClaims;
+    default:
+      // Malformed JWS/JWT, a key jose refuses for the algorithm, anything else: a 401, never a 500.
+      return REJECT.malformed;
+  }
+}
