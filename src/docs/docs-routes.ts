@@ -1,0 +1,151 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import express, { type Request, type Response, Router } from 'express';
+import { problemBody, sendProblem } from '../http/index.js';
+import { isProductionLike, type Settings } from '../settings/index.js';
+import { defaultOpenApiDocument } from './openapi.js';
+import { redocPage, swaggerInitializer, swaggerPage } from './pages.js';
+
+/**
+ * The CSP the docs HTML pages get instead of the API's `default-src 'none'` (only when a CSP header is already
+ * set, i.e. CONTENT_SECURITY_POLICY_ENABLED): own scripts, inline styles (both UIs inject them), data: images,
+ * fetches to the same origin (openapi.json) and ReDoc's blob: search worker. No CDN, no eval.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; " +
+  "base-uri 'none'; form-action 'none'";
+
+/** The settings {@link createDocsRoutes} reads. */
+export type DocsSettings = Pick<
+  Settings,
+  | 'API_PREFIX'
+  | 'PROJECT_NAME'
+  | 'SERVICE_VERSION'
+  | 'BACKEND_HOST'
+  | 'METRICS_ENABLED'
+  | 'ENVIRONMENT'
+  | 'STRICT_PRODUCTION_MODE'
+  | 'SET_OPEN_API'
+  | 'SET_DOCS'
+  | 'SET_REDOC'
+  | 'SERVE_DOCS_IN_PRODUCTION'
+>;
+
+/** Options of {@link createDocsRoutes}. */
+export interface DocsRoutesOptions {
+  /** The OpenAPI document to serve; default a minimal one listing express-m8's own routes. */
+  readonly openapi?: object;
+  /** Page title and `info.title` of the generated document; default PROJECT_NAME. */
+  readonly title?: string;
+  /** Resolves a package file like `require.resolve`; default `createRequire(import.meta.url).resolve`. */
+  readonly resolve?: (specifier: string) => string;
+}
+
+/** Files of swagger-ui-dist the page needs; nothing else in that folder is served. */
+const SWAGGER_ASSETS = new Set([
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]);
+
+function tryResolve(resolve: (specifier: string) => string, specifier: string): string | undefined {
+  try {
+    return resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+function notInstalled(ui: string, pkg: string) {
+  return problemBody({
+    status: 501,
+    code: 'ERR_HTTP_NOT_IMPLEMENTED',
+    detail: `${ui} is not installed: run \`npm install ${pkg}\`.`,
+  });
+}
+
+function sendText(res: Response, type: string, body: string, docsPage: boolean): void {
+  if (docsPage && res.hasHeader('Content-Security-Policy')) {
+    res.setHeader('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
+  }
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The API documentation routes, mounted under API_PREFIX: `GET /openapi.json` (the given document or a minimal
+ * generated one), `GET /docs` (Swagger UI from the installed `swagger-ui-dist`, assets under `/docs/assets/`)
+ * and `GET /redoc` (ReDoc from `redoc/bundles/redoc.standalone.js`). Each is off when its `SET_*` is false;
+ * the two UIs are off too when SET_OPEN_API is false (they would have no document); all are off in production
+ * or strict mode unless SERVE_DOCS_IN_PRODUCTION. A UI whose package is missing answers 501 problem+json
+ * (`ERR_HTTP_NOT_IMPLEMENTED`) naming the `npm install` command. Packages are resolved once, here.
+ * @returns the router, or `undefined` when nothing is enabled.
+ * @example
+ * const docs = createDocsRoutes(settings, { openapi: myDocument, title: 'Orders API' });
+ * if (docs) app.use(settings.API_PREFIX || '/', docs);
+ */
+export function createDocsRoutes(
+  settings: DocsSettings,
+  options: DocsRoutesOptions = {},
+): Router | undefined {
+  if (isProductionLike(settings) && !settings.SERVE_DOCS_IN_PRODUCTION) return undefined;
+  if (!settings.SET_OPEN_API) return undefined;
+  const resolve = options.resolve ?? createRequire(import.meta.url).resolve;
+  const prefix = settings.API_PREFIX;
+  const title = options.title ?? settings.PROJECT_NAME;
+  const router = Router();
+
+  const document = JSON.stringify(options.openapi ?? defaultOpenApiDocument(settings, title));
+  router.get('/openapi.json', function openApiDocument(_req: Request, res: Response) {
+    sendText(res, JSON_TYPE, document, false);
+  });
+  const specUrl = `${prefix}/openapi.json`;
+
+  if (settings.SET_DOCS) {
+    const manifest = tryResolve(resolve, 'swagger-ui-dist/package.json');
+    if (manifest === undefined) {
+      const missing = notInstalled('Swagger UI', 'swagger-ui-dist');
+      router.get('/docs', (_req: Request, res: Response) => sendProblem(res, missing));
+    } else {
+      const page = swaggerPage(title, `${prefix}/docs`);
+      const initializer = swaggerInitializer(specUrl);
+      router.get('/docs', function swaggerUi(_req: Request, res: Response) {
+        sendText(res, HTML, page, true);
+      });
+      router.get('/docs/swagger-initializer.js', function swaggerUiInitializer(_req: Request, res: Response) {
+        sendText(res, JS, initializer, false);
+      });
+      const assets = express.static(dirname(manifest), { index: false, redirect: false, maxAge: '1d' });
+      router.use('/docs/assets', function swaggerUiAssets(req, res, next) {
+        if (SWAGGER_ASSETS.has(req.path.slice(1))) assets(req, res, next);
+        else next();
+      });
+    }
+  }
+
+  if (settings.SET_REDOC) {
+    const bundle = tryResolve(resolve, 'redoc/bundles/redoc.standalone.js');
+    if (bundle === undefined) {
+      const missing = notInstalled('ReDoc', 'redoc');
+      router.get('/redoc', (_req: Request, res: Response) => sendProblem(res, missing));
+    } else {
+      const page = redocPage(title, specUrl, `${prefix}/redoc/redoc.standalone.js`);
+      router.get('/redoc', function redoc(_req: Request, res: Response) {
+        sendText(res, HTML, page, true);
+      });
+      router.get('/redoc/redoc.standalone.js', function redocBundle(_req: Request, res: Response, next) {
+        res.sendFile(bundle, { maxAge: '1d' }, (err) => {
+          if (err !== undefined && !res.headersSent) next(err);
+        });
+      });
+    }
+  }
+  return router;
+}

@@ -1,0 +1,7 @@
+export {
+  createDocsRoutes,
+  DOCS_CONTENT_SECURITY_POLICY,
+  type DocsRoutesOptions,
+  type DocsSettings,
+} from './docs-routes.js';
+export { defaultOpenApiDocument, type OpenApiSettings } from './openapi.js';

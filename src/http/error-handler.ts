@@ -1,0 +1,147 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { type ErrorCode, M8Error } from '../errors.js';
+import { scrubUrl } from '../logging/index.js';
+import { type PreparedProblem, problemBody, sendProblem } from './problem.js';
+
+const MALFORMED_JSON = problemBody({
+  status: 400,
+  code: 'ERR_HTTP_BAD_REQUEST',
+  detail: 'Request body is not valid JSON.',
+});
+const BAD_REQUEST = problemBody({
+  status: 400,
+  code: 'ERR_HTTP_BAD_REQUEST',
+  detail: 'The request could not be read.',
+});
+const TOO_LARGE = problemBody({
+  status: 413,
+  code: 'ERR_HTTP_PAYLOAD_TOO_LARGE',
+  detail: 'Request body exceeds the size limit.',
+});
+const UNSUPPORTED = problemBody({
+  status: 415,
+  code: 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  detail: 'The request body encoding or charset is not supported.',
+});
+const INTERNAL = problemBody({
+  status: 500,
+  code: 'ERR_HTTP_INTERNAL',
+  title: 'Internal Server Error',
+  detail: 'Internal Server Error',
+});
+
+/** body-parser (http-errors) `type`s and the answers they get; messages are ours, never the parser's. */
+const BODY_ERRORS: ReadonlyMap<string, PreparedProblem> = new Map([
+  ['entity.parse.failed', MALFORMED_JSON],
+  ['entity.too.large', TOO_LARGE],
+  ['parameters.too.many', TOO_LARGE],
+  ['encoding.unsupported', UNSUPPORTED],
+  ['charset.unsupported', UNSUPPORTED],
+  ['request.aborted', BAD_REQUEST],
+  ['request.size.invalid', BAD_REQUEST],
+  ['entity.verify.failed', BAD_REQUEST],
+]);
+
+interface ErrorShape {
+  readonly type?: unknown;
+  readonly status?: unknown;
+  readonly statusCode?: unknown;
+  readonly expose?: unknown;
+  readonly message?: unknown;
+  readonly headers?: unknown;
+}
+
+/** Specific codes for the 4xx statuses that have one; other client errors get `ERR_HTTP_CLIENT_ERROR`. */
+const CLIENT_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [400, 'ERR_HTTP_BAD_REQUEST'],
+  [404, 'ERR_HTTP_NOT_FOUND'],
+  [413, 'ERR_HTTP_PAYLOAD_TOO_LARGE'],
+  [415, 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE'],
+]);
+
+/** A 4xx http-errors object (`createError(403)`, Express's own 400s) whose message is meant for the client. */
+function clientStatus(shape: ErrorShape): number | undefined {
+  const status = typeof shape.status === 'number' ? shape.status : shape.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500 || shape.expose !== true) return undefined;
+  return status;
+}
+
+function extraHeaders(err: ErrorShape): Record<string, string> | undefined {
+  const headers = err.headers;
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' || typeof value === 'number') out[name] = String(value);
+  }
+  return out;
+}
+
+/**
+ * The last middleware: turns every error into problem+json.
+ *
+ * - body-parser errors: malformed JSON → 400 `ERR_HTTP_BAD_REQUEST`, oversize → 413
+ *   `ERR_HTTP_PAYLOAD_TOO_LARGE`, bad charset/encoding → 415 `ERR_HTTP_UNSUPPORTED_MEDIA_TYPE`;
+ * - other 4xx http-errors (`expose: true`) → their status and message, code `ERR_HTTP_CLIENT_ERROR` unless a
+ *   specific one exists (400, 404, 413, 415);
+ * - an `M8Error` carrying a numeric `status` (`HttpError`, `AuthError`) → that status, its `code`, its message
+ *   as `detail`, and its optional `headers` record;
+ * - anything else → 500 `ERR_HTTP_INTERNAL`, `Internal Server Error`, never the message or the stack; the
+ *   error is logged in full at `error` level with the request id.
+ *
+ * When headers were already sent the error goes to Express's default handler, which destroys the socket.
+ * @example
+ * app.use(notFoundHandler);
+ * app.use(createErrorHandler(logger));
+ */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return function errorHandler(err: unknown, req, res, next) {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const shape = (err !== null && typeof err === 'object' ? err : {}) as ErrorShape;
+    if (typeof shape.type === 'string') {
+      const prepared = BODY_ERRORS.get(shape.type);
+      if (prepared !== undefined) {
+        sendProblem(res, prepared);
+        return;
+      }
+    }
+    if (
+      err instanceof M8Error &&
+      typeof shape.status === 'number' &&
+      shape.status >= 400 &&
+      shape.status < 600
+    ) {
+      if (shape.status >= 500) {
+        logger.error(
+          { err, reqId: req.id, method: req.method, url: scrubUrl(req.originalUrl) },
+          'request failed',
+        );
+      }
+      sendProblem(res, {
+        status: shape.status,
+        code: err.code,
+        detail: err.message,
+        headers: extraHeaders(shape),
+      });
+      return;
+    }
+    const status = clientStatus(shape);
+    if (status !== undefined) {
+      sendProblem(res, {
+        status,
+        code: CLIENT_CODES.get(status) ?? 'ERR_HTTP_CLIENT_ERROR',
+        detail: typeof shape.message === 'string' && shape.message !== '' ? shape.message : 'Bad Request',
+        headers: extraHeaders(shape),
+      });
+      return;
+    }
+    logger.error(
+      { err, reqId: req.id, method: req.method, url: scrubUrl(req.originalUrl) },
+      'unhandled error',
+    );
+    sendProblem(res, INTERNAL);
+  };
+}

@@ -1,0 +1,10 @@
+export { type JsonBodyParserOptions, jsonBodyParser } from './body-parser.js';
+export { createErrorHandler } from './error-handler.js';
+export { notFoundHandler } from './not-found.js';
+export {
+  PROBLEM_CONTENT_TYPE,
+  type PreparedProblem,
+  type ProblemInit,
+  problemBody,
+  sendProblem,
+} from './problem.js';

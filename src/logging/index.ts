@@ -1,0 +1,10 @@
+export { type CreateLoggerOptions, createLogger } from './logger.js';
+export {
+  REDACTED,
+  redactPaths,
+  SECRET_FIELDS,
+  SECRET_HEADERS,
+  scrubUrl,
+} from './redact.js';
+export { createRequestLogger, type RequestLoggerOptions } from './request-logger.js';
+export { logStartupSummary, type StartupSummary } from './startup.js';
