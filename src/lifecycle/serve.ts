@@ -1,0 +1,144 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, isIPv6 } from 'node:net';
+import { LifecycleError, SettingsError } from '../errors.js';
+import { getLifecycle } from './binding.js';
+import { type ExitFunction, installSignalHandlers, type SignalSource } from './signals.js';
+import type { M8App } from './types.js';
+
+/** Port used when neither `options.port` nor `PORT` is given. */
+export const DEFAULT_PORT = 8000;
+/** Host used when `options.host` is not given: every IPv4 interface, as containers need. */
+export const DEFAULT_HOST = '0.0.0.0';
+/**
+ * Longer than the 60 s idle timeout of common load balancers (AWS ALB, GCP, nginx): the balancer, not us,
+ * closes idle keep-alive connections, so it never sends a request on a socket we are closing.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Above the keep-alive timeout, as Node advises, so a slow first header on a reused socket is not cut. */
+export const HEADERS_TIMEOUT_MS = 66_000;
+
+/**
+ * Where `serve()` listens.
+ *
+ * @example
+ * await serve(app, { port: 8080, host: '127.0.0.1' });
+ */
+export interface ServeOptions {
+  /** Default: `PORT` from the environment, else 8000. `0` picks a free port. */
+  port?: number;
+  /** Default `0.0.0.0`. */
+  host?: string;
+}
+
+/** @internal What tests inject into `serve()`. */
+export interface ServeInternals {
+  /** Signal source (default `process`). */
+  signals?: SignalSource;
+  /** Process exit (default `process.exit`). */
+  exit?: ExitFunction;
+  /** Environment read for `PORT` (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * A listening app.
+ *
+ * @example
+ * const running = await serve(app, { port: 0 });
+ * await fetch(`${running.url}/api/ping`);
+ * await running.close();
+ */
+export interface RunningServer {
+  /** `http://host:port`; an unspecified host (`0.0.0.0`, `::`) is shown as loopback so the URL is usable. */
+  readonly url: string;
+  readonly server: Server;
+  /** Stops the app gracefully (same path as SIGTERM, without exiting) and removes the signal handlers. */
+  close(): Promise<void>;
+}
+
+function resolvePort(port: number | undefined, env: Readonly<Record<string, string | undefined>>): number {
+  if (port !== undefined) return port;
+  const raw = env['PORT'];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_PORT;
+  const value = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || value > 65_535) {
+    throw new SettingsError([
+      { variable: 'PORT', message: `must be an integer from 0 to 65535 (got "${raw}")` },
+    ]);
+  }
+  return value;
+}
+
+function formatUrl(address: AddressInfo): string {
+  const host =
+    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  return `http://${isIPv6(host) ? `[${host}]` : host}:${address.port}`;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts the app (a no-op when already started), listens, and installs SIGTERM/SIGINT handlers for graceful
+ * shutdown (DESIGN §7): the first signal stops the app and exits 0 (1 on timeout or teardown failure), a second
+ * signal exits 1 at once. Logs one `listening` line with the URL.
+ *
+ * @example
+ * const running = await serve(createApp(loadSettings(), router), { port: 8080 });
+ * @throws {LifecycleError} `ERR_LIFECYCLE_STARTUP` when `start()` fails or the app was not made by `createApp`.
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `PORT` is not a port number.
+ * Listen errors (`EADDRINUSE`, …) are rethrown after the app is stopped.
+ */
+export async function serve(app: M8App, options: ServeOptions & ServeInternals = {}): Promise<RunningServer> {
+  const lifecycle = getLifecycle(app);
+  if (!lifecycle) {
+    throw new LifecycleError(
+      'ERR_LIFECYCLE_STARTUP',
+      'serve() needs an app made by createApp (this object has no express-m8 lifecycle)',
+    );
+  }
+  const port = resolvePort(options.port, options.env ?? process.env);
+  const host = options.host ?? DEFAULT_HOST;
+  const { logger } = lifecycle;
+  await app.start();
+
+  const server = createServer(app);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const detach = lifecycle.attachServer(server);
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    detach();
+    logger.error({ err: error, port, host }, 'listen failed; stopping the app');
+    await app.stop().catch((err: unknown) => logger.error({ err }, 'stop after failed listen also failed'));
+    throw error;
+  }
+
+  const url = formatUrl(server.address() as AddressInfo);
+  const removeSignalHandlers = installSignalHandlers(
+    options.signals ?? process,
+    () => app.stop(),
+    options.exit ?? ((code) => process.exit(code)),
+    logger,
+  );
+  logger.info({ url, port: (server.address() as AddressInfo).port, host }, `listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    close() {
+      closing ??= app.stop().finally(removeSignalHandlers);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { LifecycleLogger } from './types.js';
+
+/** The signals `serve()` handles. */
+export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+
+/**
+ * Where signals come from (structural: `process` fits; tests pass an `EventEmitter`).
+ *
+ * @example
+ * const signals: SignalSource = new EventEmitter(); signals.emit('SIGTERM');
+ */
+export interface SignalSource {
+  on(event: ShutdownSignal, listener: () => void): unknown;
+  off(event: ShutdownSignal, listener: () => void): unknown;
+}
+
+/** Ends the process with a code (`process.exit` by default). */
+export type ExitFunction = (code: number) => void;
+
+/**
+ * Installs SIGTERM/SIGINT handlers: the first signal runs `stop()` then exits 0 (1 when stop rejects: timeout
+ * or teardown failure); any further signal exits 1 at once. Returns the function that removes them.
+ */
+export function installSignalHandlers(
+  source: SignalSource,
+  stop: () => Promise<void>,
+  exit: ExitFunction,
+  logger: LifecycleLogger,
+): () => void {
+  let received: ShutdownSignal | undefined;
+
+  function onSignal(signal: ShutdownSignal): void {
+    if (received) {
+      logger.warn({ signal, first: received }, `second signal ${signal}: exiting now with code 1`);
+      exit(1);
+      return;
+    }
+    received = signal;
+    logger.info({ signal }, `${signal} received: shutting down`);
+    stop().then(
+      () => {
+        logger.info({ signal, exitCode: 0 }, 'graceful shutdown complete; exiting');
+        exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err, signal, exitCode: 1 }, 'graceful shutdown failed; exiting');
+        exit(1);
+      },
+    );
+  }
+
+  const listeners = SHUTDOWN_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, listener] of listeners) source.on(signal, listener);
+  return () => {
+    for (const [signal, listener] of listeners) source.off(signal, listener);
+  };
+}
