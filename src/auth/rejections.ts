@@ -1,26 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.js';
+import { type PreparedProblem, problemBody, sendProblem } from '../http/index.js';
 import type { AuthFailureReason } from './types.js';
 
 /**
- * A precomputed refusal: status, headers and problem+json body are built once at module load, so refusing
- * a request allocates nothing and builds no Error (PERF-NOTES: a rejection must not cost more than an accept).
+ * A precomputed refusal: status, headers and problem+json body are built once at module load by the team's
+ * `problemBody`, so refusing a request allocates nothing and builds no Error (PERF-NOTES: a rejection must
+ * not cost more than an accept).
  */
-export interface Rejection {
+export interface Rejection extends PreparedProblem {
   readonly reason: AuthFailureReason;
-  readonly status: number;
-  readonly code: ErrorCode;
-  readonly body: string;
-  /** Flat `[name, value, name, value…]` list for `writeHead`. */
-  readonly headers: readonly string[];
 }
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  503: 'Service Unavailable',
-};
 
 // RFC 6750 §3: a missing token gets a bare challenge; a bad one says `invalid_token`; a low role
 // `insufficient_scope`. No realm (DESIGN §11 "Tokens").
@@ -37,17 +27,9 @@ function make(
   detail: string,
   extra: readonly string[],
 ): Rejection {
-  const body = JSON.stringify({ type: 'about:blank', title: TITLES[status], status, detail, code });
-  const headers = [
-    'Content-Type',
-    'application/problem+json',
-    'Content-Length',
-    String(Buffer.byteLength(body)),
-    'Cache-Control',
-    'no-store',
-    ...extra,
-  ];
-  return Object.freeze({ reason, status, code, body, headers: Object.freeze(headers) });
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+  for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
+  return Object.freeze({ ...problemBody({ status, code, detail, headers }), reason });
 }
 
 function invalid(reason: AuthFailureReason, code: ErrorCode = 'ERR_AUTH_INVALID_TOKEN'): Rejection {
@@ -116,6 +98,5 @@ export const REJECT_KEYS_UNAVAILABLE: readonly Rejection[] = Object.freeze(
 /** Writes a precomputed refusal. Headers set earlier by other middlewares (request id…) are kept. */
 export function sendRejection(res: ServerResponse, rejection: Rejection): void {
   if (res.headersSent) return;
-  res.writeHead(rejection.status, rejection.headers as string[]);
-  res.end(rejection.body);
+  sendProblem(res, rejection);
 }
