@@ -76,6 +76,16 @@ describe('health gate before and after readiness', () => {
     expect(b.text).toBe(a.text);
   });
 
+  it('answers HEAD like GET without a body, and never sends an ETag', async () => {
+    const { app } = healthApp({ health: { checks: [okCheck] } });
+    const head = await request(app).head('/api/health');
+    expect(head.status).toBe(200);
+    expect(head.text ?? '').toBe('');
+    expect(head.headers['cache-control']).toBe('no-store');
+    const get = await request(app).get('/api/health');
+    expect(get.headers.etag).toBeUndefined();
+  });
+
   it('mounts at the root when the prefix is empty', async () => {
     const { app } = healthApp({ prefix: '' });
     expect((await request(app).get('/health/')).text).toBe('{"status":"ok"}');
