@@ -117,6 +117,11 @@ export function createSecurityHeaders(
     const variable = message.startsWith('Referrer-Policy') ? 'REFERRER_POLICY' : 'CONTENT_SECURITY_POLICY';
     throw new SettingsError([{ variable, message: `helmet rejected it: ${message}` }], { cause: err });
   }
+  // helmet joins directives with `;`; send the conventional `; ` so the header reads exactly as configured.
+  for (let i = 0; i < captured.set.length; i += 2) {
+    if (captured.set[i] === 'Content-Security-Policy')
+      captured.set[i + 1] = captured.set[i + 1]!.split(';').join('; ');
+  }
   const permissions = settings.PERMISSIONS_POLICY.trim();
   if (isProductionLike(settings) && permissions !== '') captured.set.push('Permissions-Policy', permissions);
   const pairs: readonly string[] = Object.freeze(captured.set);
