@@ -38,6 +38,8 @@ export interface RevocationServer {
   readonly url: string;
   /** How many requests arrived so far. */
   readonly requestCount: number;
+  /** How many TCP connections were opened to it (keep-alive reuse keeps this low). */
+  readonly connectionCount: number;
   /** Every request received, oldest first. */
   readonly requests: readonly RevocationRequest[];
   /** Marks a `jti` revoked for the default policy. */
@@ -66,6 +68,7 @@ export async function startRevocationServer(policy?: RevocationPolicy): Promise<
   const defaultPolicy = (r: RevocationRequest): RevocationReply =>
     typeof r.body?.jti === 'string' && revoked.has(r.body.jti) ? 'revoked' : 'active';
   let current: RevocationPolicy = policy ?? defaultPolicy;
+  let connections = 0;
 
   const loopback = await listenLoopback(
     (req, res) => {
@@ -116,10 +119,16 @@ export async function startRevocationServer(policy?: RevocationPolicy): Promise<
     },
   );
 
+  loopback.server.on('connection', () => {
+    connections++;
+  });
   return {
     url: `${loopback.origin}/api/v1/internal/token/check`,
     get requestCount() {
       return requests.length;
+    },
+    get connectionCount() {
+      return connections;
     },
     requests,
     revoke(jti) {

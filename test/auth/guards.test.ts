@@ -1,0 +1,270 @@
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AuthDeps, buildAuthDeps, ROLES, type Role } from '../../src/auth/index.js';
+import { generateKeys, mintToken, type TestKeys, testSettings } from '../../src/testing/index.js';
+import { bearer, guardedApp, logSink, recordingObserver } from './helpers.js';
+
+const settings = testSettings();
+const keys: TestKeys = await generateKeys('HS256', { secret: settings.ACCESS_SECRET_KEY! });
+let auth: AuthDeps | undefined;
+afterEach(async () => {
+  await auth?.close();
+  auth = undefined;
+});
+
+function setup(opts: Parameters<typeof buildAuthDeps>[1] = {}) {
+  auth = buildAuthDeps(settings, opts);
+  return guardedApp(auth);
+}
+
+describe('bearer extraction and refusals', () => {
+  it('answers 401 Not authenticated with a bare Bearer challenge when no token is sent', async () => {
+    const res = await request(setup()).get('/user');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'Not authenticated',
+      code: 'ERR_AUTH_MISSING_TOKEN',
+    });
+  });
+
+  it('accepts the scheme in any casing and sets a typed req.user', async () => {
+    const app = setup();
+    const token = mintToken(keys, {
+      role: 'writer',
+      email: 'ada@example.com',
+      tenant_id: '0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f',
+    });
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const res = await request(app).get('/user').set('Authorization', `${scheme} ${token}`);
+      expect(res.status).toBe(200);
+      expect(res.body.user).toMatchObject({
+        email: 'ada@example.com',
+        fullName: 'Test User',
+        avatar: null,
+        role: 'writer',
+        isActive: true,
+        isSuperuser: false,
+        emailVerified: true,
+        tenantId: '0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f',
+      });
+      expect(res.body.user.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.body.user.claims.type).toBe('access');
+    }
+  });
+
+  it('treats another scheme, an empty bearer and a query or cookie token as no token', async () => {
+    const app = setup();
+    const token = mintToken(keys);
+    for (const value of [`Basic ${token}`, 'Bearer', 'Bearer ', `Token ${token}`, `Bearer${token}`]) {
+      const res = await request(app).get('/user').set('Authorization', value);
+      expect(res.status, value.slice(0, 12)).toBe(401);
+      expect(res.body.detail).toBe('Not authenticated');
+    }
+    expect((await request(app).get(`/user?access_token=${token}`)).status).toBe(401);
+    expect((await request(app).get('/user').set('Cookie', `access_token=${token}`)).status).toBe(401);
+  });
+
+  it('answers 400 to two Authorization headers, even when both carry the same valid token', async () => {
+    const app = setup();
+    const token = mintToken(keys);
+    const res = await request(app)
+      .get('/user')
+      .set('Authorization', [`Bearer ${token}`, `Bearer ${token}`]);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('ERR_AUTH_MULTIPLE_AUTHORIZATION');
+    expect(res.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('refuses a token over 8 KiB with 401 invalid_token before parsing it', async () => {
+    const observer = recordingObserver();
+    const app = setup({ observer });
+    const token = mintToken(keys, { padding: 'x'.repeat(9000) });
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(token));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(observer.failures).toEqual(['token_too_large']);
+  });
+
+  it('answers 401 Could not validate credentials with invalid_token for a garbage token', async () => {
+    const res = await request(setup())
+      .get('/user')
+      .set(...bearer('not.a.jwt'));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(res.body).toMatchObject({
+      detail: 'Could not validate credentials.',
+      code: 'ERR_AUTH_INVALID_TOKEN',
+    });
+  });
+
+  it('reports an expired token with code ERR_AUTH_TOKEN_EXPIRED and the same detail', async () => {
+    const token = mintToken(keys, {}, { now: Date.now() - 3_600_000 });
+    const res = await request(setup())
+      .get('/user')
+      .set(...bearer(token));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({
+      detail: 'Could not validate credentials.',
+      code: 'ERR_AUTH_TOKEN_EXPIRED',
+    });
+  });
+
+  it('logs one line per failure with the reason and never the token', async () => {
+    const sink = logSink();
+    const app = setup({ logger: sink.logger });
+    const token = mintToken(keys, { type: 'refresh' });
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(401);
+    const failures = sink.lines.filter((l) => l.event === 'auth_failure');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ reason: 'bad_type', status: 401 });
+    expect(sink.raw.join('\n')).not.toContain(token.split('.')[2]);
+  });
+
+  it('lets the metrics observer be installed after construction', async () => {
+    const { setAuthObserver } = await import('../../src/auth/index.js');
+    const app = setup();
+    const observer = recordingObserver();
+    setAuthObserver(auth!, observer);
+    await request(app).get('/user').expect(401);
+    expect(observer.failures).toEqual(['missing_token']);
+  });
+});
+
+describe('optionalUser', () => {
+  it('lets an anonymous request through with req.user undefined', async () => {
+    const res = await request(setup()).get('/optional');
+    expect(res.status).toBe(200);
+    expect(res.body.user).toBeNull();
+  });
+
+  it('still refuses a bad token and an inactive user', async () => {
+    const app = setup();
+    expect(
+      (
+        await request(app)
+          .get('/optional')
+          .set(...bearer('a.b.c'))
+      ).status,
+    ).toBe(401);
+    const inactive = mintToken(keys, { is_active: false });
+    expect(
+      (
+        await request(app)
+          .get('/optional')
+          .set(...bearer(inactive))
+      ).status,
+    ).toBe(403);
+  });
+});
+
+describe('roles', () => {
+  const guards: [string, Role][] = [
+    ['/user', 'user'],
+    ['/reader', 'reader'],
+    ['/writer', 'writer'],
+    ['/admin', 'admin'],
+    ['/superuser', 'superadmin'],
+  ];
+  const rank = (r: Role) => ROLES.indexOf(r);
+
+  it('applies the full 5×5 role matrix: allowed iff the token role ranks at least the guard role', async () => {
+    const app = setup();
+    for (const tokenRole of ROLES) {
+      const token = mintToken(keys, { role: tokenRole });
+      for (const [path, guardRole] of guards) {
+        const res = await request(app)
+          .get(path)
+          .set(...bearer(token));
+        const allowed = rank(tokenRole) >= rank(guardRole);
+        expect(res.status, `${tokenRole} on ${path}`).toBe(allowed ? 200 : 403);
+        if (!allowed) {
+          expect(res.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+          expect(res.body).toMatchObject({
+            detail: "The user doesn't have enough privileges",
+            code: 'ERR_AUTH_INSUFFICIENT_ROLE',
+          });
+        }
+      }
+    }
+  });
+
+  it('answers 403 Inactive user to an inactive user on every guard', async () => {
+    const app = setup();
+    const token = mintToken(keys, { role: 'superadmin', is_active: false });
+    for (const [path] of guards) {
+      const res = await request(app)
+        .get(path)
+        .set(...bearer(token));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ detail: 'Inactive user', code: 'ERR_AUTH_INACTIVE_USER' });
+      expect(res.headers['www-authenticate']).toBeUndefined();
+    }
+  });
+
+  it('treats superadmin without is_superuser, or is_superuser without superadmin, as an invalid token', async () => {
+    const app = setup();
+    for (const claims of [
+      { role: 'superadmin', is_superuser: false },
+      { role: 'admin', is_superuser: true },
+    ]) {
+      const res = await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys, claims)));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+  });
+
+  it('returns the same named middleware per role and refuses an unknown role at construction', () => {
+    setup();
+    expect(auth!.requireRole('admin')).toBe(auth!.requireAdmin);
+    expect(auth!.requireRole('admin').name).toBe('requireRoleAdmin');
+    expect(() => auth!.requireRole('owner' as Role)).toThrow(/role must be one of/);
+  });
+
+  it('checks every guard of a stacked chain', async () => {
+    const app = setup();
+    expect(
+      (
+        await request(app)
+          .get('/stacked')
+          .set(...bearer(mintToken(keys, { role: 'writer' })))
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(app)
+          .get('/stacked')
+          .set(...bearer(mintToken(keys, { role: 'admin' })))
+      ).status,
+    ).toBe(200);
+  });
+});
+
+describe('lifecycle', () => {
+  it('closes idempotently and start() is a no-op without a JWKS', async () => {
+    setup();
+    await auth!.start();
+    await auth!.close();
+    await auth!.close();
+  });
+
+  it('throws a SettingsError naming the variable when a key cannot be loaded', () => {
+    const s = testSettings({
+      ACCESS_TOKEN_ALGORITHM: 'RS256',
+      ACCESS_PUBLIC_KEY_FILE: 'test/fixtures/keys/rsa-public.pem',
+    });
+    const broken = { ...s, ACCESS_PUBLIC_KEY_FILE: '/nonexistent/key.pem' };
+    expect(() => buildAuthDeps(broken)).toThrow(/ACCESS_PUBLIC_KEY_FILE: cannot read/);
+  });
+});
