@@ -4,13 +4,7 @@ import express from 'express';
 import { AuthError, HttpError } from 'express-m8';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import {
-  createErrorHandler,
-  jsonBodyParser,
-  notFoundHandler,
-  problemBody,
-  sendProblem,
-} from '../../src/http/index.js';
+import { createErrorHandler, jsonBodyParser, problemBody, sendProblem } from '../../src/http/index.js';
 import { createRequestId } from '../../src/security/index.js';
 import { createSink, sinkLogger, tinyApp } from './helpers.js';
 
@@ -86,7 +80,7 @@ describe('error handler', () => {
     const line = sink.lines().find((l) => l.msg === 'unhandled error');
     expect(line).toMatchObject({ level: 50, reqId: 'req-500', method: 'GET', url: '/secret' });
     expect(JSON.stringify(line)).toContain('hunter2-SECRET');
-    expect((line?.err as { stack?: string }).stack).toContain('problem.test');
+    expect((line?.err as { stack?: string } | undefined)?.stack).toContain('problem.test');
   });
 
   it('answers a malformed JSON body with 400 ERR_HTTP_BAD_REQUEST', async () => {
