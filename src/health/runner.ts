@@ -54,6 +54,8 @@ const VALID_STATUSES: ReadonlySet<unknown> = new Set(Object.values(HealthStatus)
 /**
  * Aggregates statuses: any `fail` ⇒ `fail`; `unknown` ⇒ `fail` under `strict`, else counts as `degraded`;
  * any `degraded` ⇒ `degraded`; otherwise (none too) `ok`.
+ * @example
+ * aggregateStatus(['ok', 'unknown'], 'lenient'); // 'degraded'
  */
 export function aggregateStatus(statuses: Iterable<HealthStatus>, policy: HealthPolicy): HealthStatus {
   let result: HealthStatus = HealthStatus.OK;

@@ -4,7 +4,11 @@
  */
 
 const MASK = '***';
-/** The value that replaces a meta entry whose key names a secret. */
+/**
+ * The value that replaces a meta entry whose key names a secret.
+ * @example
+ * scrubMeta({ token: 't' }); // { token: REDACTED }
+ */
 export const REDACTED = 'REDACTED';
 
 // `scheme://user:password@` and `scheme://user@`. The userinfo runs to the last `@` before a `/`, whitespace

@@ -37,6 +37,8 @@ export type HealthPolicy = (typeof HealthPolicy)[keyof typeof HealthPolicy];
 /**
  * What a check resolves to. `latency_ms` and `ok` are filled in by the runner; `error` and `meta` are
  * scrubbed of credentials before they are shown.
+ * @example
+ * const result: HealthCheckResult = { name: 'queue', status: 'degraded', meta: { lag: 1800 } };
  */
 export interface HealthCheckResult {
   /** The name shown in the detail body and used as the `check` metric label. */
