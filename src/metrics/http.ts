@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { MetricNames } from './names.js';
+import { HTTP_DURATION_BUCKETS } from './names.js';
+import { instrumentRoutes, routeTemplateOf } from './route-template.js';
+import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './series.js';
+
+/** Which of the HTTP groups are on. */
+export interface HttpGroups {
+  readonly traffic: boolean;
+  readonly performance: boolean;
+  readonly reliability: boolean;
+}
+
+interface StatusEntry {
+  readonly requests: CounterSeries | undefined;
+  readonly errors: CounterSeries | undefined;
+}
+interface MethodEntry {
+  readonly duration: HistogramSeries | undefined;
+  readonly statuses: Map<number, StatusEntry>;
+  readonly errorsByClass: Map<string, CounterSeries>;
+}
+
+const START = Symbol('express-m8.metricsStart');
+const RECORDER = Symbol('express-m8.metricsRecorder');
+
+interface Stamped {
+  [START]?: number;
+  [RECORDER]?: HttpRecorder;
+}
+
+/**
+ * Records traffic, performance and reliability per (method, route, status). Series objects are cached in
+ * nested Maps (route → method → status), so a request after the first of its kind allocates nothing.
+ */
+export class HttpRecorder {
+  private readonly requests: SeriesCounter | undefined;
+  private readonly duration: SeriesHistogram | undefined;
+  private readonly errors: SeriesCounter | undefined;
+  private readonly byRoute = new Map<string, Map<string, MethodEntry>>();
+
+  constructor(registry: Registry, names: MetricNames, groups: HttpGroups) {
+    this.requests = groups.traffic
+      ? new SeriesCounter(
+          registry,
+          names.httpRequestsTotal,
+          'HTTP requests answered, by method, route template and status code.',
+          ['method', 'route', 'status_code'],
+        )
+      : undefined;
+    this.duration = groups.performance
+      ? new SeriesHistogram(
+          registry,
+          names.httpRequestDurationSeconds,
+          'Time from the first middleware to the last byte handed to the socket, in seconds.',
+          ['method', 'route'],
+          HTTP_DURATION_BUCKETS,
+        )
+      : undefined;
+    this.errors = groups.reliability
+      ? new SeriesCounter(
+          registry,
+          names.httpErrorsTotal,
+          'HTTP answers with a 4xx or 5xx status, by method, route template and status class.',
+          ['method', 'route', 'status_class'],
+        )
+      : undefined;
+  }
+
+  /** Counts one finished request. */
+  record(method: string, route: string, status: number, seconds: number): void {
+    let methods = this.byRoute.get(route);
+    if (methods === undefined) {
+      methods = new Map();
+      this.byRoute.set(route, methods);
+    }
+    let entry = methods.get(method);
+    if (entry === undefined) {
+      entry = {
+        duration: this.duration?.series(Object.freeze({ method, route })),
+        statuses: new Map(),
+        errorsByClass: new Map(),
+      };
+      methods.set(method, entry);
+    }
+    let byStatus = entry.statuses.get(status);
+    if (byStatus === undefined) {
+      byStatus = this.statusEntry(entry, method, route, status);
+      entry.statuses.set(status, byStatus);
+    }
+    if (byStatus.requests !== undefined) byStatus.requests.value++;
+    if (byStatus.errors !== undefined) byStatus.errors.value++;
+    if (entry.duration !== undefined) (this.duration as SeriesHistogram).observeIn(entry.duration, seconds);
+  }
+
+  private statusEntry(entry: MethodEntry, method: string, route: string, status: number): StatusEntry {
+    const requests = this.requests?.series(Object.freeze({ method, route, status_code: String(status) }));
+    let errors: CounterSeries | undefined;
+    if (this.errors !== undefined && status >= 400) {
+      const statusClass = status >= 500 ? '5xx' : '4xx';
+      errors = entry.errorsByClass.get(statusClass);
+      if (errors === undefined) {
+        errors = this.errors.series(Object.freeze({ method, route, status_class: statusClass }));
+        entry.errorsByClass.set(statusClass, errors);
+      }
+    }
+    return { requests, errors };
+  }
+}
+
+/** The one `finish` listener of every response: `this` is the response, so no closure per request. */
+function onFinish(this: ServerResponse): void {
+  const stamped = this as unknown as Stamped;
+  const recorder = stamped[RECORDER];
+  const start = stamped[START];
+  if (recorder === undefined || start === undefined) return;
+  const req = this.req as IncomingMessage;
+  recorder.record(
+    req.method ?? 'GET',
+    routeTemplateOf(req),
+    this.statusCode,
+    (performance.now() - start) / 1000,
+  );
+}
+
+/**
+ * The middleware recording HTTP metrics: one `performance.now()` pair and one shared `finish` listener per
+ * request. Route templates are resolved once the response is finished (see `route-template.ts`); the
+ * application's routers are instrumented on the first request.
+ */
+export function createHttpMiddleware(
+  recorder: HttpRecorder,
+): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  let instrumented = false;
+  return function expressM8Metrics(req, res, next): void {
+    if (!instrumented) {
+      instrumented = true;
+      instrumentRoutes((req as IncomingMessage & { app?: unknown }).app);
+    }
+    const stamped = res as unknown as Stamped;
+    stamped[START] = performance.now();
+    stamped[RECORDER] = recorder;
+    res.on('finish', onFinish);
+    next();
+  };
+}

@@ -1,0 +1,179 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Settings } from '../settings/types.js';
+import { ClusterWorkerLink, isClusterWorker } from './cluster.js';
+import { createHttpMiddleware, HttpRecorder } from './http.js';
+import { metricNames, metricsPrefix } from './names.js';
+import {
+  type AuthObserver,
+  createAuthObserver,
+  createDbObserver,
+  createHealthObserver,
+  type DbObserver,
+  type HealthObserver,
+} from './observers.js';
+import { instrumentRoutes, routeTemplateOf } from './route-template.js';
+import { createMetricsServer, createScrapeHandler } from './scrape.js';
+
+export { type ClusterMetricsPrimary, setupClusterMetrics } from './cluster.js';
+export {
+  ALL_METRICS_GROUPS,
+  DB_DURATION_BUCKETS,
+  HTTP_DURATION_BUCKETS,
+  type MetricNames,
+  metricNames,
+  metricsPrefix,
+} from './names.js';
+export {
+  type AuthObserver,
+  type DbObserver,
+  type DbPoolStats,
+  HEALTH_STATUS_VALUES,
+  type HealthCheckStatusValue,
+  type HealthObserver,
+} from './observers.js';
+export {
+  instrumentRoutes,
+  isInstrumented,
+  markUnmatched,
+  routeTemplateOf,
+  UNMATCHED,
+} from './route-template.js';
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * In a `node:cluster` worker, answer `/metrics` with the aggregate of all workers once the primary has
+   * called `setupClusterMetrics()`. Default `true` (it has no effect outside a cluster worker).
+   */
+  readonly cluster?: boolean;
+  /** How long a worker waits for the primary's aggregate before answering 503. Default 5500 ms. */
+  readonly clusterTimeoutMs?: number;
+  /** Interface of the `METRICS_PORT` server. Default: all interfaces, as `server.listen(port)` does. */
+  readonly host?: string;
+}
+
+/** A Node `(req, res, next)` middleware, usable with `app.use`. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+/** What {@link createMetrics} returns: one registry and its middleware, scrape handler and observers. */
+export interface M8Metrics {
+  /** This app's own registry: two apps in one process never share series. */
+  readonly registry: Registry;
+  /** The metric name prefix derived from `API_PREFIX` (`api_`, or `''`). */
+  readonly prefix: string;
+  /** Records traffic, performance and reliability; mount it before the routes. */
+  readonly middleware: Middleware;
+  /** `GET /metrics`: 401 with `WWW-Authenticate: Bearer` unless the scrape credential matches. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /**
+   * Present when `METRICS_PORT` is set: starts the separate metrics server (then do not mount
+   * {@link handler} on the app). Resolves once listening; `close()` closes it.
+   */
+  readonly listen: ((options?: { port?: number; host?: string }) => Promise<Server>) | undefined;
+  /** Hooks for the auth, health and db modules; no-ops for groups that are off. */
+  readonly observers: {
+    readonly auth: AuthObserver;
+    readonly health: HealthObserver;
+    readonly db: DbObserver;
+  };
+  /** The route label of a request: its full route template, or `UNMATCHED`. */
+  routeOf(req: IncomingMessage): string;
+  /** Walks the app's routers now (otherwise done on the first request); call again after adding routes. */
+  instrument(app: unknown): void;
+  /** Closes the metrics server, the cluster link and clears the registry. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the metrics of one app from settings, or `undefined` when `METRICS_ENABLED` is false.
+ * Metric names are prefixed from `API_PREFIX` (`/api` → `api_http_requests_total`); `METRICS_GROUPS`
+ * selects which families exist.
+ * @example
+ * const metrics = createMetrics(settings);
+ * if (metrics) {
+ *   app.use(metrics.middleware);
+ *   if (metrics.listen) await metrics.listen(); else app.get('/metrics', metrics.handler);
+ * }
+ */
+export function createMetrics(
+  settings: Pick<
+    Settings,
+    'METRICS_ENABLED' | 'METRICS_GROUPS' | 'METRICS_SCRAPE_CREDENTIAL' | 'METRICS_PORT' | 'API_PREFIX'
+  >,
+  options: MetricsOptions = {},
+): M8Metrics | undefined {
+  if (!settings.METRICS_ENABLED) return undefined;
+  const groups = new Set(settings.METRICS_GROUPS);
+  const prefix = metricsPrefix(settings.API_PREFIX);
+  const names = metricNames(prefix);
+  const registry = new Registry();
+
+  const recorder = new HttpRecorder(registry, names, {
+    traffic: groups.has('traffic'),
+    performance: groups.has('performance'),
+    reliability: groups.has('reliability'),
+  });
+  const observers = Object.freeze({
+    auth: createAuthObserver(registry, names, groups.has('auth')),
+    health: createHealthObserver(registry, names, groups.has('health')),
+    db: createDbObserver(registry, names, groups.has('db')),
+  });
+  if (groups.has('process')) collectDefaultMetrics({ register: registry, prefix });
+
+  const link =
+    options.cluster !== false && isClusterWorker()
+      ? new ClusterWorkerLink(registry, options.clusterTimeoutMs ?? 5500)
+      : undefined;
+  const handler = createScrapeHandler(registry, settings.METRICS_SCRAPE_CREDENTIAL, link);
+  const noRecording = !groups.has('traffic') && !groups.has('performance') && !groups.has('reliability');
+  const middleware: Middleware = noRecording
+    ? function expressM8MetricsOff(_req, _res, next): void {
+        next();
+      }
+    : createHttpMiddleware(recorder);
+
+  let server: Server | undefined;
+  let closed = false;
+  const port = settings.METRICS_PORT;
+  const listen =
+    port === undefined
+      ? undefined
+      : (listenOptions: { port?: number; host?: string } = {}): Promise<Server> => {
+          if (server !== undefined) return Promise.resolve(server);
+          const created = createMetricsServer(handler);
+          server = created;
+          return new Promise<Server>((resolve, reject) => {
+            created.once('error', reject);
+            created.listen(listenOptions.port ?? port, listenOptions.host ?? options.host, () => {
+              created.off('error', reject);
+              resolve(created);
+            });
+          });
+        };
+
+  return Object.freeze({
+    registry,
+    prefix,
+    middleware,
+    handler,
+    listen,
+    observers,
+    routeOf: routeTemplateOf,
+    instrument: instrumentRoutes,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      link?.close();
+      const running = server;
+      server = undefined;
+      if (running?.listening) {
+        await new Promise<void>((resolve) => {
+          running.close(() => resolve());
+          running.closeIdleConnections();
+        });
+      }
+      registry.clear();
+    },
+  });
+}

@@ -1,0 +1,164 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MetricNames } from './names.js';
+import { DB_DURATION_BUCKETS, HEALTH_DURATION_BUCKETS } from './names.js';
+
+/** Hooks the auth module calls so metrics can count without auth importing prom-client. */
+export interface AuthObserver {
+  /** A request was rejected; `reason` is a short stable word (`missing_token`, `expired`, `revoked`, …). */
+  onAuthFailure(reason: string): void;
+  /** A revocation check finished; `result` is e.g. `active`, `revoked`, `error`, `fail_open`. */
+  onRevocationCheck(result: string): void;
+  /** A JWKS fetch finished; `result` is `success` or `failure`. */
+  onJwksRefresh(result: string): void;
+}
+
+/** The status of a health check as the health module reports it. */
+export type HealthCheckStatusValue = 'ok' | 'degraded' | 'fail' | 'unknown';
+
+/** Hooks the health runner calls after each check. */
+export interface HealthObserver {
+  onCheck(name: string, status: HealthCheckStatusValue, seconds: number): void;
+}
+
+/** A snapshot of a connection pool: connections per state (`total`, `idle`, `waiting`, …). */
+export type DbPoolStats = Readonly<Record<string, number>>;
+
+/** Hooks the database engine calls. */
+export interface DbObserver {
+  /** A query finished (successfully or not) after `seconds`. */
+  onQuery(seconds: number): void;
+  /** A query or connection failed. */
+  onError(): void;
+  /** Registers the pool snapshot read at each scrape for `db_pool_connections{state}`. */
+  poolStats(source: () => DbPoolStats | undefined): void;
+}
+
+/** The value of `health_check_status` for each status: a health score, 1 best. */
+export const HEALTH_STATUS_VALUES: Readonly<Record<HealthCheckStatusValue, number>> = Object.freeze({
+  ok: 1,
+  degraded: 0.5,
+  unknown: 0.25,
+  fail: 0,
+});
+
+/** At most this many distinct values of a free-text label; more fold into `other` (bounded label sets). */
+const MAX_LABEL_VALUES = 64;
+
+const noop = (): void => {};
+
+/** A counter with one cached child per label value, bounded. */
+function labelledCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+): (value: string) => void {
+  const counter = new Counter({ name, help, labelNames: [label], registers: [registry] });
+  const children = new Map<string, Counter.Internal>();
+  return (value: string): void => {
+    let child = children.get(value);
+    if (child === undefined) {
+      const key = children.size < MAX_LABEL_VALUES ? value : 'other';
+      child = children.get(key) ?? counter.labels(key);
+      children.set(key, child);
+    }
+    child.inc();
+  };
+}
+
+/** Builds the auth observer; a no-op when the group is off. */
+export function createAuthObserver(registry: Registry, names: MetricNames, enabled: boolean): AuthObserver {
+  if (!enabled) return { onAuthFailure: noop, onRevocationCheck: noop, onJwksRefresh: noop };
+  return {
+    onAuthFailure: labelledCounter(
+      registry,
+      names.authFailuresTotal,
+      'Requests rejected by authentication or authorization, by reason.',
+      'reason',
+    ),
+    onRevocationCheck: labelledCounter(
+      registry,
+      names.revocationChecksTotal,
+      'Token revocation checks, by result.',
+      'result',
+    ),
+    onJwksRefresh: labelledCounter(registry, names.jwksRefreshTotal, 'JWKS fetches, by result.', 'result'),
+  };
+}
+
+/** Builds the health observer; a no-op when the group is off. */
+export function createHealthObserver(
+  registry: Registry,
+  names: MetricNames,
+  enabled: boolean,
+): HealthObserver {
+  if (!enabled) return { onCheck: noop };
+  const status = new Gauge({
+    name: names.healthCheckStatus,
+    help: 'Last result of each health check: 1 ok, 0.5 degraded, 0.25 unknown, 0 fail.',
+    labelNames: ['check'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: names.healthCheckDurationSeconds,
+    help: 'Duration of each health check, in seconds.',
+    labelNames: ['check'],
+    buckets: [...HEALTH_DURATION_BUCKETS],
+    registers: [registry],
+  });
+  const known = new Set<string>();
+  return {
+    onCheck(name: string, value: HealthCheckStatusValue, seconds: number): void {
+      // Check names come from code, not from clients; still, keep the label set bounded.
+      const check = known.has(name) || known.size < MAX_LABEL_VALUES ? name : 'other';
+      known.add(check);
+      status.labels(check).set(HEALTH_STATUS_VALUES[value] ?? 0);
+      duration.labels(check).observe(seconds);
+    },
+  };
+}
+
+/** Builds the database observer; a no-op when the group is off. */
+export function createDbObserver(registry: Registry, names: MetricNames, enabled: boolean): DbObserver {
+  if (!enabled) return { onQuery: noop, onError: noop, poolStats: noop };
+  const duration = new Histogram({
+    name: names.dbQueryDurationSeconds,
+    help: 'Duration of database queries, in seconds.',
+    buckets: [...DB_DURATION_BUCKETS],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: names.dbErrorsTotal,
+    help: 'Failed database queries and connections.',
+    registers: [registry],
+  });
+  const sources: (() => DbPoolStats | undefined)[] = [];
+  new Gauge({
+    name: names.dbPoolConnections,
+    help: 'Connections of the database pool, by state, read at scrape time.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      for (const source of sources) {
+        const stats = source();
+        if (stats === undefined) continue;
+        for (const state of Object.keys(stats)) {
+          const value = stats[state];
+          if (typeof value === 'number' && Number.isFinite(value)) this.labels(state).inc(value);
+        }
+      }
+    },
+  });
+  return {
+    onQuery(seconds: number): void {
+      duration.observe(seconds);
+    },
+    onError(): void {
+      errors.inc();
+    },
+    poolStats(source: () => DbPoolStats | undefined): void {
+      sources.push(source);
+    },
+  };
+}
