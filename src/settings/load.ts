@@ -44,9 +44,11 @@ function parseExtension(
   issues: SettingsIssue[],
 ): Record<string, unknown> {
   const input: Record<string, string | undefined> = {};
+  const skip = new Set(failed);
   for (const name of Object.keys(extend.shape)) {
     if (SETTINGS_NAMES.includes(name)) {
       issues.push({ variable: name, message: 'is a built-in setting; extend must not redefine it' });
+      skip.add(name);
     } else if (!failed.has(name)) {
       input[name] = clean(raw[name]);
     }
@@ -56,7 +58,7 @@ function parseExtension(
   for (const issue of result.error.issues) {
     const variable = issue.path.length > 0 ? issue.path.map(String).join('.') : '(extend)';
     const top = String(issue.path[0] ?? '');
-    if (failed.has(top)) continue;
+    if (skip.has(top)) continue;
     const missing = issue.code === 'invalid_type' && top !== '' && input[top] === undefined;
     const message = missing ? `is required but not set (${issue.message})` : scrub(issue.message, input[top]);
     issues.push({ variable, message });

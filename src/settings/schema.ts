@@ -54,7 +54,7 @@ function corsOrigin(entry: string): string | undefined {
   if (entry === '*') {
     return '"*" is not allowed: credentials are allowed, so every origin must be listed exactly';
   }
-  const url = checkHttpUrl(entry);
+  const url = checkHttpUrl(entry.replace(/\/+$/, ''));
   if (typeof url === 'string') return `${url} (expected origins such as https://app.example.com)`;
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
     return `expected an origin (scheme://host[:port], no path, query or credentials), got ${show(entry)}`;
