@@ -53,6 +53,13 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
   const graceMs = config.teardownGraceMs ?? DEFAULT_TEARDOWN_GRACE_MS;
   const servers = new Map<Server, TrackedServer>();
 
+  if (delayMs > 0 && delayMs >= timeoutMs) {
+    logger.warn(
+      { delaySeconds: settings.SHUTDOWN_DELAY_SECONDS, timeoutSeconds: settings.SHUTDOWN_TIMEOUT_SECONDS },
+      'SHUTDOWN_DELAY_SECONDS is not below SHUTDOWN_TIMEOUT_SECONDS: in-flight requests get no time to finish',
+    );
+  }
+
   let state: AppState = 'initializing';
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
@@ -167,6 +174,7 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
         ]);
       }
       const drains = [...servers.values()].map((tracked) => tracked.drain());
+      logger.info({ servers: drains.length }, 'stopped accepting connections; draining in-flight requests');
       if (timedOut) for (const tracked of servers.values()) tracked.destroyAll();
       await Promise.race([Promise.all(drains), deadlinePassed]);
       for (const tracked of servers.values()) tracked.detach();
