@@ -19,7 +19,7 @@ const observerSlots = new WeakMap<object, { observer: DbObserver | undefined }>(
  * @example
  * setDbObserver(engine, { onQuery: (s) => histogram.observe(s), onError: () => errors.inc() });
  */
-export function setDbObserver(engine: DbEngine<unknown>, observer: DbObserver | undefined): void {
+export function setDbObserver<DB>(engine: DbEngine<DB>, observer: DbObserver | undefined): void {
   const slot = observerSlots.get(engine);
   if (slot) slot.observer = observer;
 }

@@ -68,8 +68,14 @@ function pgHandle(mod: unknown, target: DbTarget, timeoutMs: number, onError: Po
           database: target.database,
         },
   );
-  // Without a listener an idle client's error (server restart, pg_terminate_backend) crashes the process.
-  pool.on('error', onError);
+  // pg emits `error` on a client whose connection ends (server restart, pg_terminate_backend). pg-pool only
+  // listens while the client is idle; a checked-out client with no listener crashes the process. So every
+  // client gets a listener for life, which reports the failure once; the pool's own `error` event (the
+  // same failure seen while idle) must still have a listener and is otherwise ignored.
+  pool.on('connect', (client: EventSource) => {
+    client.on('error', onError);
+  });
+  pool.on('error', () => {});
   return {
     dialect: new PostgresDialect({ pool }),
     close: () => pool.end(),
