@@ -40,7 +40,9 @@ export function parseSamples(text: string): Sample[] {
     if (match === null) throw new Error(`unparseable line: ${line}`);
     const labels: Record<string, string> = {};
     for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1] as string] = pair[2] as string;
+      labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, (_m, c: string) =>
+        c === 'n' ? '\n' : c,
+      );
     }
     samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
   }
@@ -48,7 +50,7 @@ export function parseSamples(text: string): Sample[] {
 }
 
 /** The value of the one sample with this name and these labels (a subset match), or undefined. */
-export function valueOf(
+export function sampleValue(
   samples: readonly Sample[],
   name: string,
   labels: Readonly<Record<string, string>> = {},

@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type M8Metrics, metricsPrefix } from '../../src/metrics/index.js';
-import { appWithMetrics, metricsSettings, mustCreate, parseSamples, valueOf } from './helpers.js';
+import { appWithMetrics, metricsSettings, mustCreate, parseSamples, sampleValue } from './helpers.js';
 
 const opened: M8Metrics[] = [];
 function track(metrics: M8Metrics): M8Metrics {
@@ -64,13 +64,13 @@ describe('metric names', () => {
     ]) {
       expect(names, name).toContain(name);
     }
-    expect(valueOf(samples, 'api_v1_http_requests_total', { route: '/items/:id', status_code: '200' })).toBe(
-      1,
-    );
-    expect(valueOf(samples, 'api_v1_health_check_status', { check: 'db' })).toBe(0.5);
-    expect(valueOf(samples, 'api_v1_auth_failures_total', { reason: 'expired' })).toBe(1);
-    expect(valueOf(samples, 'api_v1_db_pool_connections', { state: 'idle' })).toBe(3);
-    expect(valueOf(samples, 'api_v1_db_errors_total')).toBe(1);
+    expect(
+      sampleValue(samples, 'api_v1_http_requests_total', { route: '/items/:id', status_code: '200' }),
+    ).toBe(1);
+    expect(sampleValue(samples, 'api_v1_health_check_status', { check: 'db' })).toBe(0.5);
+    expect(sampleValue(samples, 'api_v1_auth_failures_total', { reason: 'expired' })).toBe(1);
+    expect(sampleValue(samples, 'api_v1_db_pool_connections', { state: 'idle' })).toBe(3);
+    expect(sampleValue(samples, 'api_v1_db_errors_total')).toBe(1);
   });
 
   it('registers only the families of the groups listed in METRICS_GROUPS', async () => {
@@ -107,18 +107,20 @@ describe('HTTP recording', () => {
     await request(app).get('/orders/404').expect(404);
     const samples = parseSamples((await request(app).get('/metrics')).text);
     const total = 'api_http_requests_total';
-    expect(valueOf(samples, total, { method: 'GET', route: '/orders/:id', status_code: '200' })).toBe(2);
-    expect(valueOf(samples, total, { method: 'GET', route: '/orders/:id', status_code: '404' })).toBe(1);
-    expect(valueOf(samples, total, { method: 'POST', route: '/orders', status_code: '201' })).toBe(1);
-    expect(valueOf(samples, 'api_http_errors_total', { route: '/orders/:id', status_class: '4xx' })).toBe(1);
+    expect(sampleValue(samples, total, { method: 'GET', route: '/orders/:id', status_code: '200' })).toBe(2);
+    expect(sampleValue(samples, total, { method: 'GET', route: '/orders/:id', status_code: '404' })).toBe(1);
+    expect(sampleValue(samples, total, { method: 'POST', route: '/orders', status_code: '201' })).toBe(1);
+    expect(sampleValue(samples, 'api_http_errors_total', { route: '/orders/:id', status_class: '4xx' })).toBe(
+      1,
+    );
     expect(
-      valueOf(samples, 'api_http_errors_total', { route: '/orders', status_class: '4xx' }),
+      sampleValue(samples, 'api_http_errors_total', { route: '/orders', status_class: '4xx' }),
     ).toBeUndefined();
     const count = 'api_http_request_duration_seconds_count';
-    expect(valueOf(samples, count, { method: 'GET', route: '/orders/:id' })).toBe(3);
+    expect(sampleValue(samples, count, { method: 'GET', route: '/orders/:id' })).toBe(3);
     const inf = 'api_http_request_duration_seconds_bucket';
-    expect(valueOf(samples, inf, { method: 'GET', route: '/orders/:id', le: '+Inf' })).toBe(3);
-    expect(valueOf(samples, inf, { method: 'GET', route: '/orders/:id', le: '10' })).toBe(3);
+    expect(sampleValue(samples, inf, { method: 'GET', route: '/orders/:id', le: '+Inf' })).toBe(3);
+    expect(sampleValue(samples, inf, { method: 'GET', route: '/orders/:id', le: '10' })).toBe(3);
   });
 
   it('counts a request whose handler throws with its 500 and its route', async () => {
@@ -137,9 +139,15 @@ describe('HTTP recording', () => {
     await request(app).get('/boom/7').expect(500);
     await request(app).get('/async-boom').expect(500);
     const samples = parseSamples((await request(app).get('/metrics')).text);
-    expect(valueOf(samples, 'api_http_requests_total', { route: '/boom/:id', status_code: '500' })).toBe(1);
-    expect(valueOf(samples, 'api_http_requests_total', { route: '/async-boom', status_code: '500' })).toBe(1);
-    expect(valueOf(samples, 'api_http_errors_total', { route: '/boom/:id', status_class: '5xx' })).toBe(1);
+    expect(sampleValue(samples, 'api_http_requests_total', { route: '/boom/:id', status_code: '500' })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(samples, 'api_http_requests_total', { route: '/async-boom', status_code: '500' }),
+    ).toBe(1);
+    expect(sampleValue(samples, 'api_http_errors_total', { route: '/boom/:id', status_class: '5xx' })).toBe(
+      1,
+    );
   });
 
   it('keeps two apps in one process on separate registries', async () => {
@@ -158,8 +166,8 @@ describe('HTTP recording', () => {
     await request(appTwo).get('/hello').expect(200);
     const s1 = parseSamples((await request(appOne).get('/metrics')).text);
     const s2 = parseSamples((await request(appTwo).get('/metrics')).text);
-    expect(valueOf(s1, 'api_http_requests_total', { route: '/hello' })).toBe(2);
-    expect(valueOf(s2, 'api_http_requests_total', { route: '/hello' })).toBe(1);
+    expect(sampleValue(s1, 'api_http_requests_total', { route: '/hello' })).toBe(2);
+    expect(sampleValue(s2, 'api_http_requests_total', { route: '/hello' })).toBe(1);
     expect(one.registry).not.toBe(two.registry);
   });
 });
@@ -215,8 +223,9 @@ describe('METRICS_PORT', () => {
       res.end('done');
     });
     await request(app).get('/work').expect(200);
-    const server = await metrics.listen?.({ port: 0, host: '127.0.0.1' });
-    const base = `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+    if (metrics.listen === undefined) throw new Error('no listen()');
+    const server = await metrics.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
     const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${credential}` } });
     expect(ok.status).toBe(200);
@@ -228,7 +237,7 @@ describe('METRICS_PORT', () => {
     ).toBe(404);
     await metrics.close();
     await metrics.close();
-    expect(server?.listening).toBe(false);
+    expect(server.listening).toBe(false);
   });
 
   it('has no listen() when METRICS_PORT is unset', () => {
