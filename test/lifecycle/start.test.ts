@@ -164,7 +164,7 @@ describe('start()', () => {
     expect(steps).toEqual(['validator 1', 'validator 2', 'extras enter']);
     const warning = lines.find((l) => l.level === 'warn');
     expect(warning?.msg).toBe('JWKS prefetch failed; signing keys will be fetched on demand');
-    expect((warning?.obj['err'] as Error).message).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(warning?.obj['err']).toMatchObject({ message: 'connect ECONNREFUSED 127.0.0.1:1' });
     await app.stop();
   });
 
