@@ -47,7 +47,7 @@ export function userFromClaims(claims: JWTPayload): AuthUser | Rejection {
   ) {
     return REJECT.badClaims;
   }
-  const rawRole = claims.role ?? 'user';
+  const rawRole = claims.role === undefined ? 'user' : claims.role;
   if (typeof rawRole !== 'string' || !ROLE_SET.has(rawRole)) return REJECT.badClaims;
   const fullName = optionalText(claims.full_name);
   const avatar = optionalText(claims.avatar);

@@ -1,7 +1,13 @@
 /** `express-m8/testing`: what a consumer needs to test its own service without a real issuer. */
 
 export { type JwksBehaviour, type JwksServer, startJwksServer } from './jwks-server.js';
-export { type GenerateKeysOptions, generateKeys, type TestKeys, type TestPublicJwk } from './keys.js';
+export {
+  type GenerateKeysOptions,
+  generateKeys,
+  keysFromPrivateKey,
+  type TestKeys,
+  type TestPublicJwk,
+} from './keys.js';
 export { type MintTokenOptions, mintToken, type TestClaims } from './mint.js';
 export {
   type RevocationPolicy,

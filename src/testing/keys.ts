@@ -1,4 +1,5 @@
 import {
+  createPrivateKey,
   createPublicKey,
   createSecretKey,
   generateKeyPair,
@@ -77,11 +78,26 @@ export async function generateKeys(
     alg === 'RS256'
       ? await generatePair('rsa', { modulusLength: 2048 })
       : await generatePair('ec', { namedCurve: 'P-256' });
-  return keysFromPrivateKey(alg, privateKey, kid);
+  return wrapPrivateKey(alg, privateKey, kid);
 }
 
-/** Wraps an existing private key (e.g. a fixture PEM) as {@link TestKeys}. */
-export function keysFromPrivateKey(alg: 'RS256' | 'ES256', privateKey: KeyObject, kid: string): TestKeys {
+/**
+ * Wraps an existing private key (a PEM string or KeyObject, e.g. a committed fixture or a dev key) as
+ * {@link TestKeys}, skipping key generation (RSA generation is slow on small CI machines).
+ *
+ * @example
+ * const keys = keysFromPrivateKey('RS256', readFileSync('test/fixtures/keys/rsa-private.pem', 'utf8'), 'k1');
+ */
+export function keysFromPrivateKey(
+  alg: 'RS256' | 'ES256',
+  privateKey: KeyObject | string,
+  kid: string,
+): TestKeys {
+  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+  return wrapPrivateKey(alg, key, kid);
+}
+
+function wrapPrivateKey(alg: 'RS256' | 'ES256', privateKey: KeyObject, kid: string): TestKeys {
   const publicKey = createPublicKey(privateKey);
   const jwk = publicKey.export({ format: 'jwk' });
   return Object.freeze({

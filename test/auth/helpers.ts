@@ -84,3 +84,33 @@ export function guardedApp(auth: AuthDeps): Express {
 export const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
 
 export const PRIVATE_API_SECRET = 'Internal-Secret-0123456789-abcdefXYZ!';
+
+/** Sends a raw HTTP/1.1 request (exact header lines, duplicates kept) to `app` and returns status and body. */
+export async function rawRequest(
+  app: import('express').Express,
+  path: string,
+  headerLines: readonly string[],
+): Promise<{ status: number; body: string }> {
+  const { createServer } = await import('node:http');
+  const { connect } = await import('node:net');
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headerLines.map((l) => `${l}\r\n`).join('')}\r\n`,
+      );
+    });
+    const status = Number(text.slice(9, 12));
+    return { status, body: text.slice(text.indexOf('\r\n\r\n') + 4) };
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,273 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
+import type { Settings } from '../../src/settings/types.js';
+import {
+  generateKeys,
+  mintToken,
+  TEST_TOKEN_AUDIENCE,
+  TEST_TOKEN_ISSUER,
+  type TestKeys,
+  testSettings,
+} from '../../src/testing/index.js';
+import { bearer, guardedApp, manualClock, recordingObserver } from './helpers.js';
+
+const strict = testSettings();
+const permissive = testSettings({
+  TOKEN_STRICT_VALIDATION: false,
+  TOKEN_ISSUER: undefined,
+  TOKEN_AUDIENCE: undefined,
+});
+const hs = await generateKeys('HS256', { secret: strict.ACCESS_SECRET_KEY! });
+const T0 = 1_900_000_000_000; // a fixed instant, whole second
+let auth: AuthDeps | undefined;
+afterEach(async () => {
+  await auth?.close();
+  auth = undefined;
+});
+
+function appFor(settings: Settings, clock = manualClock(T0)) {
+  const observer = recordingObserver();
+  auth = buildAuthDeps(settings, { now: clock.now, observer });
+  return { app: guardedApp(auth), clock, observer };
+}
+
+async function status(settings: Settings, token: string, clock = manualClock(T0)): Promise<number> {
+  const { app } = appFor(settings, clock);
+  const res = await request(app)
+    .get('/user')
+    .set(...bearer(token));
+  await auth?.close();
+  return res.status;
+}
+
+function pemFile(keys: TestKeys): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'm8-auth-')), 'public.pem');
+  writeFileSync(file, keys.publicPem);
+  return file;
+}
+
+describe('key sources', () => {
+  for (const alg of ['RS256', 'ES256'] as const) {
+    it(`verifies ${alg} tokens against ACCESS_PUBLIC_KEY_FILE`, async () => {
+      const keys = await generateKeys(alg);
+      const other = await generateKeys(alg);
+      const settings = testSettings({ ACCESS_TOKEN_ALGORITHM: alg, ACCESS_PUBLIC_KEY_FILE: pemFile(keys) });
+      expect(await status(settings, mintToken(keys, {}, { now: T0 }))).toBe(200);
+      expect(await status(settings, mintToken(other, {}, { now: T0 }))).toBe(401);
+    });
+  }
+
+  it('verifies HS256 tokens with ACCESS_SECRET_KEY and refuses another secret', async () => {
+    const other = await generateKeys('HS256');
+    expect(await status(strict, mintToken(hs, {}, { now: T0 }))).toBe(200);
+    expect(await status(strict, mintToken(other, {}, { now: T0 }))).toBe(401);
+  });
+
+  it('ignores the kid with a single configured key (PEM or secret)', async () => {
+    expect(await status(strict, mintToken(hs, {}, { now: T0, header: { kid: 'whatever' } }))).toBe(200);
+    expect(await status(strict, mintToken(hs, {}, { now: T0, header: { kid: undefined } }))).toBe(200);
+  });
+});
+
+describe('profiles', () => {
+  it('strict requires exp, sub, jti, type, iat and nbf', async () => {
+    for (const claim of ['exp', 'sub', 'jti', 'type', 'iat', 'nbf']) {
+      const token = mintToken(hs, { [claim]: undefined }, { now: T0 });
+      expect(await status(strict, token), claim).toBe(401);
+    }
+  });
+
+  it('permissive requires exp, sub, jti and type but not iat or nbf', async () => {
+    for (const claim of ['exp', 'sub', 'jti', 'type']) {
+      expect(await status(permissive, mintToken(hs, { [claim]: undefined }, { now: T0 })), claim).toBe(401);
+    }
+    expect(await status(permissive, mintToken(hs, { iat: undefined, nbf: undefined }, { now: T0 }))).toBe(
+      200,
+    );
+  });
+
+  it('permissive without a configured issuer or audience accepts any iss and aud', async () => {
+    const token = mintToken(hs, {}, { now: T0, issuer: 'https://elsewhere', audience: 'other' });
+    expect(await status(permissive, token)).toBe(200);
+  });
+
+  it('applies a 2 s leeway to exp in strict mode: valid at exp and exp+1, expired at exp+2', async () => {
+    const token = () => mintToken(hs, {}, { now: T0, expiresInSeconds: 60 });
+    const exp = T0 + 60_000;
+    expect(await status(strict, token(), manualClock(exp))).toBe(200);
+    expect(await status(strict, token(), manualClock(exp + 1000))).toBe(200);
+    expect(await status(strict, token(), manualClock(exp + 1999))).toBe(200);
+    expect(await status(strict, token(), manualClock(exp + 2000))).toBe(401);
+  });
+
+  it('applies a 5 s leeway to exp in permissive mode', async () => {
+    const token = () => mintToken(hs, {}, { now: T0, expiresInSeconds: 60 });
+    const exp = T0 + 60_000;
+    expect(await status(permissive, token(), manualClock(exp + 4000))).toBe(200);
+    expect(await status(permissive, token(), manualClock(exp + 5000))).toBe(401);
+  });
+
+  it('refuses nbf and iat later than now plus the leeway, and accepts them at the edge', async () => {
+    const s = T0 / 1000;
+    expect(await status(strict, mintToken(hs, { nbf: s + 2 }, { now: T0 }))).toBe(200);
+    expect(await status(strict, mintToken(hs, { nbf: s + 3 }, { now: T0 }))).toBe(401);
+    expect(await status(strict, mintToken(hs, { iat: s + 2 }, { now: T0 }))).toBe(200);
+    expect(await status(strict, mintToken(hs, { iat: s + 3 }, { now: T0 }))).toBe(401);
+    expect(await status(permissive, mintToken(hs, { iat: s + 5, nbf: s + 5 }, { now: T0 }))).toBe(200);
+    expect(await status(permissive, mintToken(hs, { iat: s + 6 }, { now: T0 }))).toBe(401);
+  });
+});
+
+describe('issuer and audience', () => {
+  it('compares iss exactly: case, trailing slash and arrays are refused', async () => {
+    for (const issuer of [
+      TEST_TOKEN_ISSUER.toUpperCase(),
+      `${TEST_TOKEN_ISSUER}/`,
+      `${TEST_TOKEN_ISSUER} `,
+    ]) {
+      expect(await status(strict, mintToken(hs, {}, { now: T0, issuer })), issuer).toBe(401);
+    }
+    expect(await status(strict, mintToken(hs, { iss: [TEST_TOKEN_ISSUER] }, { now: T0 }))).toBe(401);
+    expect(await status(strict, mintToken(hs, {}, { now: T0, issuer: null }))).toBe(401);
+  });
+
+  it('compares aud exactly, and accepts an aud array that contains our audience (RFC 7519 §4.1.3)', async () => {
+    for (const audience of [
+      TEST_TOKEN_AUDIENCE.toUpperCase(),
+      `${TEST_TOKEN_AUDIENCE}/`,
+      ['other', 'another'],
+    ]) {
+      expect(await status(strict, mintToken(hs, {}, { now: T0, audience })), String(audience)).toBe(401);
+    }
+    expect(await status(strict, mintToken(hs, {}, { now: T0, audience: null }))).toBe(401);
+    expect(
+      await status(strict, mintToken(hs, {}, { now: T0, audience: ['other', TEST_TOKEN_AUDIENCE] })),
+    ).toBe(200);
+  });
+});
+
+describe('claims', () => {
+  const bad: Record<string, unknown>[] = [
+    { sub: 'not-a-uuid' },
+    { sub: 42 },
+    { sub: '' },
+    { tenant_id: 'tenant-1' },
+    { tenant_id: 7 },
+    { email: 'not an email' },
+    { email: 12 },
+    { email: { toString: 'x' } },
+    { role: 'owner' },
+    { role: 'ADMIN' },
+    { role: 3 },
+    { role: null },
+    { is_active: 'yes' },
+    { is_superuser: 1 },
+    { email_verified: 'true' },
+    { full_name: 5 },
+    { avatar: [] },
+    { type: 'refresh' },
+    { type: 'ACCESS' },
+    { jti: 5 },
+    { jti: '' },
+    { exp: 'tomorrow' },
+    { iat: 'now' },
+    { role: '__proto__' },
+  ];
+
+  it('answers 401 invalid_token, never 500, to every malformed claim', async () => {
+    const { app, observer } = appFor(strict);
+    for (const claims of bad) {
+      const res = await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(hs, claims, { now: T0 })));
+      expect(res.status, JSON.stringify(claims)).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+    expect(observer.failures).toHaveLength(bad.length);
+  });
+
+  it('accepts absent optional profile claims with their documented defaults', async () => {
+    const { app } = appFor(permissive);
+    const token = mintToken(
+      hs,
+      {
+        email: undefined,
+        full_name: undefined,
+        avatar: undefined,
+        role: undefined,
+        is_active: undefined,
+        is_superuser: undefined,
+        email_verified: undefined,
+        tenant_id: undefined,
+      },
+      { now: T0 },
+    );
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(token));
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({
+      email: null,
+      fullName: null,
+      avatar: null,
+      role: 'user',
+      isActive: true,
+      isSuperuser: false,
+      emailVerified: false,
+      tenantId: null,
+    });
+  });
+});
+
+describe('verified-token cache', () => {
+  it('never serves a cached token past its exp', async () => {
+    const clock = manualClock(T0);
+    const { app } = appFor(strict, clock);
+    const token = mintToken(hs, {}, { now: T0, expiresInSeconds: 10 });
+    expect(
+      (
+        await request(app)
+          .get('/user')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/user')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(200);
+    clock.advance(12_000);
+    expect(
+      (
+        await request(app)
+          .get('/user')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(401);
+  });
+
+  it('still applies role and activity rules to a cached token', async () => {
+    const { app } = appFor(strict);
+    const token = mintToken(hs, { role: 'reader' }, { now: T0 });
+    expect(
+      (
+        await request(app)
+          .get('/user')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/admin')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(403);
+  });
+});
