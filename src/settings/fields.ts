@@ -18,9 +18,13 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
   off: false,
 };
 
-/** Quotes a non-secret value for a message, shortened so a pasted blob cannot flood the log. */
+/**
+ * Quotes a non-secret value for a message, shortened so a pasted blob cannot flood the log, with any
+ * credentials inside a URL masked.
+ */
 export function show(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  const masked = value.replace(/:\/\/[^/@\s]+@/g, '://***:***@');
+  return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 77)}...` : masked);
 }
 
 /** Trims; an empty or whitespace-only value counts as unset. */

@@ -1,15 +1,24 @@
-/**
- * The validated, deep-frozen configuration. Field names are the env variable names, 1:1 (DESIGN §3, §11).
- * Optional values are `undefined` when unset. List variables are string arrays.
- */
+/** `ENVIRONMENT`: where the service runs; `production` turns on the production rules. */
 export type Environment = 'local' | 'development' | 'staging' | 'production';
+/** `TOKEN_MODE`: `stateful` checks revocation at `INTROSPECTION_URL` on every request. */
 export type TokenMode = 'stateless' | 'hybrid' | 'stateful';
+/** `ACCESS_TOKEN_ALGORITHM`: the one algorithm tokens are verified with. */
 export type AccessTokenAlgorithm = 'RS256' | 'ES256' | 'HS256';
+/** `ACCESS_REVOCATION_FAILURE_MODE`: what a stateful check does when the issuer cannot be reached. */
 export type RevocationFailureMode = 'fail_closed' | 'fail_open';
+/** `SELECTED_DB`: the database engine. */
 export type SelectedDb = 'Pglite' | 'Postgres' | 'Mysql';
+/** `LOG_LEVEL`: pino levels plus `silent`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** One `METRICS_GROUPS` entry (`all` expands to every group). */
 export type MetricsGroup = 'traffic' | 'performance' | 'reliability' | 'health' | 'auth' | 'db' | 'process';
 
+/**
+ * The validated, deep-frozen configuration. Field names are the env variable names, 1:1 (DESIGN §3, §11).
+ * Optional values are `undefined` when unset. List variables are string arrays. See `docs/settings.md`.
+ * @example
+ * const settings: Settings = loadSettings();
+ */
 export interface Settings {
   readonly DOMAIN: string;
   readonly ENVIRONMENT: Environment;
@@ -85,7 +94,11 @@ export interface Settings {
   readonly SHUTDOWN_DELAY_SECONDS: number;
 }
 
-/** The names of the variables whose values are secrets: never logged, never in an error message. */
+/**
+ * The names of the variables whose values are secrets: never logged, never in an error message.
+ * @example
+ * SECRET_SETTINGS.includes('DB_PASSWORD'); // true
+ */
 export const SECRET_SETTINGS = [
   'ACCESS_SECRET_KEY',
   'REFRESH_SECRET_KEY',
@@ -97,7 +110,11 @@ export const SECRET_SETTINGS = [
   'HEALTH_DETAIL_CREDENTIAL',
 ] as const satisfies readonly (keyof Settings)[];
 
-/** True when production rules apply: `ENVIRONMENT=production` or `STRICT_PRODUCTION_MODE=true`. */
+/**
+ * True when production rules apply: `ENVIRONMENT=production` or `STRICT_PRODUCTION_MODE=true`.
+ * @example
+ * if (isProductionLike(settings)) app.disable('x-powered-by');
+ */
 export function isProductionLike(
   settings: Pick<Settings, 'ENVIRONMENT' | 'STRICT_PRODUCTION_MODE'>,
 ): boolean {

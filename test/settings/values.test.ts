@@ -259,3 +259,21 @@ describe('URLs and strings', () => {
     });
   });
 });
+
+describe('messages about URLs', () => {
+  it('mask credentials inside a URL they quote', () => {
+    const [message] = messagesAbout(
+      issuesFor({ JWKS_URI: 'ftp://user:pa55word@auth.example.com/jwks' }),
+      'JWKS_URI',
+    );
+    expect(message).toBeDefined();
+    const prod = issuesFor({
+      INTROSPECTION_URL: 'http://svc:pa55word@auth.example.com/i',
+      ENVIRONMENT: 'production',
+    });
+    expect(JSON.stringify(prod)).not.toContain('pa55word');
+    expect(messagesAbout(prod, 'INTROSPECTION_URL')).toEqual([
+      'must use https:// in production or strict mode, got "http://***:***@auth.example.com/i"',
+    ]);
+  });
+});
