@@ -1,0 +1,167 @@
+/**
+ * The composition root: settings → logger → request id → security headers → host check → CORS → metrics →
+ * request log → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5, STYLE).
+ */
+import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AUTH_INTERNALS, type AuthDeps, setAuthLogger, setAuthObserver } from './auth/index.js';
+import { assertCompatible } from './compat/index.js';
+import { configWarnings } from './config-warnings.js';
+import { createBuiltinRoutes } from './create-app-routes.js';
+import { setDbObserver } from './db/index.js';
+import { createDocsRoutes } from './docs/index.js';
+import { createHealthRoutes, type HealthCheck, type HealthOptions } from './health/index.js';
+import { createErrorHandler, jsonBodyParser, notFoundHandler } from './http/index.js';
+import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
+import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
+import { createMetrics, type M8Metrics } from './metrics/index.js';
+import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
+import type { Settings } from './settings/types.js';
+
+/**
+ * Options of {@link createApp} (DESIGN §2).
+ */
+export interface CreateAppOptions {
+  /** `service` in health detail, `/meta` and logs; default PROJECT_NAME. */
+  serviceName?: string;
+  /** `version` in health detail and `/meta`; default SERVICE_VERSION, else `null`. */
+  serviceVersion?: string;
+  /** Health checks and the detail gate; see `docs/health.md`. */
+  health?: HealthOptions;
+  /** What the app starts and stops: auth (JWKS prefetch, close), db (dispose), validators, extras. */
+  lifecycle?: LifecycleOptions;
+  /** The OpenAPI document served at `{API_PREFIX}/openapi.json`; default a generated minimal one. */
+  openapi?: object;
+  /** A pino logger to use instead of the built-in one. */
+  logger?: Logger;
+}
+
+/** Objects with a `check` health check, such as a `DbEngine`. */
+function healthCheckOf(db: unknown): HealthCheck | undefined {
+  const check = (db as { check?: unknown } | undefined)?.check;
+  return typeof check === 'function' ? (check as HealthCheck) : undefined;
+}
+
+/**
+ * The metrics registry lives as long as the app: its routes are instrumented and its METRICS_PORT server
+ * opened at start, before the consumer's lifespan extras; both are closed after the extras' teardown.
+ */
+function withMetrics(options: LifecycleOptions, metrics: M8Metrics, app: express.Express): LifecycleOptions {
+  const extras = options.lifespanExtras;
+  return {
+    ...options,
+    async lifespanExtras(m8) {
+      metrics.instrument(app);
+      if (metrics.listen) await metrics.listen();
+      let teardown: void | (() => Promise<void>);
+      try {
+        teardown = await extras?.(m8);
+      } catch (error) {
+        await metrics.close();
+        throw error;
+      }
+      return async () => {
+        try {
+          if (teardown) await teardown();
+        } finally {
+          await metrics.close();
+        }
+      };
+    },
+  };
+}
+
+function isAuthDeps(auth: unknown): auth is AuthDeps {
+  return typeof auth === 'object' && auth !== null && AUTH_INTERNALS in auth;
+}
+
+/**
+ * Wraps a consumer router with everything a production service needs around it. Never listens: call
+ * `serve(app)` (or mount it in your own server and call `app.start()` / `app.stop()`).
+ *
+ * The consumer router is mounted at the root, as given; health, ping, meta and docs live under API_PREFIX;
+ * `/metrics` is at the root (or on METRICS_PORT). A `lifecycle.db` with a `check` (a `DbEngine`) adds that
+ * check to the health checks unless it is already listed.
+ * @example
+ * const settings = loadSettings();
+ * const auth = buildAuthDeps(settings);
+ * const router = express.Router().get('/items', auth.requireUser, (req, res) => res.json([]));
+ * const app = createApp(settings, router, { lifecycle: { auth } });
+ * await serve(app);
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when options (health, security headers) are invalid.
+ */
+export function createApp(
+  settings: Settings,
+  router: ExpressRouter | RequestHandler,
+  options: CreateAppOptions = {},
+): M8App {
+  const service = options.serviceName ?? settings.PROJECT_NAME;
+  const version = options.serviceVersion ?? settings.SERVICE_VERSION ?? null;
+  const lifecycleOptions = options.lifecycle ?? {};
+  const logger = createLogger(settings, { logger: options.logger, serviceName: service });
+  const prefix = settings.API_PREFIX;
+  const mountPath = prefix === '' ? '/' : prefix;
+
+  const metrics = createMetrics(settings);
+  const app = express();
+  app.disable('x-powered-by');
+  const lifecycle = createLifecycle({
+    app,
+    settings,
+    logger,
+    options: metrics ? withMetrics(lifecycleOptions, metrics, app) : lifecycleOptions,
+    compatCheck: () => assertCompatible(),
+    warnings: () => {
+      logStartupSummary(logger, { service, version, settings });
+      for (const warning of configWarnings(settings))
+        logger.warn({ variable: warning.variable }, warning.message);
+    },
+  });
+  const m8 = bindLifecycle(app, lifecycle);
+  const getState = () => lifecycle.state;
+
+  const { auth, db } = lifecycleOptions;
+  if (isAuthDeps(auth)) {
+    setAuthLogger(auth, logger);
+    if (metrics) setAuthObserver(auth, metrics.observers.auth);
+  }
+  if (metrics && db) setDbObserver(db as Parameters<typeof setDbObserver>[0], metrics.observers.db);
+
+  app.use(createRequestId());
+  const securityHeaders = createSecurityHeaders(settings);
+  if (securityHeaders) app.use(securityHeaders);
+  const hostCheck = createHostCheck(settings, {
+    exemptPaths: [`${prefix}/health/live`, `${prefix}/health/ready`],
+  });
+  if (hostCheck) app.use(hostCheck);
+  app.use(createCors(settings));
+  if (metrics) app.use(metrics.middleware);
+  app.use(createRequestLogger(logger, metrics ? { routeOf: metrics.routeOf } : {}));
+  app.use(jsonBodyParser());
+
+  const checks = [...(options.health?.checks ?? [])];
+  const dbCheck = healthCheckOf(db);
+  if (dbCheck && !checks.includes(dbCheck)) checks.push(dbCheck);
+  app.use(
+    mountPath,
+    createHealthRoutes({
+      health: { ...options.health, checks },
+      credential: settings.HEALTH_DETAIL_CREDENTIAL,
+      service,
+      version,
+      getState,
+      observer: metrics?.observers.health,
+      logger,
+    }),
+  );
+  app.use(mountPath, createBuiltinRoutes({ service, version }));
+  const docs = createDocsRoutes(settings, { openapi: options.openapi, title: service });
+  if (docs) app.use(mountPath, docs);
+  if (metrics && !metrics.listen) app.get('/metrics', metrics.handler);
+
+  lifecycleOptions.configure?.(m8);
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(logger));
+  return m8;
+}
