@@ -1,4 +1,8 @@
-export type { DriverLoader, DriverVersionReader } from './drivers.js';
+export {
+  type DriverLoader,
+  type DriverVersionReader,
+  defaultDriverVersion as readDriverVersion,
+} from './drivers.js';
 export { createDbEngine, setDbObserver } from './engine.js';
 export { PgliteDialect, type PgliteLike } from './pglite-dialect.js';
 export { PERMANENT_DB_ERROR_CODES, scrubText as scrubDbText } from './scrub.js';
