@@ -49,11 +49,19 @@ export class JwksStore {
     this.#o = options;
   }
 
-  /** Fast path: the key for `kid` if the set is loaded and fresh-or-stale, else `undefined` (go async). */
+  /** Fast path: the key for `kid` if the set is loaded (fresh or stale), else `undefined` (go async). */
   peek(kid: string | undefined): KeyObject | undefined {
     if (!this.#hasKeys) return undefined;
-    if (this.#o.now() - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
+    this.maintain(this.#o.now());
     return this.#find(kid);
+  }
+
+  /**
+   * Starts a background refresh when the set is past its TTL (within the cooldown budget). Called on every
+   * use, cached tokens included, so a key removed by the issuer stops working within TTL + one fetch.
+   */
+  maintain(nowMs: number): void {
+    if (this.#hasKeys && nowMs - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
   }
 
   /** Full lookup: refetches (within the cooldown budget, shared by all callers) when the kid is unknown. */

@@ -57,7 +57,9 @@ export class TokenVerifier {
   cached(token: string): AuthUser | undefined {
     const entry = this.#cache.get(token);
     if (entry === undefined) return undefined;
-    if (this.#o.now() < entry.expiresAtMs) return entry.user;
+    const nowMs = this.#o.now();
+    this.#o.jwks?.maintain(nowMs);
+    if (nowMs < entry.expiresAtMs) return entry.user;
     this.#cache.delete(token);
     return undefined;
   }
