@@ -125,7 +125,10 @@ class PgliteDriver implements Driver {
 
 /**
  * A kysely dialect over an embedded PGlite instance: kysely's PostgreSQL adapter, compiler and introspector
- * with a driver that serialises access to the single connection.
+ * with a driver that serialises access to the single connection. `createDbEngine` uses it for
+ * `SELECTED_DB=Pglite`; use it directly only to wrap a PGlite instance you created yourself.
+ * @example
+ * const db = new Kysely<Database>({ dialect: new PgliteDialect(new PGlite()) });
  */
 export class PgliteDialect implements Dialect {
   readonly #pg: PgliteLike;
