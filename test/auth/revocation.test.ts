@@ -1,0 +1,307 @@
+import { createServer } from 'node:net';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
+import {
+  generateKeys,
+  mintToken,
+  type RevocationReply,
+  type RevocationServer,
+  startRevocationServer,
+  type TestSettingsOverrides,
+  testSettings,
+} from '../../src/testing/index.js';
+import {
+  bearer,
+  guardedApp,
+  logSink,
+  manualClock,
+  PRIVATE_API_SECRET,
+  recordingObserver,
+} from './helpers.js';
+
+const base = testSettings();
+const keys = await generateKeys('HS256', { secret: base.ACCESS_SECRET_KEY! });
+let issuer: RevocationServer | undefined;
+let auth: AuthDeps | undefined;
+afterEach(async () => {
+  await auth?.close();
+  await issuer?.close();
+  auth = undefined;
+  issuer = undefined;
+});
+
+async function setup(overrides: TestSettingsOverrides = {}, url?: string) {
+  issuer = await startRevocationServer();
+  const settings = testSettings({
+    TOKEN_MODE: 'stateful',
+    INTROSPECTION_URL: url ?? issuer.url,
+    PRIVATE_API_SECRET,
+    ...overrides,
+  });
+  const clock = manualClock();
+  const observer = recordingObserver();
+  const sink = logSink();
+  auth = buildAuthDeps(settings, {
+    now: clock.now,
+    observer,
+    logger: sink.logger,
+    timeouts: { revocationTotalMs: 300, revocationConnectMs: 200 },
+  });
+  return { issuer, auth, app: guardedApp(auth), clock, observer, sink };
+}
+
+describe('revocation request', () => {
+  it('posts the exact v2 body and headers, only after the token verified', async () => {
+    const { issuer, app } = await setup({ INTERNAL_CLIENT_ID: 'orders-service' });
+    const sub = '6f1c2b9e-1d2a-4c3b-8e4f-5a6b7c8d9e0f';
+    const token = mintToken(keys, { sub, jti: 'jti-1' });
+    expect(
+      (
+        await request(app)
+          .get('/user')
+          .set(...bearer(token))
+      ).status,
+    ).toBe(200);
+    expect(issuer.requests).toHaveLength(1);
+    const r = issuer.requests[0]!;
+    expect(r.method).toBe('POST');
+    expect(r.body).toStrictEqual({ jti: 'jti-1', expected_user_id: sub, schema_version: '2' });
+    expect(r.headers['x-internal-token']).toBe(PRIVATE_API_SECRET);
+    expect(r.headers['x-internal-client']).toBe('orders-service');
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.headers.authorization).toBeUndefined();
+  });
+
+  it('omits X-Internal-Client when INTERNAL_CLIENT_ID is unset', async () => {
+    const { issuer, app } = await setup();
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(issuer.requests[0]!.headers['x-internal-client']).toBeUndefined();
+  });
+
+  it('never calls the issuer for a token that fails signature, claims, activity or role', async () => {
+    const { issuer, app } = await setup();
+    const other = await generateKeys('HS256');
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(other)))
+      .expect(401);
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys, {}, { now: Date.now() - 7_200_000 })))
+      .expect(401);
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys, { sub: 'nope' })))
+      .expect(401);
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys, { is_active: false })))
+      .expect(403);
+    await request(app)
+      .get('/admin')
+      .set(...bearer(mintToken(keys, { role: 'reader' })))
+      .expect(403);
+    expect(issuer.requestCount).toBe(0);
+  });
+
+  it('answers 401 Token has been revoked for an inactive reply', async () => {
+    const { issuer, app, observer } = await setup();
+    const token = mintToken(keys, { jti: 'gone' });
+    issuer.revoke('gone');
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(token));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(res.body).toMatchObject({ detail: 'Token has been revoked.', code: 'ERR_AUTH_TOKEN_REVOKED' });
+    expect(observer.revocations).toEqual(['revoked']);
+  });
+});
+
+describe('revocation outcomes in both failure modes', () => {
+  const expected = (r: { status: number }) => r.status;
+  const cases: [string, RevocationReply, closed: number, open: number, result: string][] = [
+    ['active', 'active', 200, 200, 'active'],
+    ['subject mismatch', 'mismatch', 503, 503, 'subject_mismatch'],
+    ['unparseable reply', 'garbage', 503, 503, 'malformed'],
+    ['non-boolean active', { status: 200, body: { active: 'yes' } }, 503, 503, 'malformed'],
+    ['unknown schema', 'unknown_schema', 503, 503, 'unknown_schema'],
+    ['issuer 401 (our credential is wrong)', { status: 401 }, 503, 503, 'credential_rejected'],
+    ['issuer 403', { status: 403 }, 503, 503, 'credential_rejected'],
+    ['unexpected 404', { status: 404 }, 503, 503, 'malformed'],
+    ['issuer 500', { status: 500, body: 'boom' }, 503, 200, 'unavailable'],
+    ['issuer 503', { status: 503 }, 503, 200, 'unavailable'],
+    ['connection reset', 'reset', 503, 200, 'unavailable'],
+    ['no answer within the total timeout', 'hang', 503, 200, 'unavailable'],
+  ];
+  for (const mode of ['fail_closed', 'fail_open'] as const) {
+    for (const [name, reply, closed, open, result] of cases) {
+      it(`${mode}: ${name} → ${mode === 'fail_closed' ? closed : open}`, async () => {
+        const { issuer, app, observer } = await setup({ ACCESS_REVOCATION_FAILURE_MODE: mode });
+        issuer.setPolicy(reply);
+        const res = await request(app)
+          .get('/user')
+          .set(...bearer(mintToken(keys)));
+        expect(expected(res)).toBe(mode === 'fail_closed' ? closed : open);
+        if (res.status === 503) {
+          expect(res.headers['retry-after']).toMatch(/^\d+$/);
+          expect(res.body).toMatchObject({
+            detail: 'Token revocation check unavailable.',
+            code: 'ERR_AUTH_REVOCATION_UNAVAILABLE',
+          });
+        }
+        const reported = mode === 'fail_open' && result === 'unavailable' ? 'fail_open' : result;
+        expect(observer.revocations).toEqual([reported]);
+      });
+    }
+  }
+
+  it('treats a closed port as a transport error: 503 fail_closed, accepted with a warning fail_open', async () => {
+    const port = await closedPort();
+    const closed = await setup({}, `http://127.0.0.1:${port}/check`);
+    expect(
+      (
+        await request(closed.app)
+          .get('/user')
+          .set(...bearer(mintToken(keys)))
+      ).status,
+    ).toBe(503);
+    await auth!.close();
+    await issuer!.close();
+    const open = await setup(
+      { ACCESS_REVOCATION_FAILURE_MODE: 'fail_open' },
+      `http://127.0.0.1:${port}/check`,
+    );
+    expect(
+      (
+        await request(open.app)
+          .get('/user')
+          .set(...bearer(mintToken(keys)))
+      ).status,
+    ).toBe(200);
+    const warning = open.sink.lines.find((l) => l.event === 'revocation_check');
+    expect(warning).toMatchObject({ level: 40, result: 'fail_open', cause: 'transport_error' });
+    expect(open.sink.raw.join('\n')).not.toContain(PRIVATE_API_SECRET);
+  });
+});
+
+describe('revocation sharing and caching', () => {
+  it('shares one call among identical concurrent checks', async () => {
+    const { issuer, app } = await setup();
+    issuer.setPolicy((r) => ({
+      status: 200,
+      body: { active: true, user_id: r.body?.expected_user_id, auth_generation: 1, schema_version: '2' },
+      delayMs: 100,
+    }));
+    const token = mintToken(keys);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        request(app)
+          .get('/user')
+          .set(...bearer(token)),
+      ),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(issuer.requestCount).toBe(1);
+    await Promise.all(
+      [mintToken(keys), mintToken(keys)].map((t) =>
+        request(app)
+          .get('/user')
+          .set(...bearer(t)),
+      ),
+    );
+    expect(issuer.requestCount).toBe(3);
+  });
+
+  it('asks the issuer on every request when the positive cache is off', async () => {
+    const { issuer, app } = await setup();
+    const token = mintToken(keys);
+    for (let i = 0; i < 3; i++)
+      await request(app)
+        .get('/user')
+        .set(...bearer(token))
+        .expect(200);
+    expect(issuer.requestCount).toBe(3);
+  });
+
+  it('reuses keep-alive connections to the issuer', async () => {
+    const { issuer, app } = await setup();
+    for (let i = 0; i < 5; i++)
+      await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys)))
+        .expect(200);
+    expect(issuer.requestCount).toBe(5);
+    expect(issuer.connectionCount).toBe(1);
+  });
+
+  it('caches active answers for REVOCATION_CACHE_TTL_SECONDS, bypassed by role guards above requireUser', async () => {
+    const { issuer, app, clock, observer } = await setup({ REVOCATION_CACHE_TTL_SECONDS: 30 });
+    const token = mintToken(keys, { role: 'admin', jti: 'cached-jti' });
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(200);
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(200);
+    expect(issuer.requestCount).toBe(1);
+    issuer.revoke('cached-jti');
+    // requireUser trusts the cache until it expires; requireReader and above always ask.
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(200);
+    await request(app)
+      .get('/admin')
+      .set(...bearer(token))
+      .expect(401);
+    expect(issuer.requestCount).toBe(2);
+    clock.advance(31_000);
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(401);
+    expect(issuer.requestCount).toBe(3);
+    expect(observer.revocations).toEqual(['active', 'cached', 'cached', 'revoked', 'revoked']);
+  });
+
+  it('asks once for a stacked requireUser + requireAdmin chain', async () => {
+    const { issuer, app } = await setup();
+    await request(app)
+      .get('/stacked')
+      .set(...bearer(mintToken(keys, { role: 'admin' })))
+      .expect(200);
+    expect(issuer.requestCount).toBe(1);
+  });
+
+  it('checks revocation in hybrid mode when an introspection URL is set, never in stateless mode', async () => {
+    const hybrid = await setup({ TOKEN_MODE: 'hybrid' });
+    await request(hybrid.app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(hybrid.issuer.requestCount).toBe(1);
+    await auth!.close();
+    await issuer!.close();
+    const stateless = await setup({ TOKEN_MODE: 'stateless' });
+    await request(stateless.app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(stateless.issuer.requestCount).toBe(0);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
