@@ -1,5 +1,5 @@
+import { loadSettings } from 'express-m8';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/settings/index.js';
 import { BASE_ENV, load, messagesAbout, settingsError } from './helpers.js';
 
 /** Every variable DESIGN §3 names, plus the derived ALLOWED_ORIGINS. */

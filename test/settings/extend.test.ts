@@ -1,6 +1,6 @@
+import { loadSettings, type Settings } from 'express-m8';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { loadSettings, type Settings } from '../../src/settings/index.js';
 import { BASE_ENV, settingsError, tempDir } from './helpers.js';
 
 const extension = z.object({

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadSettings, SettingsError, type SettingsIssue } from 'express-m8';
 import { afterAll, expect } from 'vitest';
-import { SettingsError, type SettingsIssue } from '../../src/errors.js';
-import { loadSettings } from '../../src/settings/index.js';
 
 /** A strong secret that satisfies every rule. */
 export const STRONG = 'Str0ng!-secret-value-for-TESTS-0123456789';

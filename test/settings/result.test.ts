@@ -1,5 +1,6 @@
+import { summarizeSettings } from 'express-m8';
 import { describe, expect, it } from 'vitest';
-import { isProductionLike, SECRET_SETTINGS, summarizeSettings } from '../../src/settings/index.js';
+import { isProductionLike, SECRET_SETTINGS } from '../../src/settings/index.js';
 import { load, STRONG } from './helpers.js';
 
 describe('the settings object', () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { loadSettings } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/settings/index.js';
 import {
   BASE_ENV,
   issuesFor,

@@ -1,7 +1,7 @@
+import { SettingsError } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { SettingsError } from '../../src/errors.js';
 
 describe('testSettings', () => {
   it('returns valid settings for tests: HS256, stateless, no event signing, issuer and audience, silent logs', () => {
