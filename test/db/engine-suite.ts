@@ -39,13 +39,14 @@ export function engineSuite(target: DbTargetCase): void {
     await sql`create table ${sql.table(table)} (id integer primary key, name varchar(100) not null)`.execute(
       engine.db,
     );
-  });
+    // A new in-memory PGlite runs initdb: seconds, and much longer on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     if (!engine) return;
     await sql`drop table if exists ${sql.table(table)}`.execute(engine.db);
     await engine.dispose();
-  });
+  }, 120_000);
 
   it('inserts and selects rows through kysely', async () => {
     await engine.db

@@ -23,5 +23,5 @@ describe.each(CASES)(
     }
     // Each new in-memory PGlite runs initdb (seconds, more under a parallel test run).
   },
-  60_000,
+  120_000,
 );

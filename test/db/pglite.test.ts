@@ -33,7 +33,7 @@ describe('createDbEngine with SELECTED_DB=Pglite and PGLITE_DATA_DIR', () => {
     } finally {
       await second.dispose();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('reports a data directory it cannot use as a failed check and a DbError, without crashing', async () => {
     const file = path.join(dir, 'not-a-directory');
@@ -52,5 +52,5 @@ describe('createDbEngine with SELECTED_DB=Pglite and PGLITE_DATA_DIR', () => {
     } finally {
       await engine.dispose();
     }
-  }, 60_000);
+  }, 120_000);
 });
