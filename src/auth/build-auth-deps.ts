@@ -5,7 +5,6 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { pino } from 'pino';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { Settings } from '../settings/types.js';
-import './augment.js';
 import { extractBearer } from './bearer.js';
 import { JwksStore } from './jwks.js';
 import { loadPemKey, secretKey } from './keys.js';
@@ -21,6 +20,13 @@ import {
   type Role,
 } from './types.js';
 import { TokenVerifier } from './verifier.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The authenticated caller, set by the express-m8 auth guards (`undefined` for anonymous callers). */
+    user?: AuthUser;
+  }
+}
 
 /** Key of the internal hooks on an {@link AuthDeps} (used by createApp; not part of the public API). */
 export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.internals');
