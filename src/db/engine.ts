@@ -5,14 +5,21 @@ import { GuardedDriver } from './guarded-driver.js';
 import { createPoolHandle } from './pools.js';
 import { describeError, errorCodeOf } from './scrub.js';
 import { type DbSettings, resolveDbTarget } from './target.js';
-import type { DbCheckMeta, DbEngine, DbEngineOptions, DbObserver } from './types.js';
+import type { DbCheckMeta, DbEngine, DbEngineOptions, DbLogger, DbObserver } from './types.js';
 
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
 const DIALECT_NAME = { Pglite: 'pglite', Postgres: 'postgres', Mysql: 'mysql' } as const;
 const PING = CompiledQuery.raw('select 1');
 
-// Internal: lets the metrics module attach its hooks after the engine exists, without a public setter.
-const observerSlots = new WeakMap<object, { observer: DbObserver | undefined }>();
+interface Slot {
+  observer: DbObserver | undefined;
+  logger: DbLogger | undefined;
+  readonly hasOwnLogger: boolean;
+}
+
+// Internal: lets createApp and the metrics module attach a logger and hooks after the engine exists (the
+// consumer usually creates the engine before the app), without a public setter.
+const slots = new WeakMap<object, Slot>();
 
 /**
  * Sets (or clears) the metrics hooks of an engine made by {@link createDbEngine}. Internal to express-m8.
@@ -20,8 +27,19 @@ const observerSlots = new WeakMap<object, { observer: DbObserver | undefined }>(
  * setDbObserver(engine, { onQuery: (s) => histogram.observe(s), onError: () => errors.inc() });
  */
 export function setDbObserver<DB>(engine: DbEngine<DB>, observer: DbObserver | undefined): void {
-  const slot = observerSlots.get(engine);
+  const slot = slots.get(engine);
   if (slot) slot.observer = observer;
+}
+
+/**
+ * Gives an engine made by {@link createDbEngine} the app's logger, unless it was created with its own
+ * `options.logger` (which then stays). Internal to express-m8.
+ * @example
+ * setDbLogger(engine, appLogger.child({ component: 'db' }));
+ */
+export function setDbLogger<DB>(engine: DbEngine<DB>, logger: DbLogger | undefined): void {
+  const slot = slots.get(engine);
+  if (slot && !slot.hasOwnLogger) slot.logger = logger;
 }
 
 function roundMs(ms: number): number {
@@ -56,8 +74,11 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       `acquireTimeoutMs must be a positive number of milliseconds (got ${acquireTimeoutMs})`,
     );
   }
-  const logger = options.logger;
-  const slot: { observer: DbObserver | undefined } = { observer: options.observer };
+  const slot: Slot = {
+    observer: options.observer,
+    logger: options.logger,
+    hasOwnLogger: options.logger !== undefined,
+  };
   const mod = loadDriver(
     target.kind,
     options.loadDriver ?? defaultDriverLoader,
@@ -66,7 +87,7 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
 
   const onPoolError = (error: unknown): void => {
     slot.observer?.onError?.();
-    logger?.warn(
+    slot.logger?.warn(
       {
         err: { message: describeError(error, target.secrets), code: errorCodeOf(error) },
         target: target.display,
@@ -80,7 +101,7 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     secrets: target.secrets,
     poolMax: target.poolMax,
     acquireTimeoutMs,
-    logger,
+    logger: () => slot.logger,
     observer: () => slot.observer,
     idleCount: handle.idleCount,
     close: handle.close,
@@ -97,7 +118,7 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       slot.observer?.onQuery?.(event.queryDurationMillis / 1000);
     } else {
       slot.observer?.onError?.();
-      logger?.debug(
+      slot.logger?.debug(
         { err: { message: describeError(event.error, target.secrets), code: errorCodeOf(event.error) } },
         'database query failed',
       );
@@ -129,6 +150,6 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     target: target.display,
     poolStats: () => guard.stats(),
   });
-  observerSlots.set(engine, slot);
+  slots.set(engine, slot);
   return engine;
 }

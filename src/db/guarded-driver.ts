@@ -9,7 +9,8 @@ export interface GuardConfig {
   readonly secrets: readonly string[];
   readonly poolMax: number;
   readonly acquireTimeoutMs: number;
-  readonly logger: DbLogger | undefined;
+  /** Read at each event so a logger attached later is honoured. */
+  readonly logger: () => DbLogger | undefined;
   /** Read at each event so an observer set later is honoured. */
   readonly observer: () => DbObserver | undefined;
   /** Idle connections held by the pool. */
@@ -160,10 +161,12 @@ export class GuardedDriver implements Driver {
   destroy(): Promise<void> {
     this.#disposed = true;
     this.#closing ??= this.#config.close().catch((error: unknown) => {
-      this.#config.logger?.warn(
-        { err: { message: describeError(error, this.#config.secrets) } },
-        `closing ${this.#config.display} failed`,
-      );
+      this.#config
+        .logger()
+        ?.warn(
+          { err: { message: describeError(error, this.#config.secrets) } },
+          `closing ${this.#config.display} failed`,
+        );
     });
     return this.#closing;
   }
@@ -177,10 +180,10 @@ export class GuardedDriver implements Driver {
   }
 
   #failed(error: unknown): DbError {
-    const { display, secrets, logger } = this.#config;
+    const { display, secrets } = this.#config;
     const dbError = toConnectionError(error, display, secrets);
     this.#config.observer()?.onError?.();
-    logger?.warn({ code: dbError.code, target: display }, dbError.message);
+    this.#config.logger()?.warn({ code: dbError.code, target: display }, dbError.message);
     return dbError;
   }
 }
