@@ -1,14 +1,14 @@
 import type { Server } from 'node:http';
 import { LifecycleError } from '../errors.js';
 import { type TrackedServer, trackServer } from './drain.js';
-import { runTeardown, type TeardownFailure, type TeardownStep } from './teardown.js';
+import { runShutdown } from './shutdown.js';
+import { describeError, runTeardown, type TeardownStep } from './teardown.js';
 import type {
   AppState,
   CreateLifecycleConfig,
   LifecycleController,
   LifecycleTimers,
   M8App,
-  TimerHandle,
 } from './types.js';
 
 const DEFAULT_TIMERS: LifecycleTimers = {
@@ -16,10 +16,6 @@ const DEFAULT_TIMERS: LifecycleTimers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 const DEFAULT_TEARDOWN_GRACE_MS = 1000;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Creates the start/stop state machine of one app (DESIGN §7). `createApp` calls it once and implements
@@ -104,9 +100,13 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
         logger.error({ err: cause, step }, 'startup failed; closing what was opened');
         await runTeardown(teardownSteps(), logger);
       }
-      throw new LifecycleError('ERR_LIFECYCLE_STARTUP', `Startup failed at ${step}: ${describe(cause)}`, {
-        cause,
-      });
+      throw new LifecycleError(
+        'ERR_LIFECYCLE_STARTUP',
+        `Startup failed at ${step}: ${describeError(cause)}`,
+        {
+          cause,
+        },
+      );
     }
     if (state !== 'initializing') {
       throw new LifecycleError(
@@ -135,88 +135,18 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
   }
 
   async function runStop(): Promise<void> {
-    let timedOut = false;
-    let passDeadline: () => void = () => {};
-    const deadlinePassed = new Promise<'deadline'>((resolve) => {
-      passDeadline = () => resolve('deadline');
-    });
-    const handles: TimerHandle[] = [];
-    const schedule = (callback: () => void, ms: number, unref: boolean): void => {
-      const handle = timers.setTimeout(callback, ms);
-      if (unref) handle.unref?.();
-      handles.push(handle);
-    };
-    // Unref'd: the deadline only guards; it must never keep a finished process alive.
-    schedule(
-      () => {
-        timedOut = true;
-        logger.error(
-          { timeoutSeconds: settings.SHUTDOWN_TIMEOUT_SECONDS, openServers: servers.size },
-          'shutdown timeout passed; destroying remaining connections',
-        );
-        for (const tracked of servers.values()) tracked.destroyAll();
-        passDeadline();
-      },
-      timeoutMs,
-      true,
-    );
-    const hardStop = deadlinePassed.then(
-      () => new Promise<'hard'>((resolve) => schedule(() => resolve('hard'), graceMs, true)),
-    );
-
-    const work = (async (): Promise<TeardownFailure[]> => {
-      if (startPromise) await Promise.race([startPromise.catch(() => undefined), deadlinePassed]);
-      if (delayMs > 0 && !timedOut) {
-        // Ref'd on purpose: this wait is the point (load balancers notice the 503 meanwhile).
-        await Promise.race([
-          new Promise<void>((resolve) => schedule(resolve, delayMs, false)),
-          deadlinePassed,
-        ]);
-      }
-      const drains = [...servers.values()].map((tracked) => tracked.drain());
-      logger.info({ servers: drains.length }, 'stopped accepting connections; draining in-flight requests');
-      if (timedOut) for (const tracked of servers.values()) tracked.destroyAll();
-      await Promise.race([Promise.all(drains), deadlinePassed]);
-      for (const tracked of servers.values()) tracked.detach();
-      return runTeardown(teardownSteps(), logger);
-    })();
-
     try {
-      const outcome = await Promise.race([work, hardStop]);
-      if (outcome === 'hard') {
-        throw new LifecycleError(
-          'ERR_LIFECYCLE_SHUTDOWN_TIMEOUT',
-          `Shutdown did not finish within SHUTDOWN_TIMEOUT_SECONDS=${settings.SHUTDOWN_TIMEOUT_SECONDS}; ` +
-            `teardown was still running ${graceMs} ms later`,
-        );
-      }
-      const failures = outcome;
-      const cause =
-        failures.length > 0
-          ? new AggregateError(
-              failures.map((f) => f.error),
-              'teardown step failures',
-            )
-          : undefined;
-      const listed = failures.map((f) => `${f.step}: ${describe(f.error)}`).join('; ');
-      if (timedOut) {
-        throw new LifecycleError(
-          'ERR_LIFECYCLE_SHUTDOWN_TIMEOUT',
-          `Shutdown did not finish within SHUTDOWN_TIMEOUT_SECONDS=${settings.SHUTDOWN_TIMEOUT_SECONDS}; ` +
-            `remaining connections were destroyed${listed ? `; teardown failures: ${listed}` : ''}`,
-          { cause },
-        );
-      }
-      if (failures.length > 0) {
-        throw new LifecycleError(
-          'ERR_LIFECYCLE_TEARDOWN',
-          `${failures.length} teardown step${failures.length === 1 ? '' : 's'} failed: ${listed}`,
-          { cause },
-        );
-      }
+      await runShutdown({
+        settings,
+        logger,
+        timers,
+        graceMs,
+        servers: () => servers.values(),
+        startUnderWay: startPromise,
+        teardownSteps,
+      });
       logger.info({}, 'app stopped');
     } finally {
-      for (const handle of handles) timers.clearTimeout(handle);
       state = 'stopped';
     }
   }

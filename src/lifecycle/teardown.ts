@@ -1,5 +1,10 @@
 import type { LifecycleLogger } from './types.js';
 
+/** The message of an error, or the thrown value as text. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** One named teardown step. */
 export interface TeardownStep {
   readonly name: string;

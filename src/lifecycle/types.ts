@@ -150,9 +150,8 @@ export interface LifecycleController {
   readonly logger: LifecycleLogger;
   /**
    * Puts a server under shutdown control: `stop()` closes it, finishes its in-flight requests with
-   * `Connection: close` and closes its idle keep-alive sockets. Attach before `listen()`. Returns a detach
-   * function.
-   * @throws {LifecycleError} `ERR_LIFECYCLE_STARTUP` when `stop()` was already called.
+   * `Connection: close` and closes its idle keep-alive sockets. Attach before `listen()` (earlier connections
+   * are not seen). Returns a detach function. A server attached after `stop()` was called is closed at once.
    */
   attachServer(server: Server): () => void;
 }
