@@ -55,7 +55,7 @@ export interface AuthDeps {
   requireRole(role: Role): RequestHandler;
   /** Fetches the JWKS ahead of the first request (no-op otherwise). Never throws. */
   start(): Promise<void>;
-  /** Closes the keep-alive agents this instance created. Idempotent. */
+  /** Closes the keep-alive connections this instance opened. Idempotent; the guards keep working after it. */
   close(): Promise<void>;
   readonly [AUTH_INTERNALS]: AuthInternals;
 }
@@ -280,7 +280,6 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     run(req, res, next, G_SUPER);
   }
 
-  let closed: Promise<void> | undefined;
   const internals: AuthInternals = {
     setObserver(observer) {
       ctx.observer = observer;
@@ -318,13 +317,11 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
           'JWKS prefetch failed; keys will be fetched on demand',
         );
     },
-    close(): Promise<void> {
-      closed ??= (async () => {
-        jwks?.close();
-        if (ownHttp) httpAgent.destroy();
-        if (ownHttps) httpsAgent.destroy();
-      })();
-      return closed;
+    async close(): Promise<void> {
+      // Destroying an agent drops its sockets but leaves it usable, so close() is idempotent and a
+      // lifecycle that restarts after a failed start() keeps working.
+      if (ownHttp) httpAgent.destroy();
+      if (ownHttps) httpsAgent.destroy();
     },
     [AUTH_INTERNALS]: internals,
   });

@@ -43,7 +43,6 @@ export class JwksStore {
   #fetchedAt = Number.NEGATIVE_INFINITY;
   #lastAttempt: number | undefined;
   #pending: Promise<void> | undefined;
-  #closed = false;
 
   constructor(options: JwksStoreOptions) {
     this.#o = options;
@@ -89,20 +88,13 @@ export class JwksStore {
     return Math.min(10, Math.max(1, s));
   }
 
-  close(): void {
-    this.#closed = true;
-  }
-
   #find(kid: string | undefined): KeyObject | undefined {
     if (kid !== undefined) return this.#byKid.get(kid);
     return this.#all.length === 1 ? this.#all[0] : undefined;
   }
 
   #canAttempt(): boolean {
-    return (
-      !this.#closed &&
-      (this.#lastAttempt === undefined || this.#o.now() - this.#lastAttempt >= JWKS_COOLDOWN_MS)
-    );
+    return this.#lastAttempt === undefined || this.#o.now() - this.#lastAttempt >= JWKS_COOLDOWN_MS;
   }
 
   #refreshIfAllowed(): void {

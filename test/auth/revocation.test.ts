@@ -239,6 +239,21 @@ describe('revocation sharing and caching', () => {
     expect(issuer.connectionCount).toBe(1);
   });
 
+  it('drops its keep-alive connections on close() and opens new ones if used again', async () => {
+    const { issuer, app, auth } = await setup();
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    await auth.close();
+    await auth.close();
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(issuer.connectionCount).toBe(2);
+  });
+
   it('caches active answers for REVOCATION_CACHE_TTL_SECONDS, bypassed by role guards above requireUser', async () => {
     const { issuer, app, clock, observer } = await setup({ REVOCATION_CACHE_TTL_SECONDS: 30 });
     const token = mintToken(keys, { role: 'admin', jti: 'cached-jti' });
