@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Settings } from '../settings/types.js';
 import { ClusterWorkerLink, isClusterWorker } from './cluster.js';
 import { createHttpMiddleware, HttpRecorder } from './http.js';
@@ -12,6 +12,7 @@ import {
   type DbObserver,
   type HealthObserver,
 } from './observers.js';
+import { M8Registry } from './registry.js';
 import { instrumentRoutes, routeTemplateOf } from './route-template.js';
 import { createMetricsServer, createScrapeHandler } from './scrape.js';
 
@@ -107,7 +108,7 @@ export function createMetrics(
   const groups = new Set(settings.METRICS_GROUPS);
   const prefix = metricsPrefix(settings.API_PREFIX);
   const names = metricNames(prefix);
-  const registry = new Registry();
+  const registry = new M8Registry();
 
   const recorder = new HttpRecorder(registry, names, {
     traffic: groups.has('traffic'),

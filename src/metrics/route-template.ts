@@ -150,6 +150,7 @@ function walk(router: RouterLike, node: Node, depth: number): void {
 /** The root router of an Express 5 (`app.router`) or Express 4 (`app._router`) application, or a router. */
 function rootRouterOf(app: unknown): RouterLike | undefined {
   if (isRouter(app)) return app;
+  if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return undefined;
   const candidate = app as { _router?: unknown; router?: unknown };
   const legacy = candidate._router;
   if (isRouter(legacy)) return legacy;

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { type Metric, Registry } from 'prom-client';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type M8Metrics, metricsPrefix } from '../../src/metrics/index.js';
@@ -242,5 +243,44 @@ describe('METRICS_PORT', () => {
 
   it('has no listen() when METRICS_PORT is unset', () => {
     expect(track(mustCreate(metricsSettings())).listen).toBeUndefined();
+  });
+});
+
+describe('scrape format', () => {
+  it('formats the HTTP series exactly as prom-client would, escapes included', async () => {
+    const metrics = track(mustCreate(metricsSettings()));
+    const app = appWithMetrics(metrics);
+    app.get(/^\/x"?y$/, (_req, res) => {
+      res.status(503).end();
+    });
+    app.get('/plain/:id', (_req, res) => {
+      res.end();
+    });
+    await request(app).get('/xy').expect(503);
+    await request(app).get('/plain/1').expect(200);
+    await request(app).get('/nothing').expect(404);
+    const fast = await metrics.registry.metrics();
+    const plain = new Registry();
+    for (const metric of metrics.registry.getMetricsAsArray()) {
+      if (metric.name.startsWith('api_http_')) plain.registerMetric(metric as unknown as Metric);
+    }
+    const reference = await plain.metrics();
+    expect(reference).toContain('route="/^\\\\/x\\"?y$/"');
+    expect(reference).toContain(
+      'api_http_request_duration_seconds_bucket{method="GET",route="/plain/:id",le="0.005"}',
+    );
+    for (const family of reference.trim().split('\n\n')) expect(fast).toContain(family);
+  });
+
+  it('keeps default labels set on the registry in every line', async () => {
+    const metrics = track(mustCreate(metricsSettings()));
+    metrics.registry.setDefaultLabels({ service: 'orders' });
+    const app = appWithMetrics(metrics);
+    app.get('/x', (_req, res) => {
+      res.end();
+    });
+    await request(app).get('/x').expect(200);
+    const samples = parseSamples((await request(app).get('/metrics')).text);
+    expect(sampleValue(samples, 'api_http_requests_total', { route: '/x', service: 'orders' })).toBe(1);
   });
 });
