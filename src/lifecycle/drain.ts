@@ -60,8 +60,10 @@ export function trackServer(server: Server): TrackedServer {
       // The callback fires once every connection has closed; with an error when the server never listened.
       server.close(() => resolve());
     });
-    // Node >= 19 `server.close()` already destroyed the idle sockets; finish the busy ones. A socket with no
-    // response yet is still receiving a request: `onRequestWhileDraining` will mark it.
+    // Node >= 19 `server.close()` does this too; explicit, as it is the point of the drain.
+    server.closeIdleConnections();
+    // Finish the busy sockets. A socket with no response yet is still receiving a request:
+    // `onRequestWhileDraining` will mark it.
     for (const socket of sockets) {
       const res = socket._httpMessage;
       if (res) closeSocketAfterResponse(res, socket);
