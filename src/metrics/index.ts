@@ -82,7 +82,10 @@ export interface M8Metrics {
   routeOf(req: IncomingMessage): string;
   /** Walks the app's routers now (otherwise done on the first request); call again after adding routes. */
   instrument(app: unknown): void;
-  /** Closes the metrics server, the cluster link and clears the registry. Idempotent. */
+  /**
+   * Closes the `METRICS_PORT` server. Idempotent, and not final: the registry keeps its series and
+   * `listen()` may be called again (a failed start can be retried).
+   */
   close(): Promise<void>;
 }
 
@@ -135,7 +138,6 @@ export function createMetrics(
     : createHttpMiddleware(recorder);
 
   let server: Server | undefined;
-  let closed = false;
   const port = settings.METRICS_PORT;
   const listen =
     port === undefined
@@ -163,9 +165,6 @@ export function createMetrics(
     routeOf: routeTemplateOf,
     instrument: instrumentRoutes,
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      link?.close();
       const running = server;
       server = undefined;
       if (running?.listening) {
@@ -174,7 +173,6 @@ export function createMetrics(
           running.closeIdleConnections();
         });
       }
-      registry.clear();
     },
   });
 }

@@ -212,7 +212,7 @@ describe('scrape gate', () => {
 });
 
 describe('METRICS_PORT', () => {
-  it('serves /metrics on a separate server, gated, and closes it with close()', async () => {
+  it('serves /metrics on a separate server, gated, closed by close() and reopened by listen()', async () => {
     const credential = 'scrape-Credential-0123456789-abcdefgh!';
     const metrics = mustCreate(
       metricsSettings({ METRICS_PORT: 9464, METRICS_SCRAPE_CREDENTIAL: credential }),
@@ -239,6 +239,13 @@ describe('METRICS_PORT', () => {
     await metrics.close();
     await metrics.close();
     expect(server.listening).toBe(false);
+    // Not final: a failed start can be retried, and the series are kept.
+    const again = await metrics.listen({ port: 0, host: '127.0.0.1' });
+    const res = await fetch(`http://127.0.0.1:${(again.address() as AddressInfo).port}/metrics`, {
+      headers: { authorization: `Bearer ${credential}` },
+    });
+    expect(await res.text()).toContain('route="/work",status_code="200"} 1');
+    await metrics.close();
   });
 
   it('has no listen() when METRICS_PORT is unset', () => {
