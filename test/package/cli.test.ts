@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/compat/index.js';
 
-// The executable runs from source through tsx (a cold start loads every subcommand: generous timeouts); the tarball smoke test in .ci/run runs the built one by name.
+// The executable runs from source through tsx (a cold start loads every subcommand: generous timeouts);
+// the tarball smoke test in .ci/run runs the built one by name.
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const root = path.resolve(import.meta.dirname, '../..');
 
