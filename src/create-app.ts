@@ -8,7 +8,7 @@ import { AUTH_INTERNALS, type AuthDeps, setAuthLogger, setAuthObserver } from '.
 import { assertCompatible } from './compat/index.js';
 import { configWarnings } from './config-warnings.js';
 import { createBuiltinRoutes } from './create-app-routes.js';
-import { setDbObserver } from './db/index.js';
+import { type DbEngine, setDbLogger, setDbObserver } from './db/index.js';
 import { createDocsRoutes } from './docs/index.js';
 import { createHealthRoutes, type HealthCheck, type HealthOptions } from './health/index.js';
 import { createErrorHandler, jsonBodyParser, notFoundHandler } from './http/index.js';
@@ -71,6 +71,10 @@ function withMetrics(options: LifecycleOptions, metrics: M8Metrics, app: express
   };
 }
 
+function isDbEngine(db: unknown): db is DbEngine<unknown> {
+  return typeof (db as { poolStats?: unknown } | undefined)?.poolStats === 'function';
+}
+
 function isAuthDeps(auth: unknown): auth is AuthDeps {
   return typeof auth === 'object' && auth !== null && AUTH_INTERNALS in auth;
 }
@@ -125,7 +129,13 @@ export function createApp(
     setAuthLogger(auth, logger);
     if (metrics) setAuthObserver(auth, metrics.observers.auth);
   }
-  if (metrics && db) setDbObserver(db as Parameters<typeof setDbObserver>[0], metrics.observers.db);
+  if (isDbEngine(db)) {
+    setDbLogger(db, logger.child({ component: 'db' }));
+    if (metrics) {
+      setDbObserver(db, metrics.observers.db);
+      metrics.observers.db.poolStats(() => ({ ...db.poolStats() }));
+    }
+  }
 
   app.use(createRequestId());
   const securityHeaders = createSecurityHeaders(settings);
