@@ -56,9 +56,9 @@ export interface Capabilities {
   readonly revocation: boolean;
   /** Prometheus `/metrics`. */
   readonly metrics: boolean;
-  /** Metrics served on a separate `METRICS_PORT`, so a whole cluster can be scraped on one port. */
+  /** In a `node:cluster`, `/metrics` on any worker sums all workers (the primary calls `setupClusterMetrics`). */
   readonly cluster_metrics: boolean;
-  /** OpenTelemetry tracing through `@opentelemetry/api` when it is installed. */
+  /** W3C `traceparent` propagation, and OpenTelemetry spans when `@opentelemetry/api` is installed. */
   readonly tracing: boolean;
   /** Embedded PGlite database. */
   readonly pglite: boolean;
