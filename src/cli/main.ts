@@ -1,54 +1,75 @@
 import { VERSION } from '../compat/index.js';
+import { CHECK_CONFIG_USAGE, checkConfigCommand } from './check-config.js';
+import { DEV_TOKEN_USAGE, devTokenCommand } from './dev-token.js';
+import { CliExit, type CliIo, UsageError } from './io.js';
+import { MIGRATE_USAGE, migrateCommand } from './migrate.js';
+import { PRESTART_USAGE, prestartCommand } from './prestart-command.js';
 
-/** Where the CLI writes; the entry points pass the process streams. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
-
-/** The subcommands of DESIGN §10; each lands with its module. */
-const COMMANDS = ['prestart', 'check-config', 'dev-token', 'migrate'] as const;
+export type { CliIo } from './io.js';
 
 export const USAGE = `Usage: express-m8 <command> [options]
 
 Commands:
   prestart [--max-tries 300] [--interval 5] [-- command...]
                       wait until the database answers SELECT 1, then run the command
-  check-config        validate the settings and print the redacted summary
+  check-config [--json]
+                      validate the settings and print the redacted summary
   dev-token [--role admin] [--email ...]
                       mint a local token for the configured HS256 secret or dev key (refused in production)
   migrate up|down|status [--dir migrations]
                       run kysely migrations
 
 Options:
-  -h, --help          show this help
+  -h, --help          show this help ("express-m8 <command> --help" for a command's options)
   -v, --version       print the express-m8 version
 
+Settings come from process.env over the .env file of the working directory, as in the service.
 express-m8-prestart is an alias of "express-m8 prestart".
 `;
 
+interface Command {
+  readonly usage: string;
+  readonly run: (argv: readonly string[], io: CliIo) => number | Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  prestart: { usage: PRESTART_USAGE, run: prestartCommand },
+  'check-config': { usage: CHECK_CONFIG_USAGE, run: checkConfigCommand },
+  'dev-token': { usage: DEV_TOKEN_USAGE, run: devTokenCommand },
+  migrate: { usage: MIGRATE_USAGE, run: migrateCommand },
+};
+
 /**
- * Runs one CLI invocation and returns its exit code: 0 for help and version, 2 for a usage error or a
- * subcommand that is not implemented yet.
+ * Runs one CLI invocation (DESIGN §10) and resolves with its exit code: 0 for success, help and version, 2 for
+ * a usage error, otherwise the subcommand's own code (see `docs/cli.md`). Never calls `process.exit`.
  * @example
- * process.exitCode = runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+ * process.exitCode = await runCli(process.argv.slice(2), processIo);
  */
-export function runCli(argv: readonly string[], io: CliIo): number {
-  const [command] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(USAGE);
     return 0;
   }
-  if (command === '--version' || command === '-v') {
+  if (name === '--version' || name === '-v') {
     io.stdout(`${VERSION}\n`);
     return 0;
   }
-  if ((COMMANDS as readonly string[]).includes(command)) {
-    io.stderr(`express-m8 ${command}: not implemented yet\n`);
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    io.stderr(`express-m8: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  io.stderr(`express-m8: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliExit) return error.exitCode;
+    if (error instanceof UsageError) {
+      io.stderr(`express-m8 ${name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    throw error;
+  }
 }
 
 /** The process streams, for the entry points. */
@@ -56,3 +77,22 @@ export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
+
+/**
+ * What the executables do: run, set the exit code, and exit even if a driver left a handle open (after the
+ * streams had a moment to drain). An unexpected error prints its message and exits 1.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  let code: number;
+  try {
+    code = await runCli(argv, processIo);
+  } catch (error) {
+    process.stderr.write(
+      `express-m8: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    code = 1;
+  }
+  process.exitCode = code;
+  // Unref'd: fires only if something else still holds the event loop open.
+  setTimeout(() => process.exit(code), 1000).unref();
+}
