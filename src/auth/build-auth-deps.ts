@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, webcrypto } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -7,7 +7,7 @@ import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { Settings } from '../settings/types.js';
 import { extractBearer } from './bearer.js';
 import { JwksStore } from './jwks.js';
-import { loadPemKey, secretKey } from './keys.js';
+import { hmacKey, loadPemKey } from './keys.js';
 import { REJECT, type Rejection, sendRejection } from './rejections.js';
 import { RevocationClient } from './revocation.js';
 import { authSettingsIssues } from './settings-check.js';
@@ -103,11 +103,14 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets: 64 });
   const agentFor = (url: URL): http.Agent => (url.protocol === 'https:' ? httpsAgent : httpAgent);
 
-  let staticKey: KeyObject | undefined;
+  let staticKey: KeyObject | Promise<webcrypto.CryptoKey> | undefined;
   let jwks: JwksStore | undefined;
   let verifier: TokenVerifier | undefined;
   if (alg === 'HS256') {
-    staticKey = secretKey(settings.ACCESS_SECRET_KEY!);
+    staticKey = hmacKey(settings.ACCESS_SECRET_KEY!);
+    // Awaited by the first verification; this handler only keeps an (impossible) import failure from being
+    // an unhandled rejection before any request arrives.
+    staticKey.catch(() => undefined);
   } else if (settings.JWKS_URI) {
     const url = new URL(settings.JWKS_URI);
     jwks = new JwksStore({

@@ -1,4 +1,4 @@
-import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AccessTokenAlgorithm } from '../settings/types.js';
 
@@ -18,9 +18,18 @@ export function keyProblem(key: KeyObject, alg: AccessTokenAlgorithm): string | 
   return undefined;
 }
 
-/** The HS256 secret as a KeyObject, made once (jose caches its CryptoKey form per KeyObject). */
-export function secretKey(secret: string): KeyObject {
-  return createSecretKey(Buffer.from(secret, 'utf8'));
+/**
+ * The HS256 secret as a WebCrypto HMAC key, imported once. Not a KeyObject: jose re-exports a secret
+ * KeyObject and re-imports it on every verification, while a webcrypto.CryptoKey is used as is.
+ */
+export function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey(
+    'raw',
+    Buffer.from(secret, 'utf8'),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  ) as Promise<webcrypto.CryptoKey>;
 }
 
 /**

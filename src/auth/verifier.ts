@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, webcrypto } from 'node:crypto';
 import { type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import type { AccessTokenAlgorithm } from '../settings/types.js';
 import { userFromClaims } from './claims.js';
@@ -12,8 +12,8 @@ const MAX_KID = 256;
 
 export interface VerifierOptions {
   readonly alg: AccessTokenAlgorithm;
-  /** The PEM or HS256 key; `undefined` when keys come from the JWKS. */
-  readonly staticKey: KeyObject | undefined;
+  /** The PEM key, or the HS256 key (a webcrypto.CryptoKey being imported); `undefined` when keys come from the JWKS. */
+  readonly staticKey: KeyObject | webcrypto.CryptoKey | Promise<webcrypto.CryptoKey> | undefined;
   readonly jwks: JwksStore | undefined;
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
@@ -38,9 +38,11 @@ export class TokenVerifier {
   readonly #leewaySeconds: number;
   readonly #required: string[];
   readonly #cache = new Map<string, CacheEntry>();
+  #staticKey: KeyObject | webcrypto.CryptoKey | Promise<webcrypto.CryptoKey> | undefined;
 
   constructor(options: VerifierOptions) {
     this.#o = options;
+    this.#staticKey = options.staticKey;
     // DESIGN §4 profiles.
     this.#leewaySeconds = options.strict ? 2 : 5;
     this.#required = options.strict
@@ -77,7 +79,11 @@ export class TokenVerifier {
     const kid = header.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID)) return REJECT.badHeader;
     // `jku`, `x5u`, `jwk`, `x5c` are never read: the key comes from configuration only.
-    let key = this.#o.staticKey;
+    let key: KeyObject | webcrypto.CryptoKey | Promise<webcrypto.CryptoKey> | undefined = this.#staticKey;
+    if (key instanceof Promise) {
+      key = await key;
+      this.#staticKey = key;
+    }
     if (key === undefined) {
       const jwks = this.#o.jwks!;
       key = jwks.peek(kid);
