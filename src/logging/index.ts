@@ -4,6 +4,7 @@ export {
   redactPaths,
   SECRET_FIELDS,
   SECRET_HEADERS,
+  SECRET_PARENTS,
   scrubUrl,
 } from './redact.js';
 export { createRequestLogger, type RequestLoggerOptions } from './request-logger.js';

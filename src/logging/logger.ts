@@ -33,7 +33,7 @@ function loadPretty(id: string): PrettyFactory | undefined {
 /**
  * The pino logger of the app: level LOG_LEVEL, JSON lines, secrets redacted (`authorization`, `cookie`,
  * `set-cookie`, `x-internal-token`, `x-api-key` headers and secret-named fields such as `password`, `token`,
- * `secret`, `ACCESS_SECRET_KEY` at the top level and two levels down) as `[REDACTED]`. Pretty output only when
+ * `secret`, `ACCESS_SECRET_KEY` at the top level and under `body`, `user`, `config`, … — see `SECRET_PARENTS`) as `[REDACTED]`. Pretty output only when
  * `ENVIRONMENT=local` and stdout is a TTY and `pino-pretty` is installed. Writes synchronously by default:
  * an async destination under saturation grows memory without bound (PERF-NOTES).
  * @example

@@ -50,23 +50,23 @@ function helmetOptions(settings: SecurityHeaderSettings): HelmetOptions {
     .filter(Boolean);
   const options: HelmetOptions = {
     contentSecurityPolicy: csp ? { useDefaults: false, directives: parseCsp(policy) } : false,
-    // COEP would break nothing on JSON but buys nothing either; browsers only need it on documents.
+    // Document-only or legacy-browser headers: no effect on JSON responses, ~0.3 µs and ~30 bytes each.
     crossOriginEmbedderPolicy: false,
-    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
     // CORS-mode fetches are not subject to CORP, so a cross-origin SPA still works; <img>/<script> embeds do not.
     crossOriginResourcePolicy: { policy: 'same-origin' },
-    originAgentCluster: true,
     referrerPolicy: productionLike ? { policy: referrer as never } : false,
     strictTransportSecurity: hsts
       ? { maxAge: settings.HSTS_MAX_AGE, includeSubDomains: settings.HSTS_INCLUDE_SUBDOMAINS, preload: false }
       : false,
     xContentTypeOptions: true,
-    xDnsPrefetchControl: { allow: false },
-    xDownloadOptions: true,
     xFrameOptions: { action: 'deny' },
-    xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
     xPoweredBy: true,
-    xXssProtection: true,
   };
   return options;
 }
@@ -94,8 +94,8 @@ function captureHelmet(options: HelmetOptions): { set: string[]; removed: string
 /**
  * Security headers through helmet, decided once: helmet runs a single time at construction against a recording
  * response, and the middleware then replays the captured name/value pairs in a tight loop (helmet's own chain
- * of 12 closures costs several µs a request). Always `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
- * plus helmet's API-safe defaults; `Referrer-Policy` and `Permissions-Policy` only when production-like;
+ * of closures costs several µs a request). Always `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` and
+ * `Cross-Origin-Resource-Policy: same-origin`; `Referrer-Policy` and `Permissions-Policy` only when production-like;
  * HSTS only when `HSTS_ENABLED` and `HSTS_MAX_AGE > 0`, CSP only when `CONTENT_SECURITY_POLICY_ENABLED`, both
  * never on `ENVIRONMENT=local`. `X-Powered-By` is removed. See `docs/security.md` for the table.
  * @returns the middleware, or `undefined` when `SECURITY_HEADERS_ENABLED=false`.

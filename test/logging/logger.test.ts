@@ -90,7 +90,8 @@ describe('logger', () => {
         res: { headers: { 'set-cookie': SECRETS.cookie } },
         password: SECRETS.password,
         user: { password: SECRETS.password, name: 'ann' },
-        config: { db: { token: SECRETS.internal }, ACCESS_SECRET_KEY: SECRETS.apiKey },
+        config: { token: SECRETS.internal, ACCESS_SECRET_KEY: SECRETS.apiKey },
+        body: { password: SECRETS.password, refresh_token: SECRETS.queryToken },
       },
       'with secrets',
     );
