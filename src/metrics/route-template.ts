@@ -177,7 +177,11 @@ export function instrumentRoutes(app: unknown): void {
   walk(router, root, 0);
 }
 
-/** True once {@link instrumentRoutes} has walked this application. */
+/**
+ * True once {@link instrumentRoutes} has walked this application.
+ * @example
+ * if (!isInstrumented(app)) instrumentRoutes(app);
+ */
 export function isInstrumented(app: unknown): boolean {
   const router = rootRouterOf(app);
   return router !== undefined && instrumented.has(router);
