@@ -1,14 +1,13 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { pino } from 'pino';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { Settings } from '../settings/types.js';
-import { extractBearer } from './bearer.js';
+import { createGuards } from './guards.js';
 import { JwksStore } from './jwks.js';
 import { hmacKey, loadPemKey } from './keys.js';
-import { REJECT, type Rejection, sendRejection } from './rejections.js';
 import { RevocationClient } from './revocation.js';
 import { authSettingsIssues } from './settings-check.js';
 import {
@@ -59,21 +58,6 @@ export interface AuthDeps {
   close(): Promise<void>;
   readonly [AUTH_INTERNALS]: AuthInternals;
 }
-
-interface Guard {
-  readonly minRank: number;
-  readonly superuser: boolean;
-  readonly optional: boolean;
-  /** Bypass the positive revocation cache (role guards above requireUser). */
-  readonly fresh: boolean;
-}
-
-const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, admin: 3, superadmin: 4 };
-/** Per-request memo so stacked guards (`requireUser` then `requireAdmin`) verify and ask the issuer once. */
-const kChecked = Symbol('express-m8.auth.checked');
-const CHECKED_CACHED = 1;
-const CHECKED_FRESH = 2;
-type Memo = { [kChecked]?: number; id?: unknown };
 
 /**
  * Builds the auth middlewares from settings. Everything is decided here: key material is parsed once into a
@@ -162,126 +146,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         })
       : undefined;
 
-  function refuse(req: Request, res: Response, rejection: Rejection): void {
-    try {
-      ctx.observer?.onAuthFailure?.(rejection.reason);
-    } catch {
-      // An observer must never break authentication.
-    }
-    // One line per refusal: the reason, never the token.
-    const fields = {
-      event: 'auth_failure',
-      reason: rejection.reason,
-      status: rejection.status,
-      req_id: (req as Memo).id,
-    };
-    if (rejection.status >= 500) ctx.logger.warn(fields, 'authentication unavailable');
-    else ctx.logger.info(fields, 'authentication refused');
-    sendRejection(res, rejection);
-  }
-
-  function accept(req: Request, next: NextFunction, user: AuthUser, checked: number): void {
-    req.user = user;
-    (req as Memo)[kChecked] = checked;
-    next();
-  }
-
-  function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
-    if (!user.isActive) {
-      refuse(req, res, REJECT.inactive);
-      return;
-    }
-    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
-      refuse(req, res, REJECT.insufficientRole);
-      return;
-    }
-    if (revocation === undefined) {
-      accept(req, next, user, CHECKED_FRESH);
-      return;
-    }
-    if (!g.fresh && revocation.cachedActive(user)) {
-      accept(req, next, user, CHECKED_CACHED);
-      return;
-    }
-    revocation.check(user).then(
-      (verdict) => {
-        if (verdict === true) accept(req, next, user, CHECKED_FRESH);
-        else refuse(req, res, verdict === 'revoked' ? REJECT.revoked : REJECT.revocationUnavailable);
-      },
-      () => refuse(req, res, REJECT.revocationUnavailable),
-    );
-  }
-
-  function run(req: Request, res: Response, next: NextFunction, g: Guard): void {
-    const memo = (req as Memo)[kChecked];
-    if (memo !== undefined && req.user !== undefined && (memo === CHECKED_FRESH || !g.fresh)) {
-      authorizeKnown(req, res, next, g, req.user);
-      return;
-    }
-    const token = extractBearer(req);
-    if (token === undefined) {
-      if (g.optional) {
-        next();
-        return;
-      }
-      refuse(req, res, REJECT.missing);
-      return;
-    }
-    if (typeof token !== 'string') {
-      refuse(req, res, token);
-      return;
-    }
-    const cached = tokens.cached(token);
-    if (cached !== undefined) {
-      authorize(req, res, next, g, cached);
-      return;
-    }
-    tokens.verify(token).then(
-      (result) => {
-        if ('status' in result) refuse(req, res, result);
-        else authorize(req, res, next, g, result);
-      },
-      () => refuse(req, res, REJECT.malformed),
-    );
-  }
-
-  /** A later guard in the same request: the token and revocation were already checked. */
-  function authorizeKnown(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
-    if (!user.isActive) {
-      refuse(req, res, REJECT.inactive);
-      return;
-    }
-    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
-      refuse(req, res, REJECT.insufficientRole);
-      return;
-    }
-    next();
-  }
-
-  const guard = (minRank: number, superuser: boolean, optional: boolean): Guard =>
-    Object.freeze({ minRank, superuser, optional, fresh: minRank > 0 || superuser });
-  const G_USER = guard(0, false, false);
-  const G_OPTIONAL = guard(0, false, true);
-  const G_SUPER = guard(RANK.superadmin, true, false);
-
-  const byRole = new Map<Role, RequestHandler>();
-  for (const role of ROLES) {
-    const g = role === 'superadmin' ? G_SUPER : guard(RANK[role], false, false);
-    const name = `requireRole${role[0]!.toUpperCase()}${role.slice(1)}`;
-    // A named function per role (STYLE: requireRole('admin') returns `function requireRoleAdmin`).
-    const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
-    byRole.set(role, fn);
-  }
-
-  function requireUser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_USER);
-  }
-  function optionalUser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_OPTIONAL);
-  }
-  function requireSuperuser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_SUPER);
-  }
+  const guards = createGuards(tokens, revocation, ctx);
 
   const internals: AuthInternals = {
     setObserver(observer) {
@@ -293,14 +158,14 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
   };
 
   return Object.freeze({
-    requireUser,
-    optionalUser,
-    requireReader: byRole.get('reader')!,
-    requireWriter: byRole.get('writer')!,
-    requireAdmin: byRole.get('admin')!,
-    requireSuperuser,
+    requireUser: guards.requireUser,
+    optionalUser: guards.optionalUser,
+    requireReader: guards.byRole.get('reader')!,
+    requireWriter: guards.byRole.get('writer')!,
+    requireAdmin: guards.byRole.get('admin')!,
+    requireSuperuser: guards.requireSuperuser,
     requireRole(role: Role): RequestHandler {
-      const fn = byRole.get(role);
+      const fn = guards.byRole.get(role);
       if (fn === undefined) {
         throw new SettingsError([
           {
