@@ -1,0 +1,15 @@
+export { ItemForbiddenError, ItemNotFoundError, ItemValidationError } from './errors.js';
+export {
+  DESCRIPTION_MAX,
+  type Item,
+  type ItemPatch,
+  isItemId,
+  type NewItem,
+  PAGE_LIMIT_DEFAULT,
+  PAGE_LIMIT_MAX,
+  type Page,
+  parseItemPatch,
+  parseNewItem,
+  parsePage,
+  TITLE_MAX,
+} from './item.js';

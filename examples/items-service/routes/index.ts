@@ -1,0 +1,1 @@
+export { createItemsRouter, type ItemJson } from './items-routes.js';

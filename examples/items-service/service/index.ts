@@ -1,0 +1,6 @@
+export {
+  type Actor,
+  ItemsService,
+  type ItemsServiceOptions,
+  type RepositoryFactory,
+} from './items-service.js';
