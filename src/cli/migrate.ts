@@ -31,10 +31,17 @@ const ACTIONS = ['up', 'down', 'status'] as const;
 type Action = (typeof ACTIONS)[number];
 
 const LABEL: Record<MigrationResult['status'], Record<MigrationResult['direction'], string>> = {
-  Success: { Up: 'applied ', Down: 'reverted' },
-  Error: { Up: 'failed  ', Down: 'failed  ' },
-  NotExecuted: { Up: 'skipped ', Down: 'skipped ' },
+  Success: { Up: 'applied', Down: 'reverted' },
+  Error: { Up: 'failed', Down: 'failed' },
+  NotExecuted: { Up: 'not run', Down: 'not run' },
 };
+
+function label(result: MigrationResult, rolledBack: boolean): string {
+  // On PostgreSQL/PGlite kysely runs the whole batch in one transaction: a failure undoes the earlier ones.
+  const text =
+    rolledBack && result.status === 'Success' ? 'rolled back' : LABEL[result.status][result.direction];
+  return text.padEnd(11);
+}
 
 /** The kysely bookkeeping tables, prefixed like every express-m8 table. */
 export function migrationTables(settings: Pick<Settings, 'TABLES_PREFIX'>): {
@@ -133,8 +140,8 @@ async function run(
     for (const info of infos) {
       io.stdout(
         info.executedAt
-          ? `  applied  ${info.name}  (${info.executedAt.toISOString()})\n`
-          : `  pending  ${info.name}\n`,
+          ? `  ${'applied'.padEnd(11)} ${info.name}  (${info.executedAt.toISOString()})\n`
+          : `  ${'pending'.padEnd(11)} ${info.name}\n`,
       );
     }
     const applied = infos.filter((i) => i.executedAt !== undefined).length;
@@ -143,8 +150,8 @@ async function run(
   }
   const { error, results = [] } =
     action === 'up' ? await migrator.migrateToLatest() : await migrator.migrateDown();
-  for (const result of results)
-    io.stdout(`  ${LABEL[result.status][result.direction]} ${result.migrationName}\n`);
+  const rolledBack = error !== undefined && engine.db.getExecutor().adapter.supportsTransactionalDdl;
+  for (const result of results) io.stdout(`  ${label(result, rolledBack)} ${result.migrationName}\n`);
   if (error !== undefined) {
     io.stderr(`express-m8 migrate ${action}: failed: ${describe(error, secrets)}\n`);
     return 1;

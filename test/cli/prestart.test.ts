@@ -168,7 +168,7 @@ describe('express-m8 prestart -- command', () => {
   it('forwards SIGTERM to the command and exits with the code the command chose', async () => {
     const script = [
       "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(0); });",
-      'console.log(`child pid ${process.pid}`);',
+      'console.log("child pid " + process.pid);',
       'setInterval(() => {}, 1000);',
     ].join('\n');
     const child = spawnCli(['prestart', '--', process.execPath, '-e', script], { env: postgres });
