@@ -15,7 +15,13 @@ const INVALID_HOST = problemBody({
   detail: 'Invalid host header',
 });
 
-/** `Example.COM:8080` → `example.com`; `[::1]:3000` → `::1`; `''` when nothing usable is left. */
+/**
+ * The comparable form of a Host header or ALLOWED_HOSTS entry: lowercase, port and trailing dot removed,
+ * IPv6 brackets removed; `''` when nothing usable is left.
+ * @example
+ * normalizeHost('Example.COM:8080'); // 'example.com'
+ * normalizeHost('[::1]:3000'); // '::1'
+ */
 export function normalizeHost(value: string): string {
   let host = value.trim();
   if (host.startsWith('[')) {
