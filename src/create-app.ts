@@ -14,9 +14,16 @@ import { createHealthRoutes, type HealthCheck, type HealthOptions } from './heal
 import { createErrorHandler, jsonBodyParser, notFoundHandler } from './http/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
-import { createMetrics, type M8Metrics } from './metrics/index.js';
+import {
+  createMetrics,
+  instrumentRoutes,
+  type M8Metrics,
+  markUnmatched,
+  routeTemplateOf,
+} from './metrics/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
+import { createTracing, type M8Tracing } from './tracing/index.js';
 
 /**
  * Options of {@link createApp} (DESIGN §2).
@@ -43,32 +50,44 @@ function healthCheckOf(db: unknown): HealthCheck | undefined {
 }
 
 /**
- * The metrics registry lives as long as the app: its routes are instrumented and its METRICS_PORT server
- * opened at start, before the consumer's lifespan extras; both are closed after the extras' teardown.
+ * What the app itself opens at start, around the consumer's lifespan extras: the tracer check, route-template
+ * instrumentation (for metrics and log lines) and the METRICS_PORT server, closed after the extras' teardown.
  */
-function withMetrics(options: LifecycleOptions, metrics: M8Metrics, app: express.Express): LifecycleOptions {
+function withAppExtras(
+  options: LifecycleOptions,
+  app: express.Express,
+  tracing: M8Tracing,
+  metrics: M8Metrics | undefined,
+): LifecycleOptions {
   const extras = options.lifespanExtras;
   return {
     ...options,
     async lifespanExtras(m8) {
-      metrics.instrument(app);
-      if (metrics.listen) await metrics.listen();
+      tracing.refresh();
+      instrumentRoutes(app);
+      if (metrics?.listen) await metrics.listen();
       let teardown: void | (() => Promise<void>);
       try {
         teardown = await extras?.(m8);
       } catch (error) {
-        await metrics.close();
+        await metrics?.close();
         throw error;
       }
       return async () => {
         try {
           if (teardown) await teardown();
         } finally {
-          await metrics.close();
+          await metrics?.close();
         }
       };
     },
   };
+}
+
+/** Reached only when no route matched: the metrics and log route label becomes `UNMATCHED`. */
+function unmatched(req: express.Request, _res: express.Response, next: express.NextFunction): void {
+  markUnmatched(req);
+  next();
 }
 
 function isDbEngine(db: unknown): db is DbEngine<unknown> {
@@ -107,13 +126,14 @@ export function createApp(
   const mountPath = prefix === '' ? '/' : prefix;
 
   const metrics = createMetrics(settings);
+  const tracing = createTracing();
   const app = express();
   app.disable('x-powered-by');
   const lifecycle = createLifecycle({
     app,
     settings,
     logger,
-    options: metrics ? withMetrics(lifecycleOptions, metrics, app) : lifecycleOptions,
+    options: withAppExtras(lifecycleOptions, app, tracing, metrics),
     compatCheck: () => assertCompatible(),
     warnings: () => {
       logStartupSummary(logger, { service, version, settings });
@@ -138,6 +158,7 @@ export function createApp(
   }
 
   app.use(createRequestId());
+  app.use(tracing.middleware);
   const securityHeaders = createSecurityHeaders(settings);
   if (securityHeaders) app.use(securityHeaders);
   const hostCheck = createHostCheck(settings, {
@@ -146,7 +167,7 @@ export function createApp(
   if (hostCheck) app.use(hostCheck);
   app.use(createCors(settings));
   if (metrics) app.use(metrics.middleware);
-  app.use(createRequestLogger(logger, metrics ? { routeOf: metrics.routeOf } : {}));
+  app.use(createRequestLogger(logger, { routeOf: routeTemplateOf }));
   app.use(jsonBodyParser());
 
   const checks = [...(options.health?.checks ?? [])];
@@ -171,7 +192,7 @@ export function createApp(
 
   lifecycleOptions.configure?.(m8);
   app.use(router);
-  app.use(notFoundHandler);
+  app.use(unmatched, notFoundHandler);
   app.use(createErrorHandler(logger));
   return m8;
 }
