@@ -234,6 +234,36 @@ describe('request logger', () => {
   });
 });
 
+describe('request logger on aborted requests', () => {
+  it('still logs one line, marked aborted, when the client goes away first', async () => {
+    const sink = createSink();
+    const app = express();
+    app.use(createRequestLogger(loggerTo(sink)));
+    let arrived!: () => void;
+    const reached = new Promise<void>((r) => {
+      arrived = r;
+    });
+    app.get('/hang', () => arrived());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      const controller = new AbortController();
+      const pending = fetch(`http://127.0.0.1:${port}/hang`, { signal: controller.signal }).catch(
+        () => 'aborted',
+      );
+      await reached;
+      controller.abort();
+      expect(await pending).toBe('aborted');
+      await eventually(() => sink.lines().length === 1);
+      expect(sink.lines()[0]).toMatchObject({ url: '/hang', aborted: true });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('scrubUrl', () => {
   it('redacts secret-looking query values and leaves the rest', () => {
     expect(scrubUrl('/a/b')).toBe('/a/b');
