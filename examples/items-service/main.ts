@@ -11,7 +11,8 @@ import { generateKeys, mintToken } from 'express-m8/testing';
 import { buildItemsApp, demoEnv } from './app.js';
 
 const settings = loadSettings({ env: demoEnv({ LOG_LEVEL: 'warn', ...process.env }), envFile: false });
-const { app, service } = buildItemsApp(settings);
+const { app, engine, service } = buildItemsApp(settings);
+const engineTarget = `${settings.SELECTED_DB} ${engine.target}`;
 const port = Number(process.env.PORT ?? 8000);
 const running = await serve(app, { port, host: '127.0.0.1' });
 
@@ -29,8 +30,30 @@ const url = running.url;
 const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
 const json = `-H 'Content-Type: application/json'`;
 
+// Each command with its expected answer as a shell comment above it (copy-paste safe).
+const tries: Array<[string, string]> = [
+  [`curl -i ${url}/items`, '401: no token'],
+  [
+    `curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":"Buy milk","description":"two litres"}' ${url}/items`,
+    '201',
+  ],
+  [`curl -i ${auth('USER_TOKEN')} ${url}/items`, 'your items, newest first'],
+  [`curl -i ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID`, '200'],
+  [`curl -i -X PATCH ${auth('USER_TOKEN')} ${json} -d '{"done":true}' ${url}/items/$ITEM_ID`, '200'],
+  [`curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":""}' ${url}/items`, '400: the detail names the field'],
+  [`curl -i ${auth('ADMIN_TOKEN')} ${url}/items/$ITEM_ID`, "404: /items is the caller's own"],
+  [`curl -i ${auth('USER_TOKEN')} ${url}/admin/items`, '403: role too low'],
+  [`curl -i ${auth('ADMIN_TOKEN')} ${url}/admin/items`, "every owner's items"],
+  [`curl -i -X DELETE ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID`, '204: deleted by its owner'],
+  [`curl -i -X DELETE ${auth('ADMIN_TOKEN')} ${url}/admin/items/<id>`, '204: an admin deletes any item'],
+  [`curl -i ${url}/api/health/ready`, 'readiness, with the database check'],
+];
+const lines = tries.map(([command, note]) => `  # ${note}\n  ${command}`).join('\n');
+const where =
+  settings.SELECTED_DB === 'Pglite' && !settings.PGLITE_DATA_DIR ? 'Pglite, in memory' : engineTarget;
+
 process.stdout.write(`
-express-m8 items demo on ${url}  (${settings.SELECTED_DB}${settings.SELECTED_DB === 'Pglite' && !settings.PGLITE_DATA_DIR ? ', in memory' : ''}; Ctrl+C stops it gracefully)
+express-m8 items demo on ${url}  (${where}; Ctrl+C stops it gracefully)
 
 Dev tokens (HS256, valid 30 minutes, signed with this run's secret) and a seeded item. Paste into your shell:
   export USER_TOKEN=${user}
@@ -38,17 +61,6 @@ Dev tokens (HS256, valid 30 minutes, signed with this run's secret) and a seeded
   export ITEM_ID=${seeded.id}
 
 Then try:
-  curl -i ${url}/items                                                    # 401: no token
-  curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":"Buy milk","description":"two litres"}' ${url}/items
-  curl -i ${auth('USER_TOKEN')} ${url}/items
-  curl -i ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID
-  curl -i -X PATCH ${auth('USER_TOKEN')} ${json} -d '{"done":true}' ${url}/items/$ITEM_ID
-  curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":""}' ${url}/items             # 400: detail names the field
-  curl -i ${auth('ADMIN_TOKEN')} ${url}/items/$ITEM_ID                         # 404: /items is the caller's own
-  curl -i ${auth('USER_TOKEN')} ${url}/admin/items                            # 403: role too low
-  curl -i ${auth('ADMIN_TOKEN')} ${url}/admin/items                           # every owner's items
-  curl -i -X DELETE ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID               # 204 (the owner)
-  curl -i -X DELETE ${auth('ADMIN_TOKEN')} ${url}/admin/items/<id>            # 204 (any item)
-  curl -i ${url}/api/health/ready
+${lines}
   API docs: ${url}/api/docs (Swagger UI) and ${url}/api/redoc
 `);
