@@ -3,6 +3,7 @@ import { summarizeSettings } from '../settings/index.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, loadCliSettings } from './io.js';
 
+/** The `express-m8 check-config --help` text. */
 export const CHECK_CONFIG_USAGE = `Usage: express-m8 check-config [--json]
 
 Validates the settings (process.env over the .env file of the working directory, X_FILE indirections) and

@@ -5,6 +5,7 @@ import { generateKeys, keysFromPrivateKey, mintToken, type TestKeys } from '../t
 import { numberOption, parseCommandArgs, stringOption } from './args.js';
 import { CliExit, type CliIo, loadCliSettings, messageOf, UsageError } from './io.js';
 
+/** The `express-m8 dev-token --help` text. */
 export const DEV_TOKEN_USAGE = `Usage: express-m8 dev-token [--role user] [--email dev@example.com] [--sub uuid] [--tenant uuid]
                            [--name "Dev User"] [--expires-minutes N] [--private-key path] [--kid id]
 

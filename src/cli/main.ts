@@ -7,6 +7,7 @@ import { PRESTART_USAGE, prestartCommand } from './prestart-command.js';
 
 export type { CliIo } from './io.js';
 
+/** The `express-m8 --help` text. */
 export const USAGE = `Usage: express-m8 <command> [options]
 
 Commands:

@@ -7,6 +7,7 @@ import { parseCommandArgs, stringOption } from './args.js';
 import { type CliIo, codeOf, loadCliSettings, messageOf, UsageError } from './io.js';
 import { FolderMigrationProvider } from './migration-files.js';
 
+/** The `express-m8 migrate --help` text. */
 export const MIGRATE_USAGE = `Usage: express-m8 migrate up|down|status [--dir migrations]
 
 Runs kysely migrations from a folder against the configured database (SELECTED_DB, DATABASE_URL / DB_*).

@@ -11,6 +11,7 @@ import { numberOption, parseCommandArgs } from './args.js';
 import { runCommand } from './exec.js';
 import { type CliIo, codeOf, loadCliSettings, messageOf, UsageError } from './io.js';
 
+/** The `express-m8 prestart --help` text. */
 export const PRESTART_USAGE = `Usage: express-m8 prestart [--max-tries 300] [--interval 5] [--timeout 5] [-- command [args...]]
        express-m8-prestart [options] [-- command [args...]]
 

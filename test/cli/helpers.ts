@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   readonly bin?: string;
+  /** Flags for node itself, before the script (e.g. `--import tsx`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The outcome of one CLI run. */
@@ -58,7 +60,7 @@ function envFor(overrides: RunOptions['env']): Record<string, string> {
 
 /** Spawns the built CLI (`node dist/cli/index.js …`) and collects its output. */
 export function spawnCli(args: readonly string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [options.bin ?? BIN, ...args], {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? emptyDir,
     env: envFor(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt } from './build.js';
@@ -8,6 +10,7 @@ import { runCli, scratchDir } from './helpers.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 const SLOW = 240_000;
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 // Migrations need no imports: they build SQL with the kysely instance they receive. The table name comes from
 // TABLES_PREFIX (the CLI passes its environment through), so each test run owns unique tables.
@@ -104,6 +107,17 @@ describe('express-m8 migrate against PostgreSQL', () => {
     expect(await columns()).toEqual(['id']);
     const status = await migrate('status');
     expect(status.stdout).toContain('1 applied, 1 pending');
+  });
+
+  it('reads .ts migrations when the CLI runs under tsx', async () => {
+    const run = await runCli(['migrate', 'status'], { env, cwd: scratch.dir, nodeArgs: ['--import', tsx] });
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual([
+      expect.stringMatching(/^ {2}applied {5}001_create_items /),
+      '  pending     002_add_name',
+      '  pending     003_later',
+    ]);
+    expect(run.stderr).not.toContain('TypeScript migration');
   });
 
   it('exits 1 naming the failed migration, and reports the batch rolled back', async () => {
