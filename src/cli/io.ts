@@ -7,6 +7,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The environment settings are read from; default `process.env` (plus `.env` of the working directory). */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The `.env` file: default `.env` of the working directory (skipped when absent); `false` for none. */
+  readonly envFile?: string | false | undefined;
 }
 
 /** A bad command line: the dispatcher prints the message and the command's usage, then exits 2. */
@@ -31,7 +33,10 @@ export class CliExit extends Error {
  */
 export function loadCliSettings(io: CliIo, command: string): LoadedSettings {
   try {
-    return io.env === undefined ? loadSettings() : loadSettings({ env: { ...io.env } });
+    return loadSettings({
+      ...(io.env === undefined ? {} : { env: { ...io.env } }),
+      ...(io.envFile === undefined ? {} : { envFile: io.envFile }),
+    });
   } catch (error) {
     if (error instanceof SettingsError) {
       io.stderr(`express-m8 ${command}: ${error.message}\n`);

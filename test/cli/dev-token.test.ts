@@ -1,7 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import express from 'express';
+import { buildAuthDeps } from 'express-m8';
+import { testSettings } from 'express-m8/testing';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, ROOT } from './build.js';
 import { BASE_ENV, runCli, SECRET, scratchDir, useEmptyCwd } from './helpers.js';
@@ -72,6 +76,23 @@ describe('express-m8 dev-token', () => {
     expect(payload.exp).toBe((payload.iat ?? 0) + 30 * 60);
     expect(run.stderr).toContain('note: HS256 token for ada@example.com (role admin');
     expect(run.stderr).not.toContain(SECRET);
+  });
+
+  it.each([
+    ['HS256', [], {}],
+    ['RS256', ['--private-key', RSA_PRIVATE], rs256],
+  ])('mints a %s token that the express-m8 guards accept', async (_, args, env) => {
+    const run = await runCli(['dev-token', '--role', 'writer', '--sub', SUB, ...args], { env });
+    expect(run.code).toBe(0);
+    const auth = buildAuthDeps(testSettings({ ...BASE_ENV, ...env }));
+    const app = express().get('/w', auth.requireWriter, (req, res) => {
+      res.json({ id: req.user?.id, role: req.user?.role });
+    });
+    const res = await request(app)
+      .get('/w')
+      .set('Authorization', `Bearer ${token(run.stdout)}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: SUB, role: 'writer' });
   });
 
   it('marks a superadmin token is_superuser and honours --expires-minutes', async () => {
