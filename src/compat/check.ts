@@ -38,7 +38,7 @@ export interface CheckCompatOptions {
   readonly version?: string;
 }
 
-/** The Node.js major the fix command installs: the current active LTS line within every 0.x range. */
+/** The fix for an unsupported Node.js: 22 is an LTS line inside the `node` range of every 0.x row. */
 const NODE_FIX = 'nvm install 22';
 
 function rowFor(matrix: Readonly<Record<string, CompatRow>>, version: string): CompatRow {

@@ -26,7 +26,7 @@ try {
   if (ping.status !== 200 || (await ping.json()).status !== 'ok')
     throw new Error(`ping answered ${ping.status}`);
   if (hello.status !== 200) throw new Error(`/hello answered ${hello.status}`);
-  console.log('ok esm: createApp served ping and the consumer router');
+  console.log(`ok esm (node ${process.version}): createApp served ping and the consumer router`);
 } finally {
   await new Promise((resolve) => server.close(resolve));
   await app.stop();
