@@ -1,6 +1,7 @@
 /**
- * The composition root: settings → logger → request id → security headers → host check → CORS → metrics →
- * request log → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5, STYLE).
+ * The composition root: settings → logger → request id → tracing → request log → security headers → host
+ * check → CORS → metrics → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5).
+ * The request log comes before the host check and CORS so refused requests and preflights are logged too.
  */
 import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -14,13 +15,8 @@ import { createHealthRoutes, type HealthCheck, type HealthOptions } from './heal
 import { createErrorHandler, jsonBodyParser, notFoundHandler } from './http/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
-import {
-  createMetrics,
-  instrumentRoutes,
-  type M8Metrics,
-  markUnmatched,
-  routeTemplateOf,
-} from './metrics/index.js';
+import { createMetrics, type M8Metrics } from './metrics/index.js';
+import { instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
@@ -159,6 +155,7 @@ export function createApp(
 
   app.use(createRequestId());
   app.use(tracing.middleware);
+  app.use(createRequestLogger(logger, { routeOf: routeTemplateOf }));
   const securityHeaders = createSecurityHeaders(settings);
   if (securityHeaders) app.use(securityHeaders);
   const hostCheck = createHostCheck(settings, {
@@ -167,7 +164,6 @@ export function createApp(
   if (hostCheck) app.use(hostCheck);
   app.use(createCors(settings));
   if (metrics) app.use(metrics.middleware);
-  app.use(createRequestLogger(logger, { routeOf: routeTemplateOf }));
   app.use(jsonBodyParser());
 
   const checks = [...(options.health?.checks ?? [])];

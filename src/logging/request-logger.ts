@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { currentTraceIds } from '../tracing/index.js';
 import { scrubUrl } from './redact.js';
 
 /** Options of {@link createRequestLogger}. */
@@ -40,6 +41,7 @@ function onClose(this: Response): void {
   const start = (req as unknown as Timed)[START] ?? performance.now();
   const routeOf = tagged[ROUTE_OF] ?? defaultRouteOf;
   const user = (req as { user?: { id?: unknown } }).user;
+  const trace = currentTraceIds(req);
   logger[level](
     {
       reqId: req.id,
@@ -50,6 +52,8 @@ function onClose(this: Response): void {
       durationMs: Math.round((performance.now() - start) * 1000) / 1000,
       userId: user?.id,
       aborted: this.writableFinished ? undefined : true,
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
     },
     'request completed',
   );
@@ -58,7 +62,7 @@ function onClose(this: Response): void {
 /**
  * Middleware logging ONE line per request when its response closes: `reqId`, `method`, `url` (query values
  * of secret-looking parameters redacted), `route` (the template when known), `status`, `durationMs`, `userId`
- * (when `req.user.id` is set) and `aborted: true` when the client went away first. No headers. Level: `error`
+ * (when `req.user.id` is set), `trace_id`/`span_id` (when the request carries a trace) and `aborted: true` when the client went away first. No headers. Level: `error`
  * for 5xx, `warn` for 4xx, `info` otherwise; nothing is computed when that level is disabled.
  * Mount it right after the request-id middleware.
  * @example

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { instrumentRoutes, routeTemplateOf } from '../routing/index.js';
 import type { MetricNames } from './names.js';
 import { HTTP_DURATION_BUCKETS } from './names.js';
-import { instrumentRoutes, routeTemplateOf } from './route-template.js';
 import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './series.js';
 
 /** Which of the HTTP groups are on. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { instrumentRoutes, routeTemplateOf } from '../routing/index.js';
 import type { Settings } from '../settings/types.js';
 import { ClusterWorkerLink, isClusterWorker } from './cluster.js';
 import { createHttpMiddleware, HttpRecorder } from './http.js';
@@ -13,7 +14,6 @@ import {
   type HealthObserver,
 } from './observers.js';
 import { M8Registry } from './registry.js';
-import { instrumentRoutes, routeTemplateOf } from './route-template.js';
 import { createMetricsServer, createScrapeHandler } from './scrape.js';
 
 export { type ClusterMetricsPrimary, setupClusterMetrics } from './cluster.js';
@@ -33,13 +33,6 @@ export {
   type HealthCheckStatusValue,
   type HealthObserver,
 } from './observers.js';
-export {
-  instrumentRoutes,
-  isInstrumented,
-  markUnmatched,
-  routeTemplateOf,
-  UNMATCHED,
-} from './route-template.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {

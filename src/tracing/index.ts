@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { instrumentRoutes, routeTemplateOf, UNMATCHED } from '../metrics/index.js';
+import { instrumentRoutes, routeTemplateOf, UNMATCHED } from '../routing/index.js';
 import { hasTracerProvider, loadOtelApi, type OtelApiModule, type OtelSpan } from './otel.js';
 import { formatTraceparent, parseTraceparent, type TraceParent } from './traceparent.js';
 

@@ -244,3 +244,35 @@ describe('createApp', () => {
     await request(app).get('/metrics').set('Authorization', 'Bearer scrape-credential-value').expect(200);
   });
 });
+
+describe('createApp request log', () => {
+  it('logs one line per request with the route template, user-free fields, trace ids and refused hosts', async () => {
+    const { logger, lines } = sink();
+    const nested = express.Router({ mergeParams: true });
+    nested.get('/lines/:lineId', (_req, res) => {
+      res.json({});
+    });
+    const router = express.Router();
+    router.use('/orders/:orderId', nested);
+    const app = track(createApp(testSettings({ ALLOWED_HOSTS: ['api.example.com'] }), router, { logger }));
+    await app.start();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await request(app)
+      .get('/orders/9/lines/3?token=abc')
+      .set('Host', 'api.example.com')
+      .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+      .expect(200);
+    await request(app).get('/orders/9/lines/3').set('Host', 'evil.example.org').expect(400);
+    const requests = lines().filter((line) => line.msg === 'request completed');
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({
+      method: 'GET',
+      route: '/orders/:orderId/lines/:lineId',
+      status: 200,
+      trace_id: traceId,
+      span_id: '00f067aa0ba902b7',
+    });
+    expect(String(requests[0]?.url)).not.toContain('abc');
+    expect(requests[1]).toMatchObject({ status: 400, route: 'UNMATCHED' });
+  });
+});

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type M8Metrics, markUnmatched } from '../../src/metrics/index.js';
+import type { M8Metrics } from '../../src/metrics/index.js';
+import { markUnmatched } from '../../src/routing/index.js';
 import {
   appWithMetrics,
   labelValues,

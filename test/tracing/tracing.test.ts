@@ -2,7 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express, { type Express } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { markUnmatched } from '../../src/metrics/index.js';
+import { markUnmatched } from '../../src/routing/index.js';
 import {
   createTracing,
   currentTraceIds,
