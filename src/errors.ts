@@ -6,14 +6,16 @@
 /** The table of codes: the single source for the `ErrorCode` union and `docs/errors.md`. */
 export const ERROR_CODES = {
   // settings
-  ERR_SETTINGS_INVALID: 'One or more settings are missing or invalid; the message lists each by variable name.',
+  ERR_SETTINGS_INVALID:
+    'One or more settings are missing or invalid; the message lists each by variable name.',
   // compatibility
   ERR_COMPAT_NODE: 'The running Node.js version is outside the supported range.',
   ERR_COMPAT_EXPRESS: 'The installed express version is outside the supported range, or express is missing.',
   ERR_COMPAT_DRIVER: 'An installed database driver is outside the supported range.',
   // authentication
   ERR_AUTH_MISSING_TOKEN: 'No bearer token was sent (401).',
-  ERR_AUTH_INVALID_TOKEN: 'The token is malformed, badly signed, or its header or claims are not acceptable (401).',
+  ERR_AUTH_INVALID_TOKEN:
+    'The token is malformed, badly signed, or its header or claims are not acceptable (401).',
   ERR_AUTH_TOKEN_EXPIRED: 'The token is past its `exp` (401).',
   ERR_AUTH_TOKEN_REVOKED: 'The issuer reports the token as revoked (401).',
   ERR_AUTH_MULTIPLE_AUTHORIZATION: 'The request carries more than one Authorization header (400).',
@@ -22,7 +24,8 @@ export const ERROR_CODES = {
   ERR_AUTH_INACTIVE_USER: 'The token belongs to an inactive user (403).',
   ERR_AUTH_INSUFFICIENT_ROLE: 'The user role is below the one the route requires (403).',
   // database
-  ERR_DB_DRIVER_MISSING: 'The driver for SELECTED_DB is not installed; the message names the npm install command.',
+  ERR_DB_DRIVER_MISSING:
+    'The driver for SELECTED_DB is not installed; the message names the npm install command.',
   ERR_DB_CONNECTION: 'The database could not be reached or refused the connection.',
   ERR_DB_POOL_TIMEOUT: 'No pooled connection became free within the acquisition timeout.',
   ERR_DB_QUERY: 'A query failed.',
