@@ -59,7 +59,9 @@ function checkExports(flavour, modules, pkg) {
     throw new Error(`${flavour} smoke test failed:\n  - ${problems.join('\n  - ')}`);
   }
   const count = Object.values(REQUIRED).reduce((n, names) => n + Object.keys(names).length, 0);
-  console.log(`ok ${flavour} (node ${process.version}): express-m8 ${pkg.version} loads by name, ${count} exports`);
+  console.log(
+    `ok ${flavour} (node ${process.version}): express-m8 ${pkg.version} loads by name, ${count} exports`,
+  );
 }
 
 module.exports = { checkExports };
