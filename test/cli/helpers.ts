@@ -58,9 +58,17 @@ function envFor(overrides: RunOptions['env']): Record<string, string> {
   return env;
 }
 
+/**
+ * Node flags for a plain `node`: Node 22.18+ strips TypeScript types by default, which would make the CLI read
+ * `.ts` migrations; tests of the plain behaviour switch that off where the flag exists.
+ */
+export const PLAIN_NODE_ARGS: readonly string[] = (process.features as { typescript?: unknown }).typescript
+  ? ['--no-experimental-strip-types']
+  : [];
+
 /** Spawns the built CLI (`node dist/cli/index.js …`) and collects its output. */
 export function spawnCli(args: readonly string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args], {
+  return spawn(process.execPath, [...(options.nodeArgs ?? PLAIN_NODE_ARGS), options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? emptyDir,
     env: envFor(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
