@@ -14,7 +14,7 @@ import {
   type Settings,
 } from 'express-m8';
 import { type ItemsDatabase, ItemsRepository, migrateItems, tableNames } from './repository/index.js';
-import { createItemsRouter } from './routes/index.js';
+import { createItemsRouter, itemsOpenApi } from './routes/index.js';
 import { ItemsService, type ItemsServiceOptions } from './service/index.js';
 
 /**
@@ -48,6 +48,8 @@ export function demoEnv(
   };
 }
 
+const VERSION = '1.0.0';
+
 /** What {@link buildItemsApp} returns: the app plus the parts tests and jobs use. */
 export interface ItemsApp {
   /** The Express app; `start()` runs the migrations, `stop()` disposes the database. */
@@ -74,7 +76,8 @@ export function buildItemsApp(
   const service = new ItemsService((scope) => new ItemsRepository(engine.db, table, scope), options);
   const auth = buildAuthDeps(settings);
   const app = createApp(settings, createItemsRouter({ auth, service }), {
-    serviceVersion: '1.0.0',
+    serviceVersion: VERSION,
+    openapi: itemsOpenApi({ apiPrefix: settings.API_PREFIX, version: VERSION }),
     // createApp adds engine.check to the health checks and disposes the engine at stop.
     lifecycle: {
       auth,

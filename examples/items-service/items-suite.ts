@@ -64,6 +64,25 @@ export function itemsSuite(db: TestSettingsOverrides): void {
     expect(check.status).toBe('ok');
   });
 
+  it('documents the items API in openapi.json with the validation rules as schemas', async () => {
+    const doc = await request(built.app).get('/api/openapi.json').expect(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/items',
+        '/items/{id}',
+        '/admin/items',
+        '/admin/items/{id}',
+        '/api/health/ready',
+      ]),
+    );
+    expect(doc.body.components.schemas.NewItem).toMatchObject({
+      required: ['title'],
+      additionalProperties: false,
+      properties: { title: { minLength: 1, maxLength: 200 } },
+    });
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('refuses every items route without a token (401, WWW-Authenticate: Bearer)', async () => {
     for (const [method, path] of [
       ['get', '/items'],

@@ -57,12 +57,14 @@ const description = z
 
 const done = z.boolean({ error: 'done must be true or false' });
 
-const newItemSchema = z.strictObject(
+/** The create body (zod); {@link parseNewItem} applies it. Also the source of the OpenAPI schema. */
+export const newItemSchema = z.strictObject(
   { title, description: description.optional(), done: done.optional() },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
 );
 
-const patchSchema = z
+/** The patch body (zod); {@link parseItemPatch} applies it. */
+export const itemPatchSchema = z
   .strictObject(
     { title: title.optional(), description: description.optional(), done: done.optional() },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
@@ -119,7 +121,7 @@ export function parseNewItem(input: unknown): NewItem {
  * @throws ItemValidationError listing every problem.
  */
 export function parseItemPatch(input: unknown): ItemPatch {
-  const body = parse(patchSchema, input);
+  const body = parse(itemPatchSchema, input);
   const patch: { title?: string; description?: string | null; done?: boolean } = {};
   if (body.title !== undefined) patch.title = body.title;
   if (body.description !== undefined) patch.description = body.description;

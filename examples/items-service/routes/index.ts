@@ -1,1 +1,2 @@
 export { createItemsRouter, type ItemJson } from './items-routes.js';
+export { itemsOpenApi } from './openapi.js';
