@@ -1,19 +1,17 @@
 import { DbError, type ErrorCode } from '../errors.js';
-
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@\s]*)@/gi;
-const PASSWORD_PAIR = /\b(password|passwd|pwd)\s*=\s*("[^"]*"|'[^']*'|[^\s;&,]+)/gi;
+import { scrubText as scrubSharedText } from '../redaction/index.js';
 
 /**
- * Removes credentials from a text: `scheme://user:pass@` becomes `scheme://user:***@`, `password=x` becomes
- * `password=***`, and every known secret (the configured password, the raw URL) becomes `***`.
+ * Removes credentials from a text: every known secret (the configured password, the raw URL) becomes `***`,
+ * then the shared scrubber masks URL userinfo, `password=`-style pairs, bearer tokens and JWTs.
  */
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    // Very short values would mangle ordinary words; the URL and `password=` patterns still apply to them.
+    // Very short values would mangle ordinary words; the shared patterns still apply to them.
     if (secret.length >= 3) out = out.split(secret).join('***');
   }
-  return out.replace(URL_CREDENTIALS, '$1$2:***@').replace(PASSWORD_PAIR, '$1=***');
+  return scrubSharedText(out);
 }
 
 function driverCode(error: unknown): string | undefined {

@@ -2,9 +2,10 @@
  * Health checks and endpoints. Public: statuses, policies, the check contract, `healthResult` and the
  * scrubbers; internal (for `createApp`): `createHealthRoutes`.
  */
+
+export { isSecretKey, REDACTED, scrubMeta, scrubText } from '../redaction/index.js';
 export { createHealthRoutes, type HealthAppState, type HealthRoutesOptions } from './routes.js';
 export { aggregateStatus, type CheckReport, type HealthObserver } from './runner.js';
-export { isSecretKey, REDACTED, scrubMeta, scrubText } from './scrub.js';
 export {
   type HealthCheck,
   type HealthCheckResult,

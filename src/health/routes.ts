@@ -5,10 +5,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
+import { scrubText } from '../redaction/index.js';
 import { resolveHealthOptions } from './options.js';
 import { EXPRESS_M8_VERSION } from './package-version.js';
 import { createHealthRunner, type HealthObserver, type HealthReport } from './runner.js';
-import { scrubText } from './scrub.js';
 import { type HealthOptions, HealthStatus } from './types.js';
 
 /** The application state as the lifecycle module reports it. */

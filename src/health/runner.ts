@@ -4,7 +4,7 @@
  * until it is `cacheTtlMs` old.
  */
 import type { Logger } from 'pino';
-import { scrubMeta, scrubText } from './scrub.js';
+import { scrubMeta, scrubText } from '../redaction/index.js';
 import { type HealthCheck, HealthPolicy, HealthStatus } from './types.js';
 
 /** Metrics hook: called once per check per run (never for cached answers). */

@@ -79,6 +79,6 @@ describe('scrubDbText', () => {
   it('removes URL credentials, password= pairs and known secrets', () => {
     const text = 'failed for postgres://u:p4ss@h/db with password=hunter22; then "TopSecret9" leaked';
     const out = scrubDbText(text, ['TopSecret9']);
-    expect(out).toBe('failed for postgres://u:***@h/db with password=***; then "***" leaked');
+    expect(out).toBe('failed for postgres://***:***@h/db with password=***; then "***" leaked');
   });
 });
