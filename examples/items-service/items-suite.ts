@@ -188,7 +188,8 @@ export function itemsSuite(db: TestSettingsOverrides): void {
 
   it('refuses invalid bodies with 400 and a detail naming the field', async () => {
     const cases: Array<[object | string, RegExp]> = [
-      [{}, /title must be a string/],
+      [{}, /title is required/],
+      [{ title: 42 }, /title must be a string/],
       [{ title: '   ' }, /title must not be empty/],
       [{ title: 'x'.repeat(201) }, /title must be at most 200 characters/],
       [{ title: 'ok', description: 'd'.repeat(2001) }, /description must be at most 2000 characters/],

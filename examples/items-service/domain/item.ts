@@ -42,7 +42,7 @@ export const PAGE_LIMIT_MAX = 100;
 export const PAGE_LIMIT_DEFAULT = 50;
 
 const title = z
-  .string({ error: 'title must be a string' })
+  .string({ error: (issue) => (issue.input === undefined ? 'title is required' : 'title must be a string') })
   .trim()
   .min(1, 'title must not be empty (after trimming spaces)')
   .max(TITLE_MAX, `title must be at most ${TITLE_MAX} characters`);
