@@ -2,10 +2,10 @@
  * The health endpoints (DESIGN §5, §11): `/health` (and `/health/`), `/health/live`, `/health/ready`, as an
  * Express router to mount under API_PREFIX.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { scrubText } from '../redaction/index.js';
+import { createSecretMatcher } from '../security/index.js';
 import { resolveHealthOptions } from './options.js';
 import { EXPRESS_M8_VERSION } from './package-version.js';
 import { createHealthRunner, type HealthObserver, type HealthReport } from './runner.js';
@@ -49,7 +49,6 @@ const PUBLIC_BODIES: Readonly<Record<HealthStatus, Buffer>> = {
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 const CREDENTIAL_HEADER = 'x-internal-token';
 
-const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 const defaultClock = (): number => performance.now();
 
 /**
@@ -64,7 +63,7 @@ export function createHealthRoutes(options: HealthRoutesOptions): Router {
   const health = resolveHealthOptions(options.health);
   const { getState, logger } = options;
   const { detailPublic, detailAuthorizer } = health;
-  const credentialDigest = options.credential ? sha256(options.credential) : undefined;
+  const matchesCredential = options.credential ? createSecretMatcher(options.credential) : undefined;
   // `JSON.stringify` of this suffix once; each run only serialises its own status and checks.
   const detailSuffix = JSON.stringify({
     service: options.service,
@@ -94,11 +93,9 @@ export function createHealthRoutes(options: HealthRoutesOptions): Router {
   );
 
   function credentialMatches(req: Request): boolean {
-    if (credentialDigest === undefined) return false;
+    if (matchesCredential === undefined) return false;
     const given = req.headers[CREDENTIAL_HEADER];
-    if (typeof given !== 'string' || given.length === 0) return false;
-    // Hashing first makes both sides 32 bytes, so neither the length nor the content leaks through timing.
-    return timingSafeEqual(sha256(given), credentialDigest);
+    return typeof given === 'string' && given.length > 0 && matchesCredential(given);
   }
 
   function authorizerFailed(err: unknown): false {

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { problemBody, sendProblem } from '../http/index.js';
+import { createSecretMatcher } from '../security/index.js';
 import type { ClusterWorkerLink } from './cluster.js';
 
 const UNAUTHORIZED = problemBody({
@@ -18,23 +18,19 @@ const UNAVAILABLE = problemBody({
 });
 const NOT_FOUND = problemBody({ status: 404, code: 'ERR_HTTP_NOT_FOUND', detail: 'Not Found' });
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
 /**
  * Checks `Authorization: Bearer <credential>` in constant time: both sides are hashed first, so neither the
  * length nor a prefix of the credential leaks through timing. The scheme is case-insensitive (RFC 9110 §11.1).
  */
 export function createScrapeGate(credential: string | undefined): (req: IncomingMessage) => boolean {
   if (credential === undefined || credential === '') return () => true;
-  const expected = digest(credential);
+  const matches = createSecretMatcher(credential);
   return (req) => {
     const header = req.headers.authorization;
     if (typeof header !== 'string' || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') {
       return false;
     }
-    return timingSafeEqual(digest(header.slice(7).trim()), expected);
+    return matches(header.slice(7).trim());
   };
 }
 
