@@ -153,7 +153,8 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       ctx.observer = observer;
     },
     setLogger(logger) {
-      ctx.logger = logger;
+      // A logger given to buildAuthDeps is the consumer's explicit choice: the app's does not replace it.
+      if (options.logger === undefined) ctx.logger = logger;
     },
   };
 
@@ -204,8 +205,8 @@ export function setAuthObserver(deps: AuthDeps, observer: AuthObserver | undefin
 }
 
 /**
- * Routes the auth log lines to the app's logger. Internal: used by createApp when `options.logger` was not
- * given to buildAuthDeps.
+ * Routes the auth log lines to the app's logger, unless `options.logger` was given to buildAuthDeps.
+ * Internal: used by createApp.
  * @example setAuthLogger(auth, appLogger);
  */
 export function setAuthLogger(deps: AuthDeps, logger: import('pino').Logger): void {
