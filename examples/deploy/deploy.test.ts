@@ -30,10 +30,16 @@ const deployment = documentOf('Deployment');
 const configMap: Record<string, string> = Object.fromEntries(
   [...documentOf('ConfigMap').matchAll(/^ {2}([A-Z][A-Z0-9_]*): "([^"]*)"$/gm)].map((m) => [m[1], m[2]]),
 );
-/** `env` entries of every container: name → value. */
-const envEntries: Array<[string, string]> = [
-  ...deployment.matchAll(/- name: ([A-Z][A-Z0-9_]*)\n\s+value: "?([^"\n]*)"?/g),
-].map((m) => [m[1]!, m[2]!]);
+/** Each container (init containers included) by name, as text. */
+const containers: Record<string, string> = Object.fromEntries(
+  [...deployment.matchAll(/^ {8}- name: ([a-z][a-z0-9-]*)\n((?: {10}.*\n|\n)+)/gm)]
+    .filter((m) => /^ {10}image: /m.test(m[2]!)) // volumes are list items at the same depth
+    .map((m) => [m[1], m[2]]),
+);
+/** The `env` entries of a container: [name, value]. */
+const envOf = (container: string): Array<[string, string]> =>
+  [...container.matchAll(/- name: ([A-Z][A-Z0-9_]*)\n\s+value: "?([^"\n]*)"?/g)].map((m) => [m[1]!, m[2]!]);
+const envEntries = Object.values(containers).flatMap(envOf);
 
 /** The section of the app container named `key` (up to the next key at the same indentation). */
 function section(key: string): string {
@@ -100,16 +106,22 @@ describe('the Kubernetes example', () => {
     expect(deployment).toMatch(/mountPath: \/run\/secrets\/items-service\n\s+readOnly: true/);
   });
 
-  it('holds settings that pass loadSettings in production', () => {
-    const env: Record<string, string> = { ...configMap };
-    // The files' contents, as the secret would provide them.
-    for (const [name] of envEntries) {
-      if (name.endsWith('_FILE')) env[name.replace(/_FILE$/, '')] = `example-${name.toLowerCase()}-Value-9!`;
+  it('gives every container, the prestart init container too, settings that pass loadSettings in production', () => {
+    expect(Object.keys(containers).sort()).toEqual(['api', 'wait-for-database']);
+    for (const [name, container] of Object.entries(containers)) {
+      expect(container, name).toMatch(/configMapRef:\n\s+name: items-service-env\n/);
+      const env: Record<string, string> = { ...configMap };
+      // The files' contents, as the secret would provide them.
+      for (const [variable] of envOf(container)) {
+        if (variable.endsWith('_FILE')) {
+          env[variable.replace(/_FILE$/, '')] = `example-${variable.toLowerCase()}-Value-9!`;
+        }
+      }
+      const settings = loadSettings({ env, envFile: false });
+      expect(settings.ENVIRONMENT, name).toBe('production');
+      expect(settings.SHUTDOWN_DELAY_SECONDS, name).toBe(delay);
+      expect(settings.SHUTDOWN_TIMEOUT_SECONDS, name).toBe(timeout);
     }
-    const settings = loadSettings({ env, envFile: false });
-    expect(settings.ENVIRONMENT).toBe('production');
-    expect(settings.SHUTDOWN_DELAY_SECONDS).toBe(delay);
-    expect(settings.SHUTDOWN_TIMEOUT_SECONDS).toBe(timeout);
   });
 
   it('runs non-root on a read-only root filesystem, waiting for the database first', () => {
