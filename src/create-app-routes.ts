@@ -1,26 +1,28 @@
-import { type Request, type Response, Router } from 'express';
+import type { IRouter, Request, Response } from 'express';
 import { VERSION } from './compat/index.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PING_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
 
 /**
- * `GET /ping` → `{"status":"ok"}` and `GET /meta` → `{service, version, express_m8}`, both with precomputed
- * bodies. Mounted under API_PREFIX by `createApp`.
+ * `GET {mount}/ping` → `{"status":"ok"}` and `GET {mount}/meta` → `{service, version, express_m8}`, both with
+ * precomputed bodies. Registered on the app under API_PREFIX by `createApp`.
  */
-export function createBuiltinRoutes(info: { service: string; version: string | null }): Router {
+export function registerBuiltinRoutes(
+  target: IRouter,
+  mount: string,
+  info: { service: string; version: string | null },
+): void {
   const metaBody = Buffer.from(
     JSON.stringify({ service: info.service, version: info.version, express_m8: VERSION }),
   );
-  const router = Router();
-  router.get('/ping', function ping(_req: Request, res: Response) {
+  target.get(`${mount}/ping`, function ping(_req: Request, res: Response) {
     res.setHeader('Content-Type', JSON_TYPE);
     res.setHeader('Cache-Control', 'no-store');
     res.end(PING_BODY);
   });
-  router.get('/meta', function meta(_req: Request, res: Response) {
+  target.get(`${mount}/meta`, function meta(_req: Request, res: Response) {
     res.setHeader('Content-Type', JSON_TYPE);
     res.end(metaBody);
   });
-  return router;
 }

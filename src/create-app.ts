@@ -8,11 +8,17 @@ import type { Logger } from 'pino';
 import { AUTH_INTERNALS, type AuthDeps, setAuthLogger, setAuthObserver } from './auth/index.js';
 import { assertCompatible } from './compat/index.js';
 import { configWarnings } from './config-warnings.js';
-import { createBuiltinRoutes } from './create-app-routes.js';
+import { registerBuiltinRoutes } from './create-app-routes.js';
 import { type DbEngine, setDbLogger, setDbObserver } from './db/index.js';
-import { createDocsRoutes } from './docs/index.js';
-import { createHealthRoutes, type HealthCheck, type HealthOptions } from './health/index.js';
-import { createErrorHandler, jsonBodyParser, notFoundHandler } from './http/index.js';
+import { registerDocsRoutes } from './docs/index.js';
+import { type HealthCheck, type HealthOptions, registerHealthRoutes } from './health/index.js';
+import {
+  composeMiddleware,
+  createErrorHandler,
+  jsonBodyParser,
+  type Middleware,
+  notFoundHandler,
+} from './http/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
@@ -119,7 +125,6 @@ export function createApp(
   const lifecycleOptions = options.lifecycle ?? {};
   const logger = createLogger(settings, { logger: options.logger, serviceName: service });
   const prefix = settings.API_PREFIX;
-  const mountPath = prefix === '' ? '/' : prefix;
 
   const metrics = createMetrics(settings);
   const tracing = createTracing();
@@ -153,37 +158,40 @@ export function createApp(
     }
   }
 
-  app.use(createRequestId());
-  app.use(tracing.middleware);
-  app.use(createRequestLogger(logger, { routeOf: routeTemplateOf }));
+  // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
+  // request log → security headers → host check → CORS → metrics → JSON body.
+  const edge: Middleware[] = [
+    createRequestId(),
+    tracing.middleware,
+    createRequestLogger(logger, { routeOf: routeTemplateOf }),
+  ];
   const securityHeaders = createSecurityHeaders(settings);
-  if (securityHeaders) app.use(securityHeaders);
+  if (securityHeaders) edge.push(securityHeaders);
   const hostCheck = createHostCheck(settings, {
     exemptPaths: [`${prefix}/health/live`, `${prefix}/health/ready`],
   });
-  if (hostCheck) app.use(hostCheck);
-  app.use(createCors(settings));
-  if (metrics) app.use(metrics.middleware);
-  app.use(jsonBodyParser());
+  if (hostCheck) edge.push(hostCheck);
+  edge.push(createCors(settings));
+  if (metrics) edge.push(metrics.middleware);
+  edge.push(jsonBodyParser());
+  app.use(composeMiddleware(edge));
 
   const checks = [...(options.health?.checks ?? [])];
   const dbCheck = healthCheckOf(db);
   if (dbCheck && !checks.includes(dbCheck)) checks.push(dbCheck);
-  app.use(
-    mountPath,
-    createHealthRoutes({
-      health: { ...options.health, checks },
-      credential: settings.HEALTH_DETAIL_CREDENTIAL,
-      service,
-      version,
-      getState,
-      observer: metrics?.observers.health,
-      logger,
-    }),
-  );
-  app.use(mountPath, createBuiltinRoutes({ service, version }));
-  const docs = createDocsRoutes(settings, { openapi: options.openapi, title: service });
-  if (docs) app.use(mountPath, docs);
+  // Built-in routes are app-level routes, not mounted routers: a consumer request under API_PREFIX then pays
+  // one path test per route instead of a router dispatch per mounted router.
+  registerHealthRoutes(app, prefix, {
+    health: { ...options.health, checks },
+    credential: settings.HEALTH_DETAIL_CREDENTIAL,
+    service,
+    version,
+    getState,
+    observer: metrics?.observers.health,
+    logger,
+  });
+  registerBuiltinRoutes(app, prefix, { service, version });
+  registerDocsRoutes(app, prefix, settings, { openapi: options.openapi, title: service });
   if (metrics && !metrics.listen) app.get('/metrics', metrics.handler);
 
   lifecycleOptions.configure?.(m8);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import express, { type Request, type Response, Router } from 'express';
+import express, { type IRouter, type Request, type Response, Router } from 'express';
 import { problemBody, sendProblem } from '../http/index.js';
 import { isProductionLike, type Settings } from '../settings/index.js';
 import { defaultOpenApiDocument } from './openapi.js';
@@ -95,15 +95,30 @@ export function createDocsRoutes(
   settings: DocsSettings,
   options: DocsRoutesOptions = {},
 ): Router | undefined {
-  if (isProductionLike(settings) && !settings.SERVE_DOCS_IN_PRODUCTION) return undefined;
-  if (!settings.SET_OPEN_API) return undefined;
+  const router = Router();
+  return registerDocsRoutes(router, '', settings, options) ? router : undefined;
+}
+
+/**
+ * Registers the docs routes on an app or router under `mount` (`createApp` passes API_PREFIX and the app
+ * itself, so consumer requests pay no extra router dispatch). Returns false when docs are off.
+ * @example
+ * registerDocsRoutes(app, settings.API_PREFIX, settings, { title: 'Orders API' });
+ */
+export function registerDocsRoutes(
+  target: IRouter,
+  mount: string,
+  settings: DocsSettings,
+  options: DocsRoutesOptions = {},
+): boolean {
+  if (isProductionLike(settings) && !settings.SERVE_DOCS_IN_PRODUCTION) return false;
+  if (!settings.SET_OPEN_API) return false;
   const resolve = options.resolve ?? createRequire(import.meta.url).resolve;
   const prefix = settings.API_PREFIX;
   const title = options.title ?? settings.PROJECT_NAME;
-  const router = Router();
 
   const document = JSON.stringify(options.openapi ?? defaultOpenApiDocument(settings, title));
-  router.get('/openapi.json', function openApiDocument(_req: Request, res: Response) {
+  target.get(`${mount}/openapi.json`, function openApiDocument(_req: Request, res: Response) {
     sendText(res, JSON_TYPE, document, false);
   });
   const specUrl = `${prefix}/openapi.json`;
@@ -112,18 +127,21 @@ export function createDocsRoutes(
     const manifest = tryResolve(resolve, 'swagger-ui-dist/package.json');
     if (manifest === undefined) {
       const missing = notInstalled('Swagger UI', 'swagger-ui-dist');
-      router.get('/docs', (_req: Request, res: Response) => sendProblem(res, missing));
+      target.get(`${mount}/docs`, (_req: Request, res: Response) => sendProblem(res, missing));
     } else {
       const page = swaggerPage(title, `${prefix}/docs`);
       const initializer = swaggerInitializer(specUrl);
-      router.get('/docs', function swaggerUi(_req: Request, res: Response) {
+      target.get(`${mount}/docs`, function swaggerUi(_req: Request, res: Response) {
         sendText(res, HTML, page, true);
       });
-      router.get('/docs/swagger-initializer.js', function swaggerUiInitializer(_req: Request, res: Response) {
-        sendText(res, JS, initializer, false);
-      });
+      target.get(
+        `${mount}/docs/swagger-initializer.js`,
+        function swaggerUiInitializer(_req: Request, res: Response) {
+          sendText(res, JS, initializer, false);
+        },
+      );
       const assets = express.static(dirname(manifest), { index: false, redirect: false, maxAge: '1d' });
-      router.use('/docs/assets', function swaggerUiAssets(req, res, next) {
+      target.use(`${mount}/docs/assets`, function swaggerUiAssets(req, res, next) {
         if (SWAGGER_ASSETS.has(req.path.slice(1))) assets(req, res, next);
         else next();
       });
@@ -134,18 +152,21 @@ export function createDocsRoutes(
     const bundle = tryResolve(resolve, 'redoc/bundles/redoc.standalone.js');
     if (bundle === undefined) {
       const missing = notInstalled('ReDoc', 'redoc');
-      router.get('/redoc', (_req: Request, res: Response) => sendProblem(res, missing));
+      target.get(`${mount}/redoc`, (_req: Request, res: Response) => sendProblem(res, missing));
     } else {
       const page = redocPage(title, specUrl, `${prefix}/redoc/redoc.standalone.js`);
-      router.get('/redoc', function redoc(_req: Request, res: Response) {
+      target.get(`${mount}/redoc`, function redoc(_req: Request, res: Response) {
         sendText(res, HTML, page, true);
       });
-      router.get('/redoc/redoc.standalone.js', function redocBundle(_req: Request, res: Response, next) {
-        res.sendFile(bundle, { maxAge: '1d' }, (err) => {
-          if (err !== undefined && !res.headersSent) next(err);
-        });
-      });
+      target.get(
+        `${mount}/redoc/redoc.standalone.js`,
+        function redocBundle(_req: Request, res: Response, next) {
+          res.sendFile(bundle, { maxAge: '1d' }, (err) => {
+            if (err !== undefined && !res.headersSent) next(err);
+          });
+        },
+      );
     }
   }
-  return router;
+  return true;
 }

@@ -4,7 +4,12 @@
  */
 
 export { isSecretKey, REDACTED, scrubMeta, scrubText } from '../redaction/index.js';
-export { createHealthRoutes, type HealthAppState, type HealthRoutesOptions } from './routes.js';
+export {
+  createHealthRoutes,
+  type HealthAppState,
+  type HealthRoutesOptions,
+  registerHealthRoutes,
+} from './routes.js';
 export { aggregateStatus, type CheckReport, type HealthObserver } from './runner.js';
 export {
   type HealthCheck,

@@ -2,7 +2,7 @@
  * The health endpoints (DESIGN §5, §11): `/health` (and `/health/`), `/health/live`, `/health/ready`, as an
  * Express router to mount under API_PREFIX.
  */
-import { type NextFunction, type Request, type Response, Router } from 'express';
+import { type IRouter, type NextFunction, type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { scrubText } from '../redaction/index.js';
 import { createSecretMatcher } from '../security/index.js';
@@ -60,6 +60,21 @@ const defaultClock = (): number => performance.now();
  *   service: 'orders', version: '1.2.0', getState: () => lifecycle.state }));
  */
 export function createHealthRoutes(options: HealthRoutesOptions): Router {
+  // Non-strict routing: `/health` and `/health/` are the same route whatever the app's own setting.
+  const router = Router({ strict: false, caseSensitive: true });
+  registerHealthRoutes(router, '', options);
+  return router;
+}
+
+/**
+ * Registers the health routes on an app or router under `mount` (`/api` → `/api/health`, …). `createApp`
+ * registers them on the app itself: app-level routes cost a consumer request one path test each, where a
+ * mounted router costs a whole router dispatch on every request under API_PREFIX.
+ * @throws SettingsError `ERR_SETTINGS_INVALID` when `health` options are invalid.
+ * @example
+ * registerHealthRoutes(app, '/api', { credential: undefined, service: 'orders', version: null, getState });
+ */
+export function registerHealthRoutes(target: IRouter, mount: string, options: HealthRoutesOptions): void {
   const health = resolveHealthOptions(options.health);
   const { getState, logger } = options;
   const { detailPublic, detailAuthorizer } = health;
@@ -155,12 +170,9 @@ export function createHealthRoutes(options: HealthRoutesOptions): Router {
     send(res, 200, LIVE_BODY);
   }
 
-  // Non-strict routing: `/health` and `/health/` are the same route whatever the app's own setting.
-  const router = Router({ strict: false, caseSensitive: true });
-  router.get('/health/live', healthLiveHandler);
-  router.get('/health/ready', healthReadyHandler);
-  router.get('/health', healthHandler);
-  return router;
+  target.get(`${mount}/health/live`, healthLiveHandler);
+  target.get(`${mount}/health/ready`, healthReadyHandler);
+  target.get(`${mount}/health`, healthHandler);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -1,4 +1,5 @@
 export { type JsonBodyParserOptions, jsonBodyParser } from './body-parser.js';
+export { composeMiddleware, type Middleware } from './compose.js';
 export { createErrorHandler } from './error-handler.js';
 export { notFoundHandler } from './not-found.js';
 export {
