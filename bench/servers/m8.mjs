@@ -1,5 +1,5 @@
 // The express-m8 full stack: RS256 auth (PEM), CORS, security headers (production tier with HSTS), trusted
-// hosts, request id, metrics, one JSON log line per request written to a file.
+// hosts, request id, metrics, one JSON log line per request written to a file (bounded async destination).
 import express from 'express';
 import { buildAuthDeps, createApp, loadSettings } from 'express-m8';
 import pino from 'pino';
@@ -27,7 +27,11 @@ const settings = loadSettings({
     LOG_LEVEL: 'info',
   },
 });
-const logger = pino({ level: 'info' }, pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: true }));
+// The same bounded asynchronous destination createApp uses for stdout by default, writing to a file.
+const logger = pino(
+  { level: 'info' },
+  pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, maxLength: 16 * 1024 * 1024 }),
+);
 const auth = buildAuthDeps(settings, { logger });
 const router = express.Router();
 router.get('/api/items', auth.requireUser, (_req, res) => {
