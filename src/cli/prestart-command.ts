@@ -8,8 +8,9 @@ import {
 } from '../db/index.js';
 import type { ErrorCode } from '../errors.js';
 import { numberOption, parseCommandArgs } from './args.js';
-import { runCommand } from './exec.js';
+import { runCommand, type SignalSource } from './exec.js';
 import { type CliIo, codeOf, loadCliSettings, messageOf, UsageError } from './io.js';
+import { listenForStop, type StopSignal } from './stop-signals.js';
 
 /** The `express-m8 prestart --help` text. */
 export const PRESTART_USAGE = `Usage: express-m8 prestart [--max-tries 300] [--interval 5] [--timeout 5] [-- command [args...]]
@@ -28,6 +29,7 @@ Exit codes:
   0   the database answered (or, with a command: the command's exit code; 128+N if signal N ended it)
   1   the tries ran out
   2   a permanent error: invalid settings, bad credentials, unknown database, missing driver; or bad usage
+  128+N  signal N (SIGTERM 143, SIGINT 130, SIGHUP 129) arrived while waiting: stops at once
 `;
 
 const PERMANENT: ReadonlySet<string> = PERMANENT_DB_ERROR_CODES as ReadonlySet<ErrorCode>;
@@ -57,15 +59,27 @@ async function attempt(engine: DbEngine<unknown>, secrets: readonly string[]): P
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when a stop signal arrives first (the timer is cleared so it holds nothing open). */
+function sleepUnlessStopped(ms: number, stopped: Promise<StopSignal>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void stopped.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
  * `express-m8 prestart`: retries `SELECT 1` until the database answers (exit 0, or the command's code), the
- * tries run out (1), or a permanent error occurs (2). Never prints the password: the target is shown redacted.
+ * tries run out (1), a permanent error occurs (2), or SIGTERM/SIGINT/SIGHUP arrives while waiting (128 + N,
+ * at once). Never prints the password: the target is shown redacted.
  */
-export async function prestartCommand(argv: readonly string[], io: CliIo): Promise<number> {
+export async function prestartCommand(
+  argv: readonly string[],
+  io: CliIo,
+  signals: SignalSource = process,
+): Promise<number> {
   const dash = argv.indexOf('--');
   const own = dash < 0 ? argv : argv.slice(0, dash);
   const command = dash < 0 ? [] : argv.slice(dash + 1);
@@ -95,11 +109,16 @@ export async function prestartCommand(argv: readonly string[], io: CliIo): Promi
     return 2;
   }
 
+  // Installed for the whole wait loop: as PID 1 (Docker ENTRYPOINT, init container) Node would otherwise
+  // ignore SIGTERM and SIGINT until the command runs.
+  const stop = listenForStop(signals);
   let ready = false;
+  let stopped: StopSignal | undefined;
   try {
     io.stderr(`[prestart] waiting for ${engine.target} (SELECTED_DB=${engine.kind})\n`);
     for (let n = 1; n <= maxTries; n++) {
-      const result = await attempt(engine, secrets);
+      const result = await Promise.race([attempt(engine, secrets), stop.stopped]);
+      if ('signal' in result) break;
       const prefix = `[prestart] try ${n}/${maxTries}:`;
       if (result.ok) {
         io.stderr(`${prefix} database ready (${result.ms} ms)\n`);
@@ -115,11 +134,24 @@ export async function prestartCommand(argv: readonly string[], io: CliIo): Promi
         break;
       }
       io.stderr(`${prefix} database not ready (${result.reason}) — retrying in ${intervalSeconds}s\n`);
-      await sleep(intervalSeconds * 1000);
+      await sleepUnlessStopped(intervalSeconds * 1000, stop.stopped);
+      if (stop.received() !== undefined) break;
     }
   } finally {
-    await engine.dispose();
+    stopped = stop.received();
+    // A try may still be connecting: after a signal the pool closes in the background (the executable exits
+    // anyway) so the signal is answered at once.
+    if (stopped === undefined) await engine.dispose();
+    else void engine.dispose().catch(() => {});
+    // Removed before the command is spawned: from then on runCommand forwards the signals.
+    stop.remove();
+  }
+  if (stopped !== undefined) {
+    io.stderr(
+      `[prestart] received ${stopped.signal} while waiting for the database — stopped, exiting ${stopped.exitCode}\n`,
+    );
+    return stopped.exitCode;
   }
   if (!ready) return 1;
-  return command.length > 0 ? runCommand(command, io) : 0;
+  return command.length > 0 ? runCommand(command, io, signals) : 0;
 }

@@ -97,6 +97,34 @@ describe('express-m8 prestart', () => {
     expect(run.stdout + run.stderr).not.toContain(DB_PASSWORD);
   });
 
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('stops waiting at once on %s between tries and exits %i, saying so', async (signal, code) => {
+    const child = spawnCli(['--max-tries', '1000', '--interval', '0.2'], {
+      env: closedPort,
+      bin: PRESTART_BIN,
+    });
+    const done = collect(child);
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stderr?.on('data', (chunk: string) => {
+        seen += chunk;
+        if (seen.includes('[prestart] try 1/1000')) resolve();
+      });
+    });
+    const sent = performance.now();
+    child.kill(signal);
+    const run = await done;
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(code);
+    expect(performance.now() - sent).toBeLessThan(2000);
+    expect(run.stderr).toContain(
+      `[prestart] received ${signal} while waiting for the database — stopped, exiting ${code}\n`,
+    );
+    expect(tryLines(run.stderr).length).toBeLessThan(10);
+  });
+
   it('is also the express-m8-prestart executable, with the same options and exit codes', async () => {
     const run = await runCli(['--max-tries', '1'], { env: closedPort, bin: PRESTART_BIN });
     expect(run.code).toBe(1);
