@@ -20,14 +20,17 @@ export interface HealthObserver {
   onCheck(name: string, status: HealthCheckStatusValue, seconds: number): void;
 }
 
-/** A snapshot of a connection pool: connections per state (`total`, `idle`, `waiting`, …). */
+/**
+ * A snapshot of a connection pool: connections per state. The database engine reports `idle` (open, not lent
+ * out), `used` (lent to a query or transaction) and `waiting` (callers queued for a connection).
+ */
 export type DbPoolStats = Readonly<Record<string, number>>;
 
 /** Hooks the database engine calls. */
 export interface DbObserver {
-  /** A query finished (successfully or not) after `seconds`. */
+  /** A query succeeded after `seconds` (a failed query calls {@link DbObserver.onError} instead). */
   onQuery(seconds: number): void;
-  /** A query or connection failed. */
+  /** A query failed, a connection could not be opened, or a pooled connection failed. */
   onError(): void;
   /** Registers the pool snapshot read at each scrape for `db_pool_connections{state}`. */
   poolStats(source: () => DbPoolStats | undefined): void;
