@@ -7,8 +7,10 @@ import { type CliIo, loadCliSettings } from './io.js';
 export const CHECK_CONFIG_USAGE = `Usage: express-m8 check-config [--json]
 
 Validates the settings (process.env over the .env file of the working directory, X_FILE indirections) and
-prints the redacted summary: secrets as ***, URL credentials as ://***:***@. Configuration warnings follow
-on stderr.
+prints the redacted summary. Secrets print entirely as ***: ACCESS_SECRET_KEY, REFRESH_SECRET_KEY,
+EVENT_SIGNING_KEY, PRIVATE_API_SECRET, DB_PASSWORD, DATABASE_URL (the whole URL, host included),
+METRICS_SCRAPE_CREDENTIAL, HEALTH_DETAIL_CREDENTIAL. In any other value a URL's user:password@ prints as
+://***:***@. Configuration warnings follow on stderr.
 
 Options:
   --json        print the summary as one JSON object {"settings": {...}, "warnings": [...]}

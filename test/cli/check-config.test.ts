@@ -36,6 +36,19 @@ describe('express-m8 check-config', () => {
     expect(run.stderr).toContain('the settings are valid (0 warnings)');
   });
 
+  it('says in --help that DATABASE_URL prints entirely as ***, as it does', async () => {
+    const help = await runCli(['check-config', '--help']);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/Secrets print entirely as \*\*\*: [^.]*DATABASE_URL/);
+    const run = await runCli(['check-config', '--json'], {
+      env: { SELECTED_DB: 'Postgres', DATABASE_URL: `postgres://app:${DB_PASSWORD}@db.internal:5432/app` },
+    });
+    expect((JSON.parse(run.stdout) as { settings: Record<string, unknown> }).settings.DATABASE_URL).toBe(
+      '***',
+    );
+  });
+
   it('prints the summary and the warnings as JSON with --json', async () => {
     const run = await runCli(['check-config', '--json'], { env: { METRICS_ENABLED: 'true' } });
     expect(run.code).toBe(0);
