@@ -2,10 +2,9 @@
  * express-m8: one `createApp(settings, router, options)` wraps an Express router with what a production
  * microservice needs. This is the only public entry point; `express-m8/testing` holds the test kit.
  */
-import { assertCompatible } from './compat/index.js';
-
-// DESIGN §9: importing the package on an unsupported Node.js or express throws CompatError at once.
-assertCompatible();
+// DESIGN §9: importing the package on an unsupported Node.js or express throws CompatError at once; this
+// import stays first so the check runs before any other module is evaluated.
+import './compat-guard.js';
 
 export {
   type AuthDeps,

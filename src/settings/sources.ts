@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+// A namespace import, not `{ parseEnv }`: on a Node without it (< 20.12) a named import fails at link time,
+// before the compatibility check at import can say which Node is needed.
+import * as nodeUtil from 'node:util';
 import type { SettingsIssue } from '../errors.js';
 
 /** A bag of env-style values. */
@@ -34,7 +36,7 @@ export function readEnvFile(envFile: string | false | undefined, issues: Setting
     });
     return {};
   }
-  return parseEnv(text);
+  return nodeUtil.parseEnv(text);
 }
 
 /** Raw values by name, and the names whose source already produced an issue (not validated further). */
