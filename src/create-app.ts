@@ -1,6 +1,6 @@
 /**
- * The composition root: settings → logger → request id → tracing → request log → security headers → host
- * check → CORS → metrics → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5).
+ * The composition root: settings → logger → request id → tracing → request log → metrics → security headers →
+ * host check → CORS → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5).
  * The request log comes before the host check and CORS so refused requests and preflights are logged too.
  */
 import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
@@ -159,20 +159,22 @@ export function createApp(
   }
 
   // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
-  // request log → security headers → host check → CORS → metrics → JSON body.
+  // request log → metrics → security headers → host check → CORS → JSON body.
   const edge: Middleware[] = [
     createRequestId(),
     tracing.middleware,
     createRequestLogger(logger, { routeOf: routeTemplateOf }),
   ];
+  // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
+  if (metrics) edge.push(metrics.middleware);
   const securityHeaders = createSecurityHeaders(settings);
   if (securityHeaders) edge.push(securityHeaders);
-  const hostCheck = createHostCheck(settings, {
-    exemptPaths: [`${prefix}/health/live`, `${prefix}/health/ready`],
-  });
+  // Probes and the Prometheus scrape reach the pod by IP, whatever ALLOWED_HOSTS says.
+  const exemptPaths = [`${prefix}/health/live`, `${prefix}/health/ready`];
+  if (metrics && !metrics.listen) exemptPaths.push('/metrics');
+  const hostCheck = createHostCheck(settings, { exemptPaths });
   if (hostCheck) edge.push(hostCheck);
   edge.push(createCors(settings));
-  if (metrics) edge.push(metrics.middleware);
   edge.push(jsonBodyParser());
   app.use(composeMiddleware(edge));
 

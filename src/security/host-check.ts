@@ -4,7 +4,10 @@ import { isProductionLike, type Settings } from '../settings/index.js';
 
 /** Options of {@link createHostCheck}. */
 export interface HostCheckOptions {
-  /** Paths (exact, a trailing slash tolerated) answered whatever the Host, e.g. the Kubernetes probes. */
+  /**
+   * Paths (exact, a trailing slash tolerated) answered whatever the Host for GET and HEAD only, e.g. the
+   * Kubernetes probes and the Prometheus scrape, which address the pod by IP.
+   */
   readonly exemptPaths?: readonly string[];
 }
 
@@ -88,7 +91,7 @@ function pathOf(url: string | undefined): string {
  * `[::1]:8080` understood) must equal an entry or end with a `*.example.com` wildcard's `.example.com` (any
  * subdomain depth; the apex `example.com` needs its own entry). Outside production `localhost` and `127.0.0.1`
  * are added. A missing or other Host → 400 problem+json `Invalid host header` (`ERR_HTTP_INVALID_HOST`),
- * except on `exemptPaths`.
+ * except for GET and HEAD on `exemptPaths`.
  * @returns the middleware, or `undefined` when ALLOWED_HOSTS is empty or contains `*` (no restriction).
  * @example
  * const hostCheck = createHostCheck(settings, { exemptPaths: [`${prefix}/health/live`, `${prefix}/health/ready`] });
@@ -104,7 +107,10 @@ export function createHostCheck(
   const exempt = new Set((options.exemptPaths ?? []).map(pathOf));
   return function hostCheck(req, res, next) {
     const host = req.headers.host;
-    if ((host !== undefined && isAllowed(matcher, host)) || exempt.has(pathOf(req.url))) {
+    if (
+      (host !== undefined && isAllowed(matcher, host)) ||
+      ((req.method === 'GET' || req.method === 'HEAD') && exempt.has(pathOf(req.url)))
+    ) {
       next();
       return;
     }

@@ -276,3 +276,25 @@ describe('createApp request log', () => {
     expect(requests[1]).toMatchObject({ status: 400, route: 'UNMATCHED' });
   });
 });
+
+describe('createApp with trusted hosts and metrics', () => {
+  it('lets Prometheus scrape by pod IP and counts refused hosts', async () => {
+    const settings = testSettings({
+      ALLOWED_HOSTS: ['api.example.com'],
+      METRICS_ENABLED: true,
+      METRICS_SCRAPE_CREDENTIAL: 'scrape-credential-value',
+    });
+    const app = track(createApp(settings, express.Router()));
+    await request(app).get('/anything').set('Host', 'evil.example.org').expect(400);
+    await request(app).post('/metrics').set('Host', '10.1.2.3:8000').expect(400);
+    await request(app).post('/api/health/live').set('Host', '10.1.2.3:8000').expect(400);
+    const scraped = await request(app)
+      .get('/metrics')
+      .set('Host', '10.1.2.3:8000')
+      .set('Authorization', 'Bearer scrape-credential-value')
+      .expect(200);
+    expect(scraped.text).toMatch(
+      /api_http_requests_total\{method="GET",route="UNMATCHED",status_code="400"\} 1/,
+    );
+  });
+});
