@@ -1,6 +1,6 @@
 /**
  * The items demo: serves the items service on http://127.0.0.1:8000 (PORT overrides) on embedded PGlite in
- * memory, and prints dev tokens, a seeded item id and curl lines. Same code on a server database:
+ * memory, and prints dev tokens, two seeded item ids and curl lines, each runnable as printed. Same code on a server database:
  *   SELECTED_DB=Postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx examples/items-service/main.ts
  *   SELECTED_DB=Mysql DATABASE_URL=mysql://root@127.0.0.1:3306/test npx tsx examples/items-service/main.ts
  * PGLITE_DATA_DIR=./.pglite keeps the embedded data between runs.
@@ -21,10 +21,15 @@ const mintOptions = { issuer: settings.TOKEN_ISSUER ?? null, audience: settings.
 const userId = randomUUID();
 const user = mintToken(keys, { sub: userId, email: 'dev@example.com', role: 'user' }, mintOptions);
 const admin = mintToken(keys, { email: 'admin@example.com', role: 'admin' }, mintOptions);
-// One item of the dev user, so the get/update/delete lines work as printed.
+// One item of the dev user, so the get/update/delete lines work as printed, and one of another user for the
+// admin delete line.
 const seeded = await service.create(
   { id: userId, isAdmin: false },
   { title: 'Try the items demo', description: 'seeded at startup', done: false },
+);
+const other = await service.create(
+  { id: randomUUID(), isAdmin: false },
+  { title: 'Item of another user', description: 'seeded at startup for the admin delete', done: false },
 );
 const url = running.url;
 const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
@@ -45,7 +50,10 @@ const tries: Array<[string, string]> = [
   [`curl -i ${auth('USER_TOKEN')} ${url}/admin/items`, '403: role too low'],
   [`curl -i ${auth('ADMIN_TOKEN')} ${url}/admin/items`, "every owner's items"],
   [`curl -i -X DELETE ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID`, '204: deleted by its owner'],
-  [`curl -i -X DELETE ${auth('ADMIN_TOKEN')} ${url}/admin/items/<id>`, '204: an admin deletes any item'],
+  [
+    `curl -i -X DELETE ${auth('ADMIN_TOKEN')} ${url}/admin/items/$OTHER_ITEM_ID`,
+    "204: an admin deletes another user's item",
+  ],
   [`curl -i ${url}/api/health/ready`, 'readiness, with the database check'],
 ];
 const lines = tries.map(([command, note]) => `  # ${note}\n  ${command}`).join('\n');
@@ -55,10 +63,12 @@ const where =
 process.stdout.write(`
 express-m8 items demo on ${url}  (${where}; Ctrl+C stops it gracefully)
 
-Dev tokens (HS256, valid 30 minutes, signed with this run's secret) and a seeded item. Paste into your shell:
+Dev tokens (HS256, valid 30 minutes, signed with this run's secret) and two seeded items (yours, another
+user's). Paste into your shell:
   export USER_TOKEN=${user}
   export ADMIN_TOKEN=${admin}
   export ITEM_ID=${seeded.id}
+  export OTHER_ITEM_ID=${other.id}
 
 Then try:
 ${lines}
