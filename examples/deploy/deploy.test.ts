@@ -124,6 +124,29 @@ describe('the Kubernetes example', () => {
     }
   });
 
+  it('protects /metrics with a scrape credential whenever metrics are on, and says the probes and /metrics skip the host check', () => {
+    expect(configMap.METRICS_ENABLED).toBe('true');
+    for (const [name, container] of Object.entries(containers)) {
+      const variables = envOf(container).map(([variable]) => variable);
+      expect(variables, name).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^METRICS_SCRAPE_CREDENTIAL(?:_FILE)?$/)]),
+      );
+      const env: Record<string, string> = { ...configMap };
+      for (const variable of variables) {
+        if (variable.endsWith('_FILE')) env[variable.replace(/_FILE$/, '')] = `example-${variable}-Value-9!`;
+      }
+      const settings = loadSettings({ env, envFile: false });
+      expect(settings.METRICS_ENABLED, name).toBe(true);
+      expect(settings.METRICS_SCRAPE_CREDENTIAL, name).toBeDefined();
+    }
+    expect(configMap.ALLOWED_HOSTS).not.toBe('');
+    // Prometheus scrapes by pod IP: the manifest must say /metrics is exempt, next to ALLOWED_HOSTS.
+    const comment = /((?:^ {2}#.*\n)+) {2}ALLOWED_HOSTS:/m.exec(manifestText)?.[1] ?? '';
+    expect(comment).toContain('/metrics');
+    expect(comment).toContain('/api/health/ready');
+    expect(comment).toContain('exempt from the host check');
+  });
+
   it('runs non-root on a read-only root filesystem, waiting for the database first', () => {
     expect(deployment).toMatch(/runAsNonRoot: true/);
     expect(deployment.match(/readOnlyRootFilesystem: true/g)?.length).toBe(2);
