@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { type ErrorCode, M8Error } from '../errors.js';
@@ -63,7 +64,9 @@ const CLIENT_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>(
 /** A 4xx http-errors object (`createError(403)`, Express's own 400s) whose message is meant for the client. */
 function clientStatus(shape: ErrorShape): number | undefined {
   const status = typeof shape.status === 'number' ? shape.status : shape.statusCode;
-  if (typeof status !== 'number' || status < 400 || status >= 500 || shape.expose !== true) return undefined;
+  // Any 4xx an Express component attached is the client's fault (the router's undecodable `%E0%A4%A`
+  // parameter is a 400 without `expose`): answered as such, never as a 500. Only `expose` messages are shown.
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   return status;
 }
 
@@ -133,7 +136,10 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, {
         status,
         code: CLIENT_CODES.get(status) ?? 'ERR_HTTP_CLIENT_ERROR',
-        detail: typeof shape.message === 'string' && shape.message !== '' ? shape.message : 'Bad Request',
+        detail:
+          shape.expose === true && typeof shape.message === 'string' && shape.message !== ''
+            ? shape.message
+            : (STATUS_CODES[status] ?? 'Bad Request'),
         headers: extraHeaders(shape),
       });
       return;

@@ -298,3 +298,11 @@ describe('createApp with trusted hosts and metrics', () => {
     );
   });
 });
+
+describe('createApp and malformed requests', () => {
+  it('answers an undecodable path parameter with 400, not 500', async () => {
+    const app = track(createApp(testSettings(), itemsRouter()));
+    const res = await request(app).get('/items/%E0%A4%A').expect(400);
+    expect(res.body).toMatchObject({ status: 400, detail: 'Bad Request' });
+  });
+});

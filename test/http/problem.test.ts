@@ -160,8 +160,10 @@ describe('error handler', () => {
     const res = await request(app).get('/forbidden');
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'ERR_HTTP_CLIENT_ERROR', detail: 'Forbidden here' });
+    // `expose: false` hides the message, not the status (http-errors semantics).
     const hidden = await request(app).get('/hidden');
-    expect(hidden.status).toBe(500);
+    expect(hidden.status).toBe(403);
+    expect(hidden.body).toMatchObject({ code: 'ERR_HTTP_CLIENT_ERROR', detail: 'Forbidden' });
     expect(hidden.text).not.toContain('internal detail');
   });
 
