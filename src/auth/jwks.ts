@@ -5,7 +5,11 @@ import { httpCall } from './http-client.js';
 import { importJwk } from './keys.js';
 import type { AuthContext, JwksRefreshResult } from './types.js';
 
-/** DESIGN §11: at most one fetch attempt per 10 s, whatever triggers it (the first one excepted). */
+/**
+ * DESIGN §11: at most one fetch attempt per 10 s, whatever triggers it. The first attempt of the store's life
+ * does not open the window: after a failed `start()` prefetch the first request may fetch at once; from the
+ * second attempt on, attempts are at least 10 s apart.
+ */
 export const JWKS_COOLDOWN_MS = 10_000;
 /** DESIGN §4: body cap of a JWKS response. */
 export const JWKS_MAX_BYTES = 1024 * 1024;
@@ -31,8 +35,8 @@ const HEADERS = { accept: 'application/jwk-set+json, application/json', 'user-ag
  * The remote key set. Not jose's `createRemoteJWKSet`: that one starts its cooldown only after a
  * *successful* fetch (a down issuer is asked on every unknown kid), reads the body without a size cap, drops
  * to an error instead of serving the last good keys once its max age passes, and imports keys lazily so a
- * bad JWK surfaces per request. Here every attempt, failed or not, opens a 10 s window; the last good set
- * keeps serving through an outage; each JWK is imported once, alone, at refresh time.
+ * bad JWK surfaces per request. Here every attempt after the first, failed or not, opens a 10 s window; the
+ * last good set keeps serving through an outage; each JWK is imported once, alone, at refresh time.
  */
 export class JwksStore {
   readonly #o: JwksStoreOptions;
@@ -41,11 +45,24 @@ export class JwksStore {
   #fingerprint = '';
   #hasKeys = false;
   #fetchedAt = Number.NEGATIVE_INFINITY;
+  /** Start of the last attempt that opened the cooldown window (every attempt but the first). */
   #lastAttempt: number | undefined;
+  #attempts = 0;
+  /** Whether the last finished attempt succeeded. */
+  #lastOk = false;
+  #generation = 0;
   #pending: Promise<void> | undefined;
 
   constructor(options: JwksStoreOptions) {
     this.#o = options;
+  }
+
+  /**
+   * Bumped on every key-set change, before `onKeySetChange` runs: a verification that took its key under
+   * another generation must not remember its token (the cache was cleared while it was in flight).
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** Fast path: the key for `kid` if the set is loaded (fresh or stale), else `undefined` (go async). */
@@ -63,7 +80,11 @@ export class JwksStore {
     if (this.#hasKeys && nowMs - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
   }
 
-  /** Full lookup: refetches (within the cooldown budget, shared by all callers) when the kid is unknown. */
+  /**
+   * Full lookup: refetches (within the cooldown budget, shared by all callers) when the kid is unknown. A kid
+   * still absent after a successful fetch is `unknown_kid` (401); when the fetch failed, or the cooldown
+   * after a failed attempt forbids one, nobody knows whether the kid exists: seconds to retry (503).
+   */
   async lookup(kid: string | undefined): Promise<KeyLookup> {
     const found = this.peek(kid);
     if (found !== undefined) return found;
@@ -71,10 +92,10 @@ export class JwksStore {
     else if (this.#canAttempt()) await this.#refresh();
     const key = this.#find(kid);
     if (key !== undefined) return key;
-    return this.#hasKeys ? 'unknown_kid' : this.retryAfterSeconds();
+    return this.#hasKeys && this.#lastOk ? 'unknown_kid' : this.retryAfterSeconds();
   }
 
-  /** Prefetch for `start()`; never throws, counts toward the cooldown budget. True when keys are loaded. */
+  /** Prefetch for `start()`; never throws; it is an attempt like any other. True when keys are loaded. */
   async prefetch(): Promise<boolean> {
     if (this.#pending !== undefined) await this.#pending;
     else if (this.#canAttempt()) await this.#refresh();
@@ -102,14 +123,17 @@ export class JwksStore {
   }
 
   #refresh(): Promise<void> {
-    this.#lastAttempt = this.#o.now();
+    // The first attempt of the store's life opens no window (DESIGN §11, "the first one excepted").
+    if (++this.#attempts > 1) this.#lastAttempt = this.#o.now();
     this.#pending = this.#fetch().then(
       (result) => {
         this.#pending = undefined;
+        this.#lastOk = result === 'success';
         this.#report(result);
       },
       () => {
         this.#pending = undefined;
+        this.#lastOk = false;
         this.#report('transport_error');
       },
     );
@@ -175,6 +199,7 @@ export class JwksStore {
     this.#fetchedAt = this.#o.now();
     if (fingerprint !== this.#fingerprint) {
       this.#fingerprint = fingerprint;
+      this.#generation++;
       this.#o.onKeySetChange();
     }
     return 'success';

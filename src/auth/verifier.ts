@@ -1,5 +1,5 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
-import { type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, jwtVerify } from 'jose';
 import type { AccessTokenAlgorithm } from '../settings/types.js';
 import { userFromClaims } from './claims.js';
 import type { JwksStore } from './jwks.js';
@@ -20,6 +20,15 @@ export interface VerifierOptions {
   readonly strict: boolean;
   readonly now: () => number;
   readonly cacheSize: number;
+  /**
+   * The signature and claims check; jose's `jwtVerify` unless a test wraps it (to count verifications or to
+   * hold one in flight). Internal: buildAuthDeps never sets it.
+   */
+  readonly verifyJwt?: (
+    token: string,
+    key: KeyObject | webcrypto.CryptoKey,
+    options: JWTVerifyOptions,
+  ) => Promise<JWTVerifyResult>;
 }
 
 interface CacheEntry {
@@ -38,11 +47,13 @@ export class TokenVerifier {
   readonly #leewaySeconds: number;
   readonly #required: string[];
   readonly #cache = new Map<string, CacheEntry>();
+  readonly #verifyJwt: NonNullable<VerifierOptions['verifyJwt']>;
   #staticKey: KeyObject | webcrypto.CryptoKey | Promise<webcrypto.CryptoKey> | undefined;
 
   constructor(options: VerifierOptions) {
     this.#o = options;
     this.#staticKey = options.staticKey;
+    this.#verifyJwt = options.verifyJwt ?? jwtVerify;
     // DESIGN §4 profiles.
     this.#leewaySeconds = options.strict ? 2 : 5;
     this.#required = options.strict
@@ -84,6 +95,9 @@ export class TokenVerifier {
       key = await key;
       this.#staticKey = key;
     }
+    // Captured before the key is looked up: a key-set change after this point (while we await the lookup or
+    // jwtVerify) clears the cache, and this token must not be put back into it afterwards.
+    let generation = this.#o.jwks?.generation;
     if (key === undefined) {
       const jwks = this.#o.jwks!;
       key = jwks.peek(kid);
@@ -92,6 +106,9 @@ export class TokenVerifier {
         if (found === 'unknown_kid') return REJECT.unknownKid;
         if (typeof found === 'number') return REJECT_KEYS_UNAVAILABLE[found]!;
         key = found;
+        // The lookup may itself have loaded a new set: when the key is in the current set, its generation
+        // is the current one (else the old one stays and the token is not remembered).
+        if (jwks.peek(kid) === found) generation = jwks.generation;
       }
     }
     const nowMs = this.#o.now();
@@ -105,7 +122,7 @@ export class TokenVerifier {
     if (this.#o.audience !== undefined) options.audience = this.#o.audience;
     let payload: JWTPayload;
     try {
-      payload = (await jwtVerify(token, key, options)).payload;
+      payload = (await this.#verifyJwt(token, key, options)).payload;
     } catch (error) {
       return mapJoseError(error);
     }
@@ -115,19 +132,20 @@ export class TokenVerifier {
     }
     const user = userFromClaims(payload);
     if ('status' in user) return user;
-    this.#remember(token, user, payload.exp!);
+    if (this.#o.jwks?.generation === generation) this.#remember(token, user, payload.exp! * 1000, nowMs);
     return user;
   }
 
-  #remember(token: string, user: AuthUser, exp: number): void {
-    if (this.#o.cacheSize <= 0) return;
+  #remember(token: string, user: AuthUser, expiresAtMs: number, nowMs: number): void {
+    // Accepted inside the leeway after `exp`: never cached (it would only take a slot, evicting a live one).
+    if (this.#o.cacheSize <= 0 || nowMs >= expiresAtMs) return;
     if (this.#cache.size >= this.#o.cacheSize) {
       // FIFO eviction: Map iteration order is insertion order, so the first key is the oldest entry.
       const oldest = this.#cache.keys().next();
       if (oldest.done !== true) this.#cache.delete(oldest.value);
     }
     // Never past `exp`: after it the token goes through full verification again (leeway included).
-    this.#cache.set(token, { user, expiresAtMs: exp * 1000 });
+    this.#cache.set(token, { user, expiresAtMs });
   }
 }
 

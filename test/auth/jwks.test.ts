@@ -83,28 +83,43 @@ describe('JWKS fetching', () => {
     expect(server.requestCount).toBe(3);
   });
 
-  it('counts the start() prefetch toward the cooldown', async () => {
+  it('does not count the first attempt (the start() prefetch) toward the cooldown; the second one opens it', async () => {
+    const k3 = await generateKeys('ES256', { kid: 'k3' });
     const { server, auth, get, clock } = await setup({ keys: [k1] });
     await auth.start();
-    server.setKeys([k1, k2]);
+    server.setKeys([k1, k2, k3]);
     clock.advance(5_000);
-    expect((await get(k2)).status).toBe(401);
-    expect(server.requestCount).toBe(1);
+    // Second attempt of the store's life: allowed at once, it opens the 10 s window.
+    expect((await get(k2)).status).toBe(200);
+    expect(server.requestCount).toBe(2);
+    clock.advance(1_000);
+    expect((await get(k3)).status).toBe(200); // k3 came with the second fetch
+    const k4 = await generateKeys('ES256', { kid: 'k4' });
+    server.setKeys([k1, k2, k3, k4]);
+    clock.advance(8_999);
+    expect((await get(k4)).status).toBe(401); // 9.999 s after the second attempt: no fetch
+    expect(server.requestCount).toBe(2);
+    clock.advance(1);
+    expect((await get(k4)).status).toBe(200);
+    expect(server.requestCount).toBe(3);
   });
 
   it('refreshes after the TTL in the background, still within one attempt per 10 s', async () => {
     const { server, auth, get, clock } = await setup({ ttlSeconds: 1 });
     await auth.start();
     clock.advance(2_000);
-    expect((await get(k1)).status).toBe(200);
-    await until(() => server.requestCount === 1);
-    expect(server.requestCount).toBe(1); // 2 s after the prefetch: still cooling down
-    clock.advance(8_000);
+    // The prefetch was the first attempt (no window): the TTL refresh goes at once and opens the window.
     expect((await get(k1)).status).toBe(200);
     await until(() => server.requestCount === 2);
     clock.advance(2_000);
     expect((await get(k1)).status).toBe(200);
-    expect(server.requestCount).toBe(2);
+    expect(server.requestCount).toBe(2); // 2 s after the second attempt: still cooling down
+    clock.advance(8_000);
+    expect((await get(k1)).status).toBe(200);
+    await until(() => server.requestCount === 3);
+    clock.advance(2_000);
+    expect((await get(k1)).status).toBe(200);
+    expect(server.requestCount).toBe(3);
   });
 
   it('stops accepting a cached token once a refresh shows its key was removed', async () => {
@@ -166,21 +181,24 @@ describe('JWKS failures', () => {
     const { server, auth, get, clock, observer } = await setup();
     server.setBehaviour('down');
     await expect(auth.start()).resolves.toBeUndefined();
+    expect(server.requestCount).toBe(1);
+    // The failed prefetch opened no window: the first request tries again at once (and opens it).
     const res = await get(k1);
+    expect(server.requestCount).toBe(2);
     expect(res.status).toBe(503);
-    expect(res.headers['retry-after']).toMatch(/^([1-9]|10)$/);
+    expect(res.headers['retry-after']).toBe('10');
     expect(res.body).toMatchObject({
       detail: 'Signing keys unavailable.',
       code: 'ERR_AUTH_KEYS_UNAVAILABLE',
     });
     clock.advance(3_000);
     expect((await get(k1)).headers['retry-after']).toBe('7');
-    expect(server.requestCount).toBe(1);
+    expect(server.requestCount).toBe(2);
     server.setBehaviour('ok');
     clock.advance(7_000);
     expect((await get(k1)).status).toBe(200);
-    expect(server.requestCount).toBe(2);
-    expect(observer.refreshes).toEqual(['bad_status', 'success']);
+    expect(server.requestCount).toBe(3);
+    expect(observer.refreshes).toEqual(['bad_status', 'bad_status', 'success']);
   });
 
   it('gives up on a slow JWKS after the timeout', async () => {
@@ -203,8 +221,10 @@ describe('JWKS failures', () => {
       server.setBehaviour(behaviour);
       await auth.start();
       expect(observer.refreshes, behaviour).toEqual([result]);
-      expect((await get(k1)).status).toBe(503);
       expect(server.requestCount, behaviour).toBe(1); // the redirect target was never requested
+      expect((await get(k1)).status).toBe(503); // the request's own attempt fails the same way
+      expect(observer.refreshes, behaviour).toEqual([result, result]);
+      expect(server.requestCount, behaviour).toBe(2);
       await auth.close();
       await server.close();
     }
@@ -220,6 +240,42 @@ describe('JWKS failures', () => {
     }
     await until(() => observer.refreshes.length === 4);
     expect(observer.refreshes).toEqual(['success', 'bad_status', 'bad_status', 'bad_status']);
+  });
+
+  it('answers 503 with Retry-After, not 401, to an unknown kid while the refetch fails', async () => {
+    const { server, auth, get, clock, observer } = await setup();
+    await auth.start();
+    server.setBehaviour('down');
+    clock.advance(10_000);
+    const first = await get(k2);
+    expect(first.status).toBe(503);
+    expect(first.body).toMatchObject({
+      code: 'ERR_AUTH_KEYS_UNAVAILABLE',
+      detail: 'Signing keys unavailable.',
+    });
+    expect(first.headers['retry-after']).toBe('10');
+    expect(server.requestCount).toBe(2);
+    // In the cooldown after that failed attempt: still unknown whether k2 exists, still 503.
+    clock.advance(4_000);
+    const second = await get(k2);
+    expect(second.status).toBe(503);
+    expect(second.headers['retry-after']).toBe('6');
+    expect(server.requestCount).toBe(2);
+    expect(observer.failures).toEqual(['keys_unavailable', 'keys_unavailable']);
+    // Known keys keep serving through the outage.
+    expect((await get(k1)).status).toBe(200);
+  });
+
+  it('answers 401 to an unknown kid when the refetch succeeded, also during the cooldown after it', async () => {
+    const { server, auth, get, clock, observer } = await setup();
+    await auth.start();
+    clock.advance(10_000);
+    expect((await get(k2)).status).toBe(401);
+    expect(server.requestCount).toBe(2);
+    clock.advance(1_000);
+    expect((await get(k2)).status).toBe(401);
+    expect(server.requestCount).toBe(2);
+    expect(observer.failures).toEqual(['unknown_kid', 'unknown_kid']);
   });
 
   it('keeps the previous set when a refresh has no usable key', async () => {
