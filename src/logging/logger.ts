@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { scrubText } from '../redaction/index.js';
 import type { Settings } from '../settings/index.js';
 import { REDACTED, redactPaths } from './redact.js';
 
@@ -23,6 +24,24 @@ export interface CreateLoggerOptions {
 
 /** The most log output held in memory while stdout is slow; beyond it, lines are dropped. */
 export const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * pino's error serializer, then the shared credential scrubber over every message and stack (the error's and
+ * its causes'): redaction by field name cannot see `postgres://app:s3cret@db` inside a message.
+ */
+function serializeError(err: unknown): unknown {
+  const serialized: unknown = pino.stdSerializers.err(err as Error);
+  return scrubErrorText(serialized, 0);
+}
+
+function scrubErrorText(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  const out = value as Record<string, unknown>;
+  if (typeof out.message === 'string') out.message = scrubText(out.message);
+  if (typeof out.stack === 'string') out.stack = scrubText(out.stack);
+  if (out.cause !== undefined) out.cause = scrubErrorText(out.cause, depth + 1);
+  return out;
+}
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 
@@ -61,6 +80,7 @@ export function createLogger(
       env: settings.ENVIRONMENT,
     },
     redact: { paths: redactPaths(), censor: REDACTED },
+    serializers: { err: serializeError },
   };
   const wantsPretty = settings.ENVIRONMENT === 'local' && (options.isTTY ?? process.stdout.isTTY === true);
   if (wantsPretty) {

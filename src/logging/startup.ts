@@ -17,12 +17,17 @@ export interface StartupSummary {
  * logStartupSummary(logger, { settings, service: 'orders', version: '1.4.0' });
  */
 export function logStartupSummary(logger: Logger, summary: StartupSummary): void {
+  // `service` only when the logger does not already carry it (createLogger binds it on every line).
+  const service =
+    'service' in logger.bindings() ? undefined : (summary.service ?? summary.settings.PROJECT_NAME);
   logger.info(
     {
-      service: summary.service ?? summary.settings.PROJECT_NAME,
+      service,
       version: summary.version ?? summary.settings.SERVICE_VERSION ?? null,
       node: process.version,
-      config: summarizeSettings(summary.settings),
+      // Not `config`/`settings`: those are redaction parents, which would mask unset secrets too and hide
+      // whether a secret is set. summarizeSettings already masks every secret value.
+      configuration: summarizeSettings(summary.settings),
       ...summary.extra,
     },
     'configuration',

@@ -151,7 +151,7 @@ describe('logger', () => {
       msg: string;
       version: string;
       port: number;
-      config: Record<string, unknown>;
+      configuration: Record<string, unknown>;
     };
     expect(line).toMatchObject({
       msg: 'configuration',
@@ -159,7 +159,26 @@ describe('logger', () => {
       port: 8000,
       service: 'test-service',
     });
-    expect(line.config.API_PREFIX).toBe('/api');
+    expect(line.configuration.API_PREFIX).toBe('/api');
+    // An unset secret stays visibly unset; a set one is masked.
+    expect(line.configuration.REFRESH_SECRET_KEY).toBeUndefined();
+    expect(line.configuration.HEALTH_DETAIL_CREDENTIAL).toBe('***');
+    // One `service` key, from the logger's bindings.
+    expect(text.match(/"service":/g)).toHaveLength(1);
+  });
+
+  it('scrubs credentials from error messages and stacks, causes included', () => {
+    const sink = createSink();
+    const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), { destination: sink.stream });
+    const cause = new Error('auth failed for password=hunter2-cause');
+    logger.error(
+      { err: new Error('connect postgres://app:s3cret-pw@db:5432/app failed', { cause }) },
+      'boom',
+    );
+    const text = sink.text();
+    expect(text).not.toContain('s3cret-pw');
+    expect(text).not.toContain('hunter2-cause');
+    expect(text).toContain('postgres://***:***@db:5432/app');
   });
 });
 
