@@ -119,6 +119,12 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
   }
 
   function start(): Promise<void> {
+    // After stop() the app never starts again (checked first: a finished start's promise would resolve).
+    if (stopPromise !== undefined || state === 'shutting_down' || state === 'stopped') {
+      return Promise.reject(
+        new LifecycleError('ERR_LIFECYCLE_STARTUP', `start() was called after stop() (state: ${state})`),
+      );
+    }
     if (startPromise) return startPromise;
     if (state !== 'initializing') {
       return Promise.reject(

@@ -191,6 +191,15 @@ describe('start()', () => {
     expect(lifecycle.state).toBe('stopped');
   });
 
+  it('rejects a start() after a successful start and stop, so serve() cannot revive a stopped app', async () => {
+    const { app, lifecycle } = buildTestApp();
+    await app.start();
+    await app.stop();
+    await expect(app.start()).rejects.toMatchObject({ code: 'ERR_LIFECYCLE_STARTUP' });
+    expect(lifecycle.state).toBe('stopped');
+    expect(app.ready).toBe(false);
+  });
+
   it('does not become ready when stop() is called while start() runs, and stop tears down what start opened', async () => {
     const steps: string[] = [];
     let releaseValidator: () => void = () => {};
