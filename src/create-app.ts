@@ -193,7 +193,7 @@ export function createApp(
     logger,
   });
   registerBuiltinRoutes(app, prefix, { service, version });
-  registerDocsRoutes(app, prefix, settings, { openapi: options.openapi, title: service });
+  registerDocsRoutes(app, prefix, settings, { openapi: options.openapi, title: service, version });
   if (metrics && !metrics.listen) app.get('/metrics', metrics.handler);
 
   lifecycleOptions.configure?.(m8);

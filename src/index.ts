@@ -44,6 +44,8 @@ export {
   HealthPolicy,
   HealthStatus,
   healthResult,
+  scrubMeta,
+  scrubText,
 } from './health/index.js';
 export {
   type AppState,

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: serves the minimal example on http://127.0.0.1:8000 with a printed dev token.
+ * `npm run demo:minimal`: serves the minimal example on http://127.0.0.1:8000 with a printed dev token.
  */
 import { loadSettings, serve } from 'express-m8';
 import { generateKeys, mintToken } from 'express-m8/testing';

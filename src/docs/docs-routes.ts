@@ -38,6 +38,8 @@ export interface DocsRoutesOptions {
   readonly openapi?: object;
   /** Page title and `info.title` of the generated document; default PROJECT_NAME. */
   readonly title?: string;
+  /** `info.version` of the generated document; default SERVICE_VERSION, else `0.0.0`. */
+  readonly version?: string | null;
   /** Resolves a package file like `require.resolve`; default `createRequire(import.meta.url).resolve`. */
   readonly resolve?: (specifier: string) => string;
 }
@@ -117,7 +119,9 @@ export function registerDocsRoutes(
   const prefix = settings.API_PREFIX;
   const title = options.title ?? settings.PROJECT_NAME;
 
-  const document = JSON.stringify(options.openapi ?? defaultOpenApiDocument(settings, title));
+  const document = JSON.stringify(
+    options.openapi ?? defaultOpenApiDocument(settings, title, options.version),
+  );
   target.get(`${mount}/openapi.json`, function openApiDocument(_req: Request, res: Response) {
     sendText(res, JSON_TYPE, document, false);
   });

@@ -21,7 +21,11 @@ const STATUS = { status: { type: 'string', enum: ['ok', 'degraded', 'fail', 'unk
  * @example
  * const doc = defaultOpenApiDocument(settings, 'orders');
  */
-export function defaultOpenApiDocument(settings: OpenApiSettings, title?: string): Record<string, unknown> {
+export function defaultOpenApiDocument(
+  settings: OpenApiSettings,
+  title?: string,
+  version?: string | null,
+): Record<string, unknown> {
   const p = settings.API_PREFIX;
   const unavailable = jsonResponse('Starting or shutting down', {
     status: { type: 'string' },
@@ -89,7 +93,7 @@ export function defaultOpenApiDocument(settings: OpenApiSettings, title?: string
   }
   return {
     openapi: '3.1.0',
-    info: { title: title ?? settings.PROJECT_NAME, version: settings.SERVICE_VERSION ?? '0.0.0' },
+    info: { title: title ?? settings.PROJECT_NAME, version: version ?? settings.SERVICE_VERSION ?? '0.0.0' },
     ...(servers === undefined ? {} : { servers }),
     paths,
   };

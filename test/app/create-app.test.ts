@@ -77,6 +77,8 @@ describe('createApp', () => {
     await request(app).get('/api/ping').expect(200, { status: 'ok' });
     const meta = await request(app).get('/api/meta').expect(200);
     expect(meta.body).toEqual({ service: 'orders', version: '2.1.0', express_m8: expect.any(String) });
+    const openapi = await request(app).get('/api/openapi.json').expect(200);
+    expect(openapi.body.info).toEqual({ title: 'orders', version: '2.1.0' });
   });
 
   it('serves built-ins at the root when API_PREFIX is empty', async () => {
