@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
 import { REJECT, type Rejection, sendRejection } from './rejections.js';
 import type { RevocationClient } from './revocation.js';
@@ -45,12 +46,15 @@ export function createGuards(
     } catch {
       // An observer must never break authentication.
     }
-    // One line per refusal: the reason, never the token.
+    // One line per refusal: the reason, never the token; `reqId` and trace ids like every request log line.
+    const trace = currentTraceIds(req);
     const fields = {
       event: 'auth_failure',
       reason: rejection.reason,
       status: rejection.status,
-      req_id: (req as Memo).id,
+      reqId: (req as Memo).id,
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
     };
     if (rejection.status >= 500) ctx.logger.warn(fields, 'authentication unavailable');
     else ctx.logger.info(fields, 'authentication refused');
@@ -80,7 +84,7 @@ export function createGuards(
       accept(req, next, user, CHECKED_CACHED);
       return;
     }
-    revocation.check(user).then(
+    revocation.check(user, req).then(
       (verdict) => {
         if (verdict === true) accept(req, next, user, CHECKED_FRESH);
         else refuse(req, res, verdict === 'revoked' ? REJECT.revoked : REJECT.revocationUnavailable);

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { RevocationFailureMode } from '../settings/types.js';
+import { currentTraceIds, traceHeaders } from '../tracing/index.js';
 import { httpCall } from './http-client.js';
 import type { AuthContext, AuthUser, RevocationResult } from './types.js';
 
@@ -20,12 +21,21 @@ export interface RevocationClientOptions {
   readonly ctx: AuthContext;
 }
 
+/**
+ * The incoming request a check is made for: its `id` and trace go into the failure log lines, its trace
+ * headers into the call to the issuer. Typed structurally so this module does not depend on Express.
+ */
+export interface RevocationCaller {
+  readonly id?: unknown;
+}
+
 /** `true`: let the request through; `'revoked'` → 401; `'unavailable'` → 503. */
 export type RevocationVerdict = true | 'revoked' | 'unavailable';
 
 /**
  * Asks fa-auth-m8 whether a verified token is still active (schema v2). Identical concurrent checks (same
- * `jti` and `sub`) share one call; an optional positive cache remembers `active` answers for
+ * `jti` and `sub`) share one call, made with the first caller's trace headers and logged with its request
+ * id; an optional positive cache, keyed the same way, remembers `active` answers for
  * `REVOCATION_CACHE_TTL_SECONDS` (never past the token's `exp`), bounded in size.
  */
 export class RevocationClient {
@@ -48,22 +58,23 @@ export class RevocationClient {
   /** Synchronous positive-cache probe; `true` when an `active` answer for this token is still fresh. */
   cachedActive(user: AuthUser): boolean {
     if (this.#o.cacheTtlMs <= 0) return false;
-    const until = this.#cache.get(user.jti);
+    const key = checkKey(user);
+    const until = this.#cache.get(key);
     if (until === undefined) return false;
     if (this.#o.now() < until) {
       this.#observe('cached');
       return true;
     }
-    this.#cache.delete(user.jti);
+    this.#cache.delete(key);
     return false;
   }
 
   /** Asks the issuer (sharing an identical call under way) and turns the result into a verdict. */
-  async check(user: AuthUser): Promise<RevocationVerdict> {
-    const key = `${user.jti}\n${user.id}`;
+  async check(user: AuthUser, caller: RevocationCaller): Promise<RevocationVerdict> {
+    const key = checkKey(user);
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
-      pending = this.#call(user).finally(() => this.#inflight.delete(key));
+      pending = this.#call(user, key, caller).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     const result = await pending;
@@ -79,7 +90,7 @@ export class RevocationClient {
     }
   }
 
-  async #call(user: AuthUser): Promise<RevocationResult> {
+  async #call(user: AuthUser, key: string, caller: RevocationCaller): Promise<RevocationResult> {
     const body = Buffer.from(
       JSON.stringify({ jti: user.jti, expected_user_id: user.id, schema_version: '2' }),
       'utf8',
@@ -87,7 +98,7 @@ export class RevocationClient {
     const outcome = await httpCall({
       url: this.#o.url,
       method: 'POST',
-      headers: { ...this.#headers, 'content-length': String(body.length) },
+      headers: { ...this.#headers, ...traceHeaders(caller), 'content-length': String(body.length) },
       body,
       agent: this.#o.agent,
       connectTimeoutMs: this.#o.connectTimeoutMs,
@@ -113,8 +124,8 @@ export class RevocationClient {
       result = interpret(outcome.body, user.id);
       cause = result;
     }
-    if (result === 'active') this.#remember(user);
-    this.#log(result, cause, user);
+    if (result === 'active') this.#remember(user, key);
+    this.#log(result, cause, user, caller);
     this.#observe(result);
     return result;
   }
@@ -123,19 +134,29 @@ export class RevocationClient {
     return this.#o.failureMode === 'fail_open' ? 'fail_open' : 'unavailable';
   }
 
-  #remember(user: AuthUser): void {
+  #remember(user: AuthUser, key: string): void {
     if (this.#o.cacheTtlMs <= 0 || this.#o.cacheSize <= 0) return;
     if (this.#cache.size >= this.#o.cacheSize) {
       const oldest = this.#cache.keys().next();
       if (oldest.done !== true) this.#cache.delete(oldest.value);
     }
     const exp = typeof user.claims.exp === 'number' ? user.claims.exp * 1000 : Number.POSITIVE_INFINITY;
-    this.#cache.set(user.jti, Math.min(this.#o.now() + this.#o.cacheTtlMs, exp));
+    this.#cache.set(key, Math.min(this.#o.now() + this.#o.cacheTtlMs, exp));
   }
 
-  #log(result: RevocationResult, cause: string, user: AuthUser): void {
+  #log(result: RevocationResult, cause: string, user: AuthUser, caller: RevocationCaller): void {
     if (result === 'active' || result === 'revoked') return;
-    const fields = { event: 'revocation_check', result, cause, jti: user.jti, user_id: user.id };
+    const trace = currentTraceIds(caller);
+    const fields = {
+      event: 'revocation_check',
+      result,
+      cause,
+      jti: user.jti,
+      user_id: user.id,
+      reqId: caller.id,
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
+    };
     if (result === 'fail_open') {
       this.#o.ctx.logger.warn(fields, 'revocation check unavailable; accepting the token (fail_open)');
     } else {
@@ -150,6 +171,11 @@ export class RevocationClient {
       // An observer must never break authentication.
     }
   }
+}
+
+/** The key of both the in-flight dedup and the positive cache: an answer is about this `jti` for this `sub`. */
+function checkKey(user: AuthUser): string {
+  return `${user.jti}\n${user.id}`;
 }
 
 /** Reads a 200 reply of the v2 schema. Anything unexpected is a 503 whatever the failure mode. */

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { type ErrorCode, M8Error } from '../errors.js';
 import { scrubUrl } from '../logging/index.js';
+import { currentTraceIds } from '../tracing/index.js';
 import { type PreparedProblem, problemBody, sendProblem } from './problem.js';
 
 const MALFORMED_JSON = problemBody({
@@ -90,7 +91,8 @@ function extraHeaders(err: ErrorShape): Record<string, string> | undefined {
  * - an `M8Error` carrying a numeric `status` (`HttpError`, `AuthError`) → that status, its `code`, its message
  *   as `detail`, and its optional `headers` record;
  * - anything else → 500 `ERR_HTTP_INTERNAL`, `Internal Server Error`, never the message or the stack; the
- *   error is logged in full at `error` level with the request id.
+ *   error is logged in full at `error` level with the request id (`reqId`) and, when the request carries a
+ *   trace, its `trace_id`/`span_id` (so are 5xx `M8Error`s).
  *
  * When headers were already sent the error goes to Express's default handler, which destroys the socket.
  * @example
@@ -118,8 +120,16 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       shape.status < 600
     ) {
       if (shape.status >= 500) {
+        const trace = currentTraceIds(req);
         logger.error(
-          { err, reqId: req.id, method: req.method, url: scrubUrl(req.originalUrl) },
+          {
+            err,
+            reqId: req.id,
+            method: req.method,
+            url: scrubUrl(req.originalUrl),
+            trace_id: trace?.trace_id,
+            span_id: trace?.span_id,
+          },
           'request failed',
         );
       }
@@ -144,8 +154,16 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
+    const trace = currentTraceIds(req);
     logger.error(
-      { err, reqId: req.id, method: req.method, url: scrubUrl(req.originalUrl) },
+      {
+        err,
+        reqId: req.id,
+        method: req.method,
+        url: scrubUrl(req.originalUrl),
+        trace_id: trace?.trace_id,
+        span_id: trace?.span_id,
+      },
       'unhandled error',
     );
     sendProblem(res, INTERNAL);

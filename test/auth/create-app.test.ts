@@ -50,7 +50,7 @@ describe('auth inside createApp', () => {
       expect(metrics.text).toMatch(/jwks_refresh_total\{result="success"\} 1/);
       const failures = sink.lines.filter((l) => l.event === 'auth_failure');
       expect(failures.map((l) => l.reason)).toEqual(['missing_token', 'insufficient_role']);
-      expect(failures.every((l) => typeof l.req_id === 'string')).toBe(true);
+      expect(failures.every((l) => typeof l.reqId === 'string')).toBe(true);
     } finally {
       await jwks.close();
     }

@@ -1,7 +1,9 @@
+import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps, ROLES, type Role } from '../../src/auth/index.js';
 import { generateKeys, mintToken, type TestKeys, testSettings } from '../../src/testing/index.js';
+import { createTracing } from '../../src/tracing/index.js';
 import { bearer, guardedApp, logSink, rawRequest, recordingObserver } from './helpers.js';
 
 const settings = testSettings();
@@ -132,6 +134,30 @@ describe('bearer extraction and refusals', () => {
     expect(sink.raw.join('\n')).not.toContain(token.split('.')[2]);
   });
 
+  it('logs the refusal with the reqId field of the request log and the trace ids of the request', async () => {
+    const sink = logSink();
+    auth = buildAuthDeps(settings, { logger: sink.logger });
+    const app = express();
+    app.use((req, _res, next) => {
+      req.id = 'req-7';
+      next();
+    });
+    app.use(createTracing().middleware);
+    app.get('/user', auth.requireUser, (_req, res) => {
+      res.json({});
+    });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const spanId = '00f067aa0ba902b7';
+    await request(app).get('/user').set('traceparent', `00-${traceId}-${spanId}-01`).expect(401);
+    await request(app).get('/user').expect(401);
+    const failures = sink.lines.filter((l) => l.event === 'auth_failure');
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatchObject({ reqId: 'req-7', trace_id: traceId, span_id: spanId });
+    expect(failures[0]).not.toHaveProperty('req_id');
+    expect(failures[1]).toMatchObject({ reqId: 'req-7' });
+    expect(failures[1]).not.toHaveProperty('trace_id');
+  });
+
   it('lets the metrics observer be installed after construction', async () => {
     const { setAuthObserver } = await import('../../src/auth/index.js');
     const app = setup();
@@ -255,10 +281,15 @@ describe('roles', () => {
 
 describe('lifecycle', () => {
   it('closes idempotently and start() is a no-op without a JWKS', async () => {
-    setup();
-    await auth!.start();
-    await auth!.close();
-    await auth!.close();
+    const app = setup();
+    await expect(auth!.start()).resolves.toBeUndefined();
+    await expect(auth!.close()).resolves.toBeUndefined();
+    await expect(auth!.close()).resolves.toBeUndefined();
+    // The guards keep working after close(): with a static key nothing was fetched or torn down.
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
   });
 
   it('throws a SettingsError naming the variable when a key cannot be loaded', () => {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
@@ -11,6 +12,7 @@ import {
   type TestSettingsOverrides,
   testSettings,
 } from '../../src/testing/index.js';
+import { createTracing } from '../../src/tracing/index.js';
 import {
   bearer,
   guardedApp,
@@ -320,3 +322,100 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('revocation: positive cache key, keep-alive retry, logs and trace', () => {
+  it('keys the positive cache by jti and sub, like the in-flight sharing', async () => {
+    const { issuer, app } = await setup({ REVOCATION_CACHE_TTL_SECONDS: 30 });
+    const a = mintToken(keys, { jti: 'shared-jti', sub: '11111111-1111-4111-8111-111111111111' });
+    const b = mintToken(keys, { jti: 'shared-jti', sub: '22222222-2222-4222-8222-222222222222' });
+    await request(app)
+      .get('/user')
+      .set(...bearer(a))
+      .expect(200);
+    await request(app)
+      .get('/user')
+      .set(...bearer(a))
+      .expect(200);
+    expect(issuer.requestCount).toBe(1);
+    // Same jti, another sub: the cached answer was about another user, so the issuer is asked.
+    issuer.setPolicy('revoked');
+    await request(app)
+      .get('/user')
+      .set(...bearer(b))
+      .expect(401);
+    expect(issuer.requestCount).toBe(2);
+  });
+
+  it('retries exactly once when the issuer resets a reused keep-alive socket', async () => {
+    const { issuer, app, observer } = await setup();
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(issuer.connectionCount).toBe(1);
+    let resets = 0;
+    issuer.setPolicy(() => (resets++ === 0 ? 'reset' : 'active'));
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(resets).toBe(2); // the reset request and exactly one retry
+    expect(issuer.requestCount).toBe(3);
+    expect(issuer.connectionCount).toBe(2); // the retry went out on a new socket
+    expect(observer.revocations).toEqual(['active', 'active']);
+  });
+
+  it('does not retry a reset on a fresh socket', async () => {
+    const { issuer, app } = await setup();
+    issuer.setPolicy('reset');
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(503);
+    expect(issuer.requestCount).toBe(1);
+  });
+
+  it('sends the trace headers of the request to the issuer and logs failures with reqId and trace ids', async () => {
+    const { issuer, auth, sink } = await setup();
+    const app = express();
+    app.use((req, _res, next) => {
+      req.id = 'req-9';
+      next();
+    });
+    app.use(createTracing().middleware);
+    app.get('/user', auth.requireUser, (_req, res) => {
+      res.json({});
+    });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const spanId = '00f067aa0ba902b7';
+    const traceparent = `00-${traceId}-${spanId}-01`;
+    await request(app)
+      .get('/user')
+      .set('traceparent', traceparent)
+      .set('tracestate', 'vendor=1')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(issuer.requests[0]?.headers.traceparent).toBe(traceparent);
+    expect(issuer.requests[0]?.headers.tracestate).toBe('vendor=1');
+    issuer.setPolicy({ status: 500 });
+    await request(app)
+      .get('/user')
+      .set('traceparent', traceparent)
+      .set(...bearer(mintToken(keys)))
+      .expect(503);
+    const line = sink.lines.find((l) => l.event === 'revocation_check');
+    expect(line).toMatchObject({
+      result: 'unavailable',
+      reqId: 'req-9',
+      trace_id: traceId,
+      span_id: spanId,
+    });
+    // Without a trace, no trace headers are invented.
+    issuer.setPolicy(undefined);
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(keys)))
+      .expect(200);
+    expect(issuer.requests[2]?.headers.traceparent).toBeUndefined();
+  });
+});
