@@ -27,6 +27,29 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** Resolved outbound timeouts of auth, in ms. */
+export interface AuthTimeouts {
+  readonly jwksMs: number;
+  readonly revocationConnectMs: number;
+  readonly revocationTotalMs: number;
+}
+
+/** The contract's timeouts (DESIGN §4), used for every one not given in `options.timeouts`. */
+export const DEFAULT_AUTH_TIMEOUTS: AuthTimeouts = Object.freeze({
+  jwksMs: 5000,
+  revocationConnectMs: 2000,
+  revocationTotalMs: 3000,
+});
+
+/** `options.timeouts` completed with the defaults. Internal (tests read the resolved values back). */
+export function resolveAuthTimeouts(timeouts: BuildAuthDepsOptions['timeouts']): AuthTimeouts {
+  return {
+    jwksMs: timeouts?.jwksMs ?? DEFAULT_AUTH_TIMEOUTS.jwksMs,
+    revocationConnectMs: timeouts?.revocationConnectMs ?? DEFAULT_AUTH_TIMEOUTS.revocationConnectMs,
+    revocationTotalMs: timeouts?.revocationTotalMs ?? DEFAULT_AUTH_TIMEOUTS.revocationTotalMs,
+  };
+}
+
 /** Key of the internal hooks on an {@link AuthDeps} (used by createApp; not part of the public API). */
 export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.internals');
 
@@ -79,6 +102,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     observer: options.observer,
   };
   const alg = settings.ACCESS_TOKEN_ALGORITHM;
+  const timeouts = resolveAuthTimeouts(options.timeouts);
   const ownHttp = options.httpAgent === undefined;
   const ownHttps = options.httpsAgent === undefined;
   // timeout < the 5 s idle timeout of common issuers (uvicorn), so we close idle sockets before they do.
@@ -101,7 +125,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       url,
       alg,
       ttlMs: settings.JWKS_CACHE_TTL_SECONDS * 1000,
-      timeoutMs: options.timeouts?.jwksMs ?? 5000,
+      timeoutMs: timeouts.jwksMs,
       agent: agentFor(url),
       now,
       ctx,
@@ -138,8 +162,8 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
           failureMode: settings.ACCESS_REVOCATION_FAILURE_MODE,
           cacheTtlMs: settings.REVOCATION_CACHE_TTL_SECONDS * 1000,
           cacheSize: options.revocationCacheSize ?? 10_000,
-          connectTimeoutMs: options.timeouts?.revocationConnectMs ?? 2000,
-          totalTimeoutMs: options.timeouts?.revocationTotalMs ?? 3000,
+          connectTimeoutMs: timeouts.revocationConnectMs,
+          totalTimeoutMs: timeouts.revocationTotalMs,
           agent: agentFor(new URL(settings.INTROSPECTION_URL)),
           now,
           ctx,
