@@ -34,7 +34,7 @@ export type RevocationPolicy = RevocationReply | ((request: RevocationRequest) =
 
 /** An fa-auth-m8 introspection endpoint on loopback, see {@link startRevocationServer}. */
 export interface RevocationServer {
-  /** The `INTROSPECTION_URL` to configure. */
+  /** The `INTROSPECTION_URL` to configure: `http://127.0.0.1:<port>/private/v1/jti-status`. */
   readonly url: string;
   /** How many requests arrived so far. */
   readonly requestCount: number;
@@ -123,7 +123,8 @@ export async function startRevocationServer(policy?: RevocationPolicy): Promise<
     connections++;
   });
   return {
-    url: `${loopback.origin}/api/v1/internal/token/check`,
+    // fa-auth-m8's route (behind its service prefix in a real deployment, e.g. `/user/private/v1/jti-status`).
+    url: `${loopback.origin}/private/v1/jti-status`,
     get requestCount() {
       return requests.length;
     },

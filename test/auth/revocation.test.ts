@@ -68,6 +68,7 @@ describe('revocation request', () => {
     expect(issuer.requests).toHaveLength(1);
     const r = issuer.requests[0]!;
     expect(r.method).toBe('POST');
+    expect(r.path).toBe('/private/v1/jti-status'); // fa-auth-m8's route, as the fake issuer serves it
     expect(r.body).toStrictEqual({ jti: 'jti-1', expected_user_id: sub, schema_version: '2' });
     expect(r.headers['x-internal-token']).toBe(PRIVATE_API_SECRET);
     expect(r.headers['x-internal-client']).toBe('orders-service');
