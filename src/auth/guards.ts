@@ -67,15 +67,21 @@ export function createGuards(
     next();
   }
 
-  function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
+  /** Activity, then role: refuses and returns false when the user may not pass this guard. */
+  function permits(req: Request, res: Response, g: Guard, user: AuthUser): boolean {
     if (!user.isActive) {
       refuse(req, res, REJECT.inactive);
-      return;
+      return false;
     }
     if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
       refuse(req, res, REJECT.insufficientRole);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
+    if (!permits(req, res, g, user)) return;
     if (revocation === undefined) {
       accept(req, next, user, CHECKED_FRESH);
       return;
@@ -128,15 +134,7 @@ export function createGuards(
 
   /** A later guard in the same request: the token and revocation were already checked. */
   function authorizeKnown(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
-    if (!user.isActive) {
-      refuse(req, res, REJECT.inactive);
-      return;
-    }
-    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
-      refuse(req, res, REJECT.insufficientRole);
-      return;
-    }
-    next();
+    if (permits(req, res, g, user)) next();
   }
 
   const guard = (minRank: number, superuser: boolean, optional: boolean): Guard =>

@@ -1,15 +1,7 @@
-import type { MetricsGroup } from '../settings/types.js';
+import { METRICS_GROUP_NAMES, type MetricsGroup } from '../settings/index.js';
 
-/** Every group `METRICS_GROUPS=all` expands to. */
-export const ALL_METRICS_GROUPS: readonly MetricsGroup[] = Object.freeze([
-  'traffic',
-  'performance',
-  'reliability',
-  'health',
-  'auth',
-  'db',
-  'process',
-]);
+/** Every group `METRICS_GROUPS=all` expands to (the settings' own list). */
+export const ALL_METRICS_GROUPS: readonly MetricsGroup[] = METRICS_GROUP_NAMES;
 
 /** Buckets of `http_request_duration_seconds`, in seconds (DESIGN §5: 0.005 … 10). */
 export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([

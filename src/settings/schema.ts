@@ -23,7 +23,7 @@ import {
 import type { MetricsGroup, Settings } from './types.js';
 
 /** Every metrics group, in the order `all` expands to. */
-export const METRICS_GROUP_NAMES = [
+export const METRICS_GROUP_NAMES = Object.freeze([
   'traffic',
   'performance',
   'reliability',
@@ -31,7 +31,7 @@ export const METRICS_GROUP_NAMES = [
   'auth',
   'db',
   'process',
-] as const satisfies readonly MetricsGroup[];
+] as const satisfies readonly MetricsGroup[]);
 
 /** The default `Permissions-Policy`: powerful features off for an API that serves no pages. */
 export const DEFAULT_PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=()';
