@@ -308,3 +308,18 @@ describe('createApp and malformed requests', () => {
     expect(res.body).toMatchObject({ status: 400, detail: 'Bad Request' });
   });
 });
+
+describe('createApp docs pages', () => {
+  it('serves every asset the Swagger UI and ReDoc pages reference, from installed packages', async () => {
+    const app = track(createApp(testSettings(), express.Router()));
+    for (const page of ['/api/docs', '/api/redoc']) {
+      const html = await request(app).get(page).expect(200);
+      const assets = [...html.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] ?? '');
+      expect(assets.length).toBeGreaterThan(0);
+      for (const asset of assets) {
+        expect(asset.startsWith('/api/')).toBe(true);
+        await request(app).get(asset).expect(200);
+      }
+    }
+  });
+});
