@@ -27,10 +27,16 @@ const settings = loadSettings({
     LOG_LEVEL: 'info',
   },
 });
-// The same bounded asynchronous destination createApp uses for stdout by default, writing to a file.
+// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file.
 const logger = pino(
   { level: 'info' },
-  pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, maxLength: 16 * 1024 * 1024 }),
+  pino.destination({
+    dest: process.env.BENCH_LOG_FILE,
+    sync: false,
+    minLength: 4096,
+    periodicFlush: 250,
+    maxLength: 16 * 1024 * 1024,
+  }),
 );
 const auth = buildAuthDeps(settings, { logger });
 const router = express.Router();
