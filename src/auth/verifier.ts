@@ -4,6 +4,7 @@ import type { AccessTokenAlgorithm } from '../settings/types.js';
 import { userFromClaims } from './claims.js';
 import type { JwksStore } from './jwks.js';
 import { REJECT, REJECT_KEYS_UNAVAILABLE, type Rejection } from './rejections.js';
+import { signatureMatches } from './signature.js';
 import type { AuthUser } from './types.js';
 
 // Three base64url segments, nothing else: padding (`=`), whitespace or a fourth segment are malformed.
@@ -38,7 +39,8 @@ interface CacheEntry {
 
 /**
  * Verifies access tokens: our own cheap structural checks first (exact algorithm, no `crit`, bounded `kid`),
- * then jose `jwtVerify` with exactly one algorithm and the profile's claims, then the fa-auth-m8 claim rules.
+ * a synchronous signature check that refuses a forged token without an exception, then jose `jwtVerify` with
+ * exactly one algorithm and the profile's claims, then the fa-auth-m8 claim rules.
  * Verified tokens are remembered by their exact string until their `exp` or the next key-set change, so a
  * repeated token costs one Map lookup instead of a signature check (PERF-NOTES).
  */
@@ -111,6 +113,7 @@ export class TokenVerifier {
         if (jwks.peek(kid) === found) generation = jwks.generation;
       }
     }
+    if (signatureMatches(this.#o.alg, token, key) === false) return REJECT.badSignature;
     const nowMs = this.#o.now();
     const options: JWTVerifyOptions = {
       algorithms: [this.#o.alg],
