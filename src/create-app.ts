@@ -18,6 +18,7 @@ import {
   jsonBodyParser,
   type Middleware,
   notFoundHandler,
+  useAppServerForListen,
 } from './http/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
@@ -143,6 +144,8 @@ export function createApp(
     },
   });
   const m8 = bindLifecycle(app, lifecycle);
+  // app.listen() serves through createAppServer too, like serve().
+  useAppServerForListen(app);
   const getState = () => lifecycle.state;
 
   const { auth, db } = lifecycleOptions;

@@ -9,3 +9,4 @@ export {
   problemBody,
   sendProblem,
 } from './problem.js';
+export { createAppServer, serverClassesOf, useAppServerForListen } from './server.js';

@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Instructions per request, counted by valgrind's callgrind: repeatable whatever else the machine does, unlike
+// requests per second on a shared VM. Each server runs under callgrind; after a warm-up (so the JIT has
+// optimised the hot path) the counters are zeroed, N requests are sent over keep-alive connections, and the
+// counters are dumped. Only user-space instructions of the server process are counted (no kernel time, no GC
+// pauses weighted by time), so this complements `bench/run.mjs`, it does not replace it.
+//
+//   npm run build && node bench/instructions.mjs [--warmup 3000] [--requests 1000] [--only m8]
+import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { mintBenchToken } from './token.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    warmup: { type: 'string', default: '3000' },
+    requests: { type: 'string', default: '1000' },
+    only: { type: 'string' },
+    // Extra servers to count, each `name=path` (path relative to bench/servers/), answering 200 to the
+    // authenticated request: for trying a change before wiring it into the real stack.
+    extra: { type: 'string', multiple: true, default: [] },
+  },
+});
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  console.error('valgrind is not installed');
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'm8-instr-'));
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const pemFile = join(work, 'public.pem');
+writeFileSync(pemFile, publicKey.export({ format: 'pem', type: 'spki' }));
+const good = mintBenchToken(privateKey);
+const forged = mintBenchToken(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+const origin = { Origin: 'https://app.example.com' };
+
+const cases = [
+  { name: 'bare', file: 'bare.mjs', headers: {}, status: 200 },
+  { name: 'bare-born', file: 'bare-born.mjs', headers: {}, status: 200 },
+  { name: 'm8', file: 'm8.mjs', headers: { ...origin, Authorization: `Bearer ${good}` }, status: 200 },
+  {
+    name: 'm8-forged',
+    file: 'm8.mjs',
+    headers: { ...origin, Authorization: `Bearer ${forged}` },
+    status: 401,
+  },
+  {
+    name: 'm8-no-metrics',
+    file: 'm8.mjs',
+    env: { BENCH_METRICS: '0' },
+    headers: { ...origin, Authorization: `Bearer ${good}` },
+    status: 200,
+  },
+  ...args.extra.map((spec) => {
+    const [name, file] = spec.split('=');
+    return { name, file, headers: { ...origin, Authorization: `Bearer ${good}` }, status: 200 };
+  }),
+].filter((c) => !args.only || args.only.split(',').includes(c.name));
+
+function startServer(c, outFile) {
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${outFile}`,
+      process.execPath,
+      join(root, 'bench/servers', c.file),
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: '0',
+        BENCH_PUBLIC_KEY_FILE: pemFile,
+        BENCH_LOG_FILE: join(work, 'requests.log'),
+        ...c.env,
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /READY (\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${c.file} exited with ${code} before READY`)));
+  });
+}
+
+async function send(port, headers, count, expected) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  let left = count;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/items', headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === expected ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const worker = async () => {
+    while (left-- > 0) await one();
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  agent.destroy();
+}
+
+const control = (...argv) => spawnSync('callgrind_control', argv, { encoding: 'utf8' });
+function totalOf(file) {
+  const text = readFileSync(file, 'utf8');
+  const match = /^(?:summary|totals): (\d+)/m.exec(text);
+  if (!match) throw new Error(`no totals in ${file}`);
+  return Number(match[1]);
+}
+
+const requests = Number(args.requests);
+const results = {};
+for (const c of cases) {
+  const outFile = join(work, `${c.name}.out`);
+  const server = await startServer(c, outFile);
+  await send(server.port, c.headers, Number(args.warmup), c.status);
+  control('-z', String(server.child.pid));
+  await send(server.port, c.headers, requests, c.status);
+  control('-d', String(server.child.pid));
+  const dump = readdirSync(work).find((f) => f.startsWith(`${c.name}.out.`));
+  const perRequest = Math.round(totalOf(join(work, dump)) / requests);
+  results[c.name] = perRequest;
+  console.log(`${c.name.padEnd(16)} ${(perRequest / 1000).toFixed(0).padStart(6)} k instructions / request`);
+  server.child.kill('SIGKILL');
+  await new Promise((resolve) => server.child.once('exit', resolve));
+}
+if (results.bare) {
+  for (const [name, n] of Object.entries(results)) {
+    if (name !== 'bare')
+      console.log(`${name.padEnd(16)} ${(results.bare / n).toFixed(3)}× bare (by instructions)`);
+  }
+}
+rmSync(work, { recursive: true, force: true });

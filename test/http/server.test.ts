@@ -1,0 +1,145 @@
+import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Request, type Response } from 'express';
+import { createApp, type M8App, serve } from 'express-m8';
+import { testSettings } from 'express-m8/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAppServer, serverClassesOf } from '../../src/http/server.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** Where the request and response of the next request were born: their prototype before Express ran. */
+function recordBirth(server: Server): { protos: Array<[object | null, object | null]> } {
+  const seen = { protos: [] as Array<[object | null, object | null]> };
+  server.prependListener('request', (req, res) => {
+    seen.protos.push([Object.getPrototypeOf(req), Object.getPrototypeOf(res)]);
+  });
+  return seen;
+}
+
+function urlOf(server: Server, path: string): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+}
+
+function appWith(router: express.Router): M8App {
+  return createApp(testSettings(), router);
+}
+
+describe('app server: requests are born with the app prototypes', () => {
+  it('app.listen() serves requests whose req/res already have app.request/app.response', async () => {
+    const router = express.Router().get('/who', (req: Request, res: Response) => {
+      res.json({
+        incoming: req instanceof IncomingMessage,
+        response: res instanceof ServerResponse,
+        sameApp: req.app === app,
+        ip: req.ip,
+      });
+    });
+    const app = appWith(router);
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(server);
+    const birth = recordBirth(server);
+    const response = await fetch(urlOf(server, '/who'));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ incoming: true, response: true, sameApp: true, ip: '127.0.0.1' });
+    const proto = app as unknown as { request: object; response: object };
+    expect(birth.protos).toEqual([[proto.request, proto.response]]);
+  });
+
+  it('serve() uses the same server classes', async () => {
+    const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
+    const running = await serve(app, { port: 0, host: '127.0.0.1' });
+    const birth = recordBirth(running.server);
+    try {
+      const response = await fetch(urlOf(running.server, '/x'));
+      expect(await response.text()).toBe('x');
+      const proto = app as unknown as { request: object; response: object };
+      expect(birth.protos).toEqual([[proto.request, proto.response]]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('a plain http.createServer(app) still works (Express swaps the prototypes itself)', async () => {
+    const app = appWith(express.Router().get('/x', (_req, res) => res.json({ ok: true })));
+    const server = createServer(app).listen(0, '127.0.0.1');
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const birth = recordBirth(server);
+    const response = await fetch(urlOf(server, '/x'));
+    expect(await response.json()).toEqual({ ok: true });
+    expect(birth.protos[0]?.[0]).toBe(IncomingMessage.prototype);
+  });
+
+  it('a sub-app mounted below the consumer router gets its own prototypes, the parent gets its own back', async () => {
+    const sub = express();
+    sub.get('/inner', (req, res) => {
+      res.json({ innerApp: req.app === sub });
+    });
+    const router = express.Router();
+    router.use('/sub', sub);
+    router.get('/outer', (req, res) => res.json({ outerApp: req.app === app }));
+    const app = appWith(router);
+    const server = createAppServer(app).listen(0, '127.0.0.1');
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    expect(await (await fetch(urlOf(server, '/sub/inner'))).json()).toEqual({ innerApp: true });
+    expect(await (await fetch(urlOf(server, '/outer'))).json()).toEqual({ outerApp: true });
+  });
+
+  it('HEAD, 404 and keep-alive reuse behave as on a plain server', async () => {
+    const app = appWith(express.Router().get('/x', (_req, res) => res.json({ a: 1 })));
+    const server = createAppServer(app).listen(0, '127.0.0.1');
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const head = await fetch(urlOf(server, '/x'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect(head.headers.get('content-length')).toBe('7');
+    for (let i = 0; i < 3; i++) {
+      const missing = await fetch(urlOf(server, `/missing/${i}`));
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      await missing.text();
+    }
+  });
+
+  it('makes the classes once per app, different apps get different classes', () => {
+    const a = appWith(express.Router());
+    const b = appWith(express.Router());
+    expect(serverClassesOf(a)).toBe(serverClassesOf(a));
+    expect(serverClassesOf(a).IncomingMessage).not.toBe(serverClassesOf(b).IncomingMessage);
+    expect(serverClassesOf(a).IncomingMessage.prototype).toBe((a as unknown as { request: object }).request);
+  });
+
+  it('app.listen() calls its callback once with the error when the port is taken', async () => {
+    const first = appWith(express.Router());
+    const taken = await new Promise<Server>((resolve) => {
+      const s = first.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(taken);
+    const port = (taken.address() as AddressInfo).port;
+    const second = appWith(express.Router());
+    const calls: unknown[][] = [];
+    let server: Server | undefined;
+    await new Promise<void>((resolve) => {
+      server = second.listen(port, '127.0.0.1', (...args: unknown[]) => {
+        calls.push(args);
+        resolve();
+      });
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    if (server === undefined) throw new Error('listen returned nothing');
+    expect(server.listening).toBe(false);
+    expect(calls).toHaveLength(1);
+    expect((calls[0]?.[0] as NodeJS.ErrnoException | undefined)?.code).toBe('EADDRINUSE');
+  });
+});
