@@ -19,6 +19,7 @@ import {
   type Middleware,
   notFoundHandler,
   useAppServerForListen,
+  weakEtag,
 } from './http/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
@@ -131,6 +132,8 @@ export function createApp(
   const tracing = createTracing();
   const app = express();
   app.disable('x-powered-by');
+  // The same weak ETags as Express's default, computed without a Hash object per response.
+  app.set('etag fn', weakEtag);
   const lifecycle = createLifecycle({
     app,
     settings,

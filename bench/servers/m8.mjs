@@ -33,7 +33,8 @@ const logger = pino(
   pino.destination({
     dest: process.env.BENCH_LOG_FILE,
     sync: false,
-    minLength: 4096,
+    minLength: 16 * 1024,
+    maxWrite: 64 * 1024,
     periodicFlush: 250,
     maxLength: 16 * 1024 * 1024,
   }),

@@ -1,6 +1,7 @@
 export { type JsonBodyParserOptions, jsonBodyParser } from './body-parser.js';
 export { composeMiddleware, type Middleware } from './compose.js';
 export { createErrorHandler } from './error-handler.js';
+export { weakEtag } from './etag.js';
 export { notFoundHandler } from './not-found.js';
 export {
   PROBLEM_CONTENT_TYPE,

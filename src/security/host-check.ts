@@ -78,6 +78,9 @@ function isAllowed(matcher: HostMatcher, raw: string): boolean {
   return false;
 }
 
+/** How many distinct accepted Host header values are remembered (a wildcard entry can accept many). */
+const MAX_REMEMBERED_HOSTS = 64;
+
 function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
   const query = url.indexOf('?');
@@ -105,12 +108,21 @@ export function createHostCheck(
     return undefined;
   const matcher = buildMatcher(settings);
   const exempt = new Set((options.exemptPaths ?? []).map(pathOf));
+  // Host headers already accepted, as sent (`api.example.com:443`): the next request with the same header
+  // skips normalisation. Bounded, and only accepted values enter, so clients cannot grow it with junk.
+  const accepted = new Set<string>();
   return function hostCheck(req, res, next) {
     const host = req.headers.host;
-    if (
-      (host !== undefined && isAllowed(matcher, host)) ||
-      ((req.method === 'GET' || req.method === 'HEAD') && exempt.has(pathOf(req.url)))
-    ) {
+    if (host !== undefined && accepted.has(host)) {
+      next();
+      return;
+    }
+    if (host !== undefined && isAllowed(matcher, host)) {
+      if (accepted.size < MAX_REMEMBERED_HOSTS) accepted.add(host);
+      next();
+      return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && exempt.has(pathOf(req.url))) {
       next();
       return;
     }

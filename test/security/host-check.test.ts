@@ -76,6 +76,21 @@ describe('trusted hosts', () => {
     expect(await statusFor(hosts, 'evil.com/x.example.com')).toBe(400);
   });
 
+  it('decides the same on one app across many requests: accepted hosts are remembered, refused ones never', async () => {
+    const app = appFor({ ALLOWED_HOSTS: ['*.example.com', 'api.example.org'] });
+    const statuses: number[] = [];
+    // More distinct accepted hosts than the app remembers, each twice, with refused ones in between.
+    for (let i = 0; i < 70; i++) {
+      statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.com`)).status);
+      statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.com`)).status);
+      statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.net`)).status);
+    }
+    expect(statuses.filter((s, i) => i % 3 !== 2 && s !== 200)).toEqual([]);
+    expect(statuses.filter((s, i) => i % 3 === 2 && s !== 400)).toEqual([]);
+    expect((await request(app).get('/ok').set('Host', 'API.example.org:443')).status).toBe(200);
+    expect((await request(app).get('/ok').set('Host', 'example.com')).status).toBe(400);
+  });
+
   it('handles bracketed IPv6 hosts with a port', async () => {
     expect(await statusFor({ ALLOWED_HOSTS: ['[::1]'] }, '[::1]:8080')).toBe(200);
     expect(await statusFor({ ALLOWED_HOSTS: ['[::1]'] }, '[::1]')).toBe(200);
