@@ -6,6 +6,7 @@ const EMPTY_WEAK_ETAG = 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
  * Express's default weak ETag (`W/"<length in hex>-<first 27 characters of base64 SHA-1>"`, as the `etag`
  * package computes it), byte for byte, with Node's one-shot `crypto.hash` instead of a `Hash` object per
  * response: the object, its `update` and `digest` calls were ~4 % of a request in a profile of the full stack.
+ * Express's `res.send` converts bodies to a Buffer before asking for the ETag; strings are handled too.
  * Installed as the app's `etag fn`; `app.set('etag', …)` still replaces it as Express documents.
  * @example
  * app.set('etag fn', weakEtag);
@@ -13,7 +14,7 @@ const EMPTY_WEAK_ETAG = 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
 export function weakEtag(body: string | Buffer, encoding?: BufferEncoding): string {
   if (body.length === 0) return EMPTY_WEAK_ETAG;
   if (typeof body === 'string') {
-    // crypto.hash reads strings as UTF-8: no Buffer copy for the usual case (res.json, res.send of a string).
+    // crypto.hash reads strings as UTF-8, so no Buffer copy (Express's res.send passes Buffers today).
     if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8')
       body = Buffer.from(body, encoding);
     else return tag(Buffer.byteLength(body, 'utf8'), hash('sha1', body, 'base64'));

@@ -71,11 +71,15 @@ export function createAppServer(app: Application): Server {
 }
 
 /**
- * Replaces Express's `app.listen` with one that serves through {@link createAppServer}, with Express 5's
- * signature and behaviour: the last argument, when a function, is called once, on `listening` or on the
- * first `error`.
+ * Replaces Express's `app.listen` with one that serves through {@link createAppServer}, with the signature
+ * and behaviour of the listen it replaces: Express 5 calls a trailing callback once, on `listening` or on the
+ * first `error`; Express 4 only passes the callback to `server.listen` (a listen error is then an unhandled
+ * `error` event, as it always was there). Which one applies is read from the replaced function itself.
  */
 export function useAppServerForListen(app: Application): void {
+  const original: unknown = (app as { listen?: unknown }).listen;
+  const errorsToCallback =
+    typeof original === 'function' && /\bonce\(/.test(Function.prototype.toString.call(original));
   Object.defineProperty(app, 'listen', {
     configurable: true,
     enumerable: false,
@@ -84,7 +88,7 @@ export function useAppServerForListen(app: Application): void {
       const server = createAppServer(this);
       const last = args.length - 1;
       const callback = args[last];
-      if (typeof callback === 'function') {
+      if (errorsToCallback && typeof callback === 'function') {
         let called = false;
         const once = function (this: unknown, ...params: unknown[]): void {
           if (called) return;

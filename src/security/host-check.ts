@@ -118,7 +118,9 @@ export function createHostCheck(
       return;
     }
     if (host !== undefined && isAllowed(matcher, host)) {
-      if (accepted.size < MAX_REMEMBERED_HOSTS) accepted.add(host);
+      // Full (a wildcard entry and many subdomains): start again, so the hosts in use now get remembered.
+      if (accepted.size >= MAX_REMEMBERED_HOSTS) accepted.clear();
+      accepted.add(host);
       next();
       return;
     }

@@ -4,7 +4,7 @@ import express, { type Request, type Response } from 'express';
 import { createApp, type M8App, serve } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAppServer, serverClassesOf } from '../../src/http/server.js';
+import { createAppServer, serverClassesOf, useAppServerForListen } from '../../src/http/server.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -68,18 +68,7 @@ describe('app server: requests are born with the app prototypes', () => {
     }
   });
 
-  it('a plain http.createServer(app) still works (Express swaps the prototypes itself)', async () => {
-    const app = appWith(express.Router().get('/x', (_req, res) => res.json({ ok: true })));
-    const server = createServer(app).listen(0, '127.0.0.1');
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
-    const birth = recordBirth(server);
-    const response = await fetch(urlOf(server, '/x'));
-    expect(await response.json()).toEqual({ ok: true });
-    expect(birth.protos[0]?.[0]).toBe(IncomingMessage.prototype);
-  });
-
-  it('a sub-app mounted below the consumer router gets its own prototypes, the parent gets its own back', async () => {
+  it('a sub-app mounted below the consumer router still gets its own prototypes, the app its own', async () => {
     const sub = express();
     sub.get('/inner', (req, res) => {
       res.json({ innerApp: req.app === sub });
@@ -141,5 +130,31 @@ describe('app server: requests are born with the app prototypes', () => {
     expect(server.listening).toBe(false);
     expect(calls).toHaveLength(1);
     expect((calls[0]?.[0] as NodeJS.ErrnoException | undefined)?.code).toBe('EADDRINUSE');
+  });
+
+  it('mirrors an Express 4 listen: a listen error is an error event on the server, never the callback', async () => {
+    const first = appWith(express.Router());
+    const taken = await new Promise<Server>((resolve) => {
+      const s = first.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(taken);
+    const port = (taken.address() as AddressInfo).port;
+    const legacy = express();
+    // Express 4's app.listen, verbatim in behaviour: no error wiring.
+    Object.defineProperty(legacy, 'listen', {
+      configurable: true,
+      writable: true,
+      value: function listen(this: express.Express, ...args: unknown[]) {
+        const server = createServer(this);
+        return Reflect.apply(server.listen, server, args);
+      },
+    });
+    useAppServerForListen(legacy);
+    const calls: unknown[][] = [];
+    const server = legacy.listen(port, '127.0.0.1', (...args: unknown[]) => calls.push(args));
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => server.once('error', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(error.code).toBe('EADDRINUSE');
+    expect(calls).toEqual([]);
   });
 });

@@ -83,7 +83,7 @@ describe('trusted hosts', () => {
     for (let i = 0; i < 70; i++) {
       statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.com`)).status);
       statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.com`)).status);
-      statuses.push((await request(app).get('/ok').set('Host', `s${i}.example.net`)).status);
+      statuses.push((await request(app).get('/ok').set('Host', 'evil.example.net')).status);
     }
     expect(statuses.filter((s, i) => i % 3 !== 2 && s !== 200)).toEqual([]);
     expect(statuses.filter((s, i) => i % 3 === 2 && s !== 400)).toEqual([]);
