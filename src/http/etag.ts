@@ -1,4 +1,11 @@
-import { hash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+
+type OneShotHash = (algorithm: string, data: string | Buffer, encoding: 'base64') => string;
+// Not a named import: on Node < 20.12 (no crypto.hash) a named import fails to link the whole package before
+// the compat check can say which Node is needed. The fallback only matters there.
+const hash: OneShotHash =
+  (nodeCrypto as { hash?: OneShotHash }).hash ??
+  ((algorithm, data, encoding) => nodeCrypto.createHash(algorithm).update(data).digest(encoding));
 
 const EMPTY_WEAK_ETAG = 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
 
