@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { currentTraceIds } from '../tracing/index.js';
+import { type RequestLineFields, requestLineWriter } from './fast-line.js';
 import { scrubUrl } from './redact.js';
 
 /** Options of {@link createRequestLogger}. */
@@ -42,21 +43,22 @@ function onClose(this: Response): void {
   const routeOf = tagged[ROUTE_OF] ?? defaultRouteOf;
   const user = (req as { user?: { id?: unknown } }).user;
   const trace = currentTraceIds(req);
-  logger[level](
-    {
-      reqId: req.id,
-      method: req.method,
-      url: scrubUrl(req.originalUrl ?? req.url),
-      route: routeOf(req),
-      status,
-      durationMs: Math.round((performance.now() - start) * 1000) / 1000,
-      userId: user?.id,
-      aborted: this.writableFinished ? undefined : true,
-      trace_id: trace?.trace_id,
-      span_id: trace?.span_id,
-    },
-    'request completed',
-  );
+  const fields: RequestLineFields = {
+    reqId: req.id,
+    method: req.method,
+    url: scrubUrl(req.originalUrl ?? req.url),
+    route: routeOf(req),
+    status,
+    durationMs: Math.round((performance.now() - start) * 1000) / 1000,
+    userId: user?.id,
+    aborted: this.writableFinished ? undefined : true,
+    trace_id: trace?.trace_id,
+    span_id: trace?.span_id,
+  };
+  // The same bytes pino would write, without its generic serialisation, when the logger allows it.
+  const write = requestLineWriter(logger);
+  if (write !== undefined) write(logger.levels.values[level] as number, fields, 'request completed');
+  else logger[level](fields, 'request completed');
 }
 
 /**

@@ -1,0 +1,147 @@
+import * as diagnostics from 'node:diagnostics_channel';
+import pino, { type Logger } from 'pino';
+
+/**
+ * The request log line written without pino's generic serialisation, byte for byte what
+ * `logger[level](fields, msg)` would write, for loggers where that can be proven from their configuration.
+ *
+ * pino builds a line by walking the object's keys and asking, per key, for a serializer, a redaction
+ * stringifier and the value's type. The request line always has the same ten fields, all strings or numbers
+ * we made, so for a logger without hooks, mixins, log formatters, nested keys or serializers/redaction on
+ * those fields the line is a handful of concatenations: the level prefix (`lsCache`, which already applies
+ * `formatters.level`), the time function, the bindings (`chindings`), the fields, the message and the line
+ * end, all read from the logger itself. Any other logger goes through pino as before.
+ */
+
+const S = pino.symbols;
+/** Not in pino's type definitions; absent from older pino versions. */
+const MSG_PREFIX = (pino.symbols as unknown as Record<string, symbol | undefined>).msgPrefixSym;
+/**
+ * pino's own diagnostics channel around line serialisation: subscribers must still see every line. A
+ * namespace import, so a Node without `tracingChannel` (below our minimum) still links and gets the compat
+ * check's explanation.
+ */
+const asJsonChannel: { readonly hasSubscribers?: boolean } =
+  typeof diagnostics.tracingChannel === 'function' ? diagnostics.tracingChannel('pino_asJson') : {};
+
+/** The request line's fields, in the order pino would write them. */
+export interface RequestLineFields {
+  readonly reqId: string | undefined;
+  readonly method: string | undefined;
+  readonly url: string;
+  readonly route: string | undefined;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly userId: unknown;
+  readonly aborted: true | undefined;
+  readonly trace_id: string | undefined;
+  readonly span_id: string | undefined;
+}
+
+const FIELD_NAMES: readonly (keyof RequestLineFields)[] = [
+  'reqId',
+  'method',
+  'url',
+  'route',
+  'status',
+  'durationMs',
+  'userId',
+  'aborted',
+  'trace_id',
+  'span_id',
+];
+
+type PinoInternals = Record<symbol, unknown>;
+type Writer = (level: number, fields: RequestLineFields, msg: string) => void;
+
+const writers = new WeakMap<object, Writer | null>();
+
+function plainEnough(logger: Logger): boolean {
+  const l = logger as unknown as PinoInternals;
+  const hooks = l[S.hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
+  const formatters = l[S.formattersSym] as { log?: unknown } | undefined;
+  const serializers = l[S.serializersSym] as Record<string, unknown> | undefined;
+  const stringifiers = l[S.stringifiersSym] as Record<string | symbol, unknown> | undefined;
+  const stream = l[S.streamSym] as ({ write?: unknown } & PinoInternals) | undefined;
+  if (hooks === undefined || formatters === undefined || serializers === undefined) return false;
+  if (stringifiers === undefined || stream === undefined || typeof stream.write !== 'function') return false;
+  if (hooks.logMethod !== undefined || hooks.streamWrite !== undefined) return false;
+  if (formatters.log !== undefined || l[S.mixinSym] !== undefined) return false;
+  if (l[S.nestedKeySym] !== undefined && l[S.nestedKeySym] !== null) return false;
+  if (stream[S.needsMetadataGsym] === true) return false;
+  if (typeof l[S.messageKeySym] !== 'string' || typeof l[S.endSym] !== 'string') return false;
+  if (typeof l[S.timeSym] !== 'function' || typeof l[S.chindingsSym] !== 'string') return false;
+  const prefix = MSG_PREFIX === undefined ? undefined : l[MSG_PREFIX];
+  if (prefix !== undefined && typeof prefix !== 'string') return false;
+  if (stringifiers[S.wildcardFirstSym] !== undefined) return false;
+  const messageKey = l[S.messageKeySym] as string;
+  for (const key of [...FIELD_NAMES, messageKey]) {
+    if (serializers[key] !== undefined || stringifiers[key] !== undefined) return false;
+  }
+  return true;
+}
+
+function fieldText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? `${value}` : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      // Anything else (an object id, a bigint) is left to pino.
+      return undefined;
+  }
+}
+
+function makeWriter(logger: Logger): Writer {
+  const l = logger as unknown as PinoInternals;
+  const messageKey = l[S.messageKeySym] as string;
+  const keyText = Object.fromEntries(FIELD_NAMES.map((k) => [k, `,${JSON.stringify(k)}:`])) as Record<
+    keyof RequestLineFields,
+    string
+  >;
+  const levelName = (num: number): string => (logger.levels.labels[num] as string | undefined) ?? 'info';
+  return function writeRequestLine(num, fields, msg) {
+    if (asJsonChannel.hasSubscribers === true) {
+      logger[levelName(num) as 'info'](fields, msg);
+      return;
+    }
+    let props = '';
+    for (let i = 0; i < FIELD_NAMES.length; i++) {
+      const key = FIELD_NAMES[i] as keyof RequestLineFields;
+      const value = fields[key];
+      if (value === undefined) continue;
+      const text = fieldText(value);
+      if (text === undefined) {
+        logger[levelName(num) as 'info'](fields, msg);
+        return;
+      }
+      props += keyText[key] + text;
+    }
+    const prefix = MSG_PREFIX === undefined ? undefined : (l[MSG_PREFIX] as string | undefined);
+    const message = prefix === undefined ? msg : prefix + msg;
+    const cache = l[S.lsCacheSym] as Record<number, string>;
+    const time = (l[S.timeSym] as () => string)();
+    const line = `${cache[num]}${time}${l[S.chindingsSym] as string}${props},${JSON.stringify(messageKey)}:${JSON.stringify(message)}${l[S.endSym] as string}`;
+    (l[S.streamSym] as { write(line: string): unknown }).write(line);
+  };
+}
+
+/**
+ * A function writing the request line through `logger` exactly as `logger[level](fields, msg)` would, or
+ * `undefined` when this logger's configuration could change the line (then call pino). Decided once per
+ * logger. `msg` must not contain `%` format sequences (pino would format them).
+ * @example
+ * const write = requestLineWriter(logger);
+ * write ? write(30, fields, 'request completed') : logger.info(fields, 'request completed');
+ */
+export function requestLineWriter(logger: Logger): Writer | undefined {
+  let writer = writers.get(logger);
+  if (writer === undefined) {
+    writer = plainEnough(logger) ? makeWriter(logger) : null;
+    writers.set(logger, writer);
+  }
+  return writer ?? undefined;
+}
