@@ -52,7 +52,8 @@ const FIELD_NAMES: readonly (keyof RequestLineFields)[] = [
 ];
 
 type PinoInternals = Record<symbol, unknown>;
-type Writer = (level: number, fields: RequestLineFields, msg: string) => void;
+type Level = 'info' | 'warn' | 'error';
+type Writer = (level: Level, fields: RequestLineFields, msg: string) => void;
 
 const writers = new WeakMap<object, Writer | null>();
 
@@ -78,13 +79,20 @@ function plainEnough(logger: Logger): boolean {
   for (const key of [...FIELD_NAMES, messageKey]) {
     if (serializers[key] !== undefined || stringifiers[key] !== undefined) return false;
   }
+  // pino runs `serializers.err` on the field named by errorKey.
+  const errorKey = l[S.errorKeySym];
+  if (serializers.err !== undefined && (FIELD_NAMES as readonly unknown[]).includes(errorKey)) return false;
   return true;
 }
+
+/** ES2024, in every Node we support; not in the compile target's lib. */
+type WellFormedCheck = string & { isWellFormed(): boolean };
 
 function fieldText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      // pino (below Node 25) writes a lone surrogate raw, JSON.stringify escapes it: leave those to pino.
+      return (value as WellFormedCheck).isWellFormed() ? JSON.stringify(value) : undefined;
     case 'number':
       return Number.isFinite(value) ? `${value}` : 'null';
     case 'boolean':
@@ -97,15 +105,17 @@ function fieldText(value: unknown): string | undefined {
 
 function makeWriter(logger: Logger): Writer {
   const l = logger as unknown as PinoInternals;
-  const messageKey = l[S.messageKeySym] as string;
   const keyText = Object.fromEntries(FIELD_NAMES.map((k) => [k, `,${JSON.stringify(k)}:`])) as Record<
     keyof RequestLineFields,
     string
   >;
-  const levelName = (num: number): string => (logger.levels.labels[num] as string | undefined) ?? 'info';
-  return function writeRequestLine(num, fields, msg) {
-    if (asJsonChannel.hasSubscribers === true) {
-      logger[levelName(num) as 'info'](fields, msg);
+  // Exactly as pino writes the key: unescaped.
+  const messageKeyText = `,"${l[S.messageKeySym] as string}":`;
+  return function writeRequestLine(level, fields, msg) {
+    // A spy, a wrapper or a Proxy on the level method must see the line: pino's own method is named LOG.
+    // The diagnostics channel's subscribers must see it too.
+    if (logger[level].name !== 'LOG' || asJsonChannel.hasSubscribers === true) {
+      logger[level](fields, msg);
       return;
     }
     let props = '';
@@ -115,27 +125,33 @@ function makeWriter(logger: Logger): Writer {
       if (value === undefined) continue;
       const text = fieldText(value);
       if (text === undefined) {
-        logger[levelName(num) as 'info'](fields, msg);
+        logger[level](fields, msg);
         return;
       }
       props += keyText[key] + text;
     }
     const prefix = MSG_PREFIX === undefined ? undefined : (l[MSG_PREFIX] as string | undefined);
-    const message = prefix === undefined ? msg : prefix + msg;
+    const message = fieldText(prefix === undefined ? msg : prefix + msg);
+    if (message === undefined) {
+      logger[level](fields, msg);
+      return;
+    }
+    const num = logger.levels.values[level] as number;
     const cache = l[S.lsCacheSym] as Record<number, string>;
     const time = (l[S.timeSym] as () => string)();
-    const line = `${cache[num]}${time}${l[S.chindingsSym] as string}${props},${JSON.stringify(messageKey)}:${JSON.stringify(message)}${l[S.endSym] as string}`;
+    const line = `${cache[num]}${time}${l[S.chindingsSym] as string}${props}${messageKeyText}${message}${l[S.endSym] as string}`;
     (l[S.streamSym] as { write(line: string): unknown }).write(line);
   };
 }
 
 /**
  * A function writing the request line through `logger` exactly as `logger[level](fields, msg)` would, or
- * `undefined` when this logger's configuration could change the line (then call pino). Decided once per
- * logger. `msg` must not contain `%` format sequences (pino would format them).
+ * `undefined` when this logger's configuration could change the line (then call pino). The configuration is
+ * judged once per logger; the level method (spied or wrapped?) and pino's diagnostics channel on every line.
+ * The caller checks `logger.isLevelEnabled(level)` first: the writer itself does not.
  * @example
  * const write = requestLineWriter(logger);
- * write ? write(30, fields, 'request completed') : logger.info(fields, 'request completed');
+ * if (logger.isLevelEnabled('info')) write ? write('info', fields, 'request completed') : logger.info(fields, 'request completed');
  */
 export function requestLineWriter(logger: Logger): Writer | undefined {
   let writer = writers.get(logger);

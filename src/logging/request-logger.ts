@@ -57,7 +57,7 @@ function onClose(this: Response): void {
   };
   // The same bytes pino would write, without its generic serialisation, when the logger allows it.
   const write = requestLineWriter(logger);
-  if (write !== undefined) write(logger.levels.values[level] as number, fields, 'request completed');
+  if (write !== undefined) write(level, fields, 'request completed');
   else logger[level](fields, 'request completed');
 }
 

@@ -63,7 +63,7 @@ function both(
   const fastLogger = make(viaFast.stream);
   const write = requestLineWriter(fastLogger);
   if (write === undefined) throw new Error('expected the fast writer for this logger');
-  write(fastLogger.levels.values[level] as number, fields, 'request completed');
+  write(level as 'info', fields, 'request completed');
   return { pino: viaPino.lines, fast: viaFast.lines };
 }
 
@@ -114,7 +114,7 @@ describe('requestLineWriter', () => {
     const fastLogger = make(viaFast.stream);
     const write = requestLineWriter(fastLogger);
     expect(write).toBeDefined();
-    write?.(30, fields, 'request completed');
+    write?.('info', fields, 'request completed');
     // Only the time differs between two calls.
     const strip = (line: string) => line.replace(/"time":\d+/, '"time":0');
     expect(viaFast.lines.map(strip)).toEqual(viaPino.lines.map(strip));
@@ -131,6 +131,13 @@ describe('requestLineWriter', () => {
       ['serializer on a request field', pino({ serializers: { url: () => 'x' } }, s)],
       ['redaction of a request field', pino({ redact: ['url'] }, s)],
       ['wildcard redaction', pino({ redact: ['*.secret'] }, s)],
+      ['serializer on the message', pino({ serializers: { msg: () => 'x' } }, s)],
+      ['redaction of the message', pino({ redact: ['msg'] }, s)],
+      [
+        'errorKey naming a request field, with an err serializer',
+        pino({ errorKey: 'userId', serializers: { err: () => 'SER' } }, s),
+      ],
+      ['multistream (needs line metadata)', pino({}, pino.multistream([{ stream: s }]))],
     ];
     for (const [name, logger] of declined)
       expect([name, requestLineWriter(logger)]).toEqual([name, undefined]);
@@ -144,11 +151,48 @@ describe('requestLineWriter', () => {
     const onStart = (message: unknown) => void seen.push(message);
     start.subscribe(onStart);
     try {
-      requestLineWriter(logger)?.(30, FIELDS[0] as RequestLineFields, 'request completed');
+      requestLineWriter(logger)?.('info', FIELDS[0] as RequestLineFields, 'request completed');
     } finally {
       start.unsubscribe(onStart);
     }
     expect(seen).toHaveLength(1);
+    const viaPino = sink();
+    pino({ timestamp: FIXED_TIME }, viaPino.stream).info(FIELDS[0] as RequestLineFields, 'request completed');
+    expect(lines).toEqual(viaPino.lines);
+  });
+
+  it('writes the time from the logger on every line', () => {
+    const { lines, stream } = sink();
+    let tick = 0;
+    const logger = pino({ timestamp: () => `,"time":${++tick}` }, stream);
+    const write = requestLineWriter(logger);
+    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+    // pino itself calls the function once at creation; each line then asks for a new time.
+    const [first, second] = lines.map((line) => JSON.parse(line).time as number);
+    expect(second).toBe((first as number) + 1);
+    expect(first).toBe(tick - 1);
+  });
+
+  it('hands a line with a lone surrogate to pino, which writes it its own way', () => {
+    const fields = { ...(FIELDS[0] as RequestLineFields), userId: 'a\ud800b', route: 'r\udc00' };
+    const { pino: expected, fast } = both((s) => pino({ timestamp: FIXED_TIME }, s), fields);
+    expect(fast).toEqual(expected);
+  });
+
+  it('goes through a spied or wrapped level method, so spies and wrappers see the line', () => {
+    const { lines, stream } = sink();
+    const logger = pino({ timestamp: FIXED_TIME }, stream);
+    const write = requestLineWriter(logger);
+    const calls: unknown[][] = [];
+    const original = logger.info.bind(logger);
+    logger.info = ((...args: Parameters<typeof original>) => {
+      calls.push(args);
+      original(...args);
+    }) as typeof logger.info;
+    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.[1]).toBe('request completed');
     expect(lines).toHaveLength(1);
   });
 });
