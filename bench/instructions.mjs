@@ -6,17 +6,13 @@
 // pauses weighted by time), so this complements `bench/run.mjs`, it does not replace it.
 //
 //   npm run build && node bench/instructions.mjs [--warmup 3000] [--requests 1000] [--only m8]
-import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mintBenchToken } from './token.mjs';
+import { benchInputs, root, startServerProcess } from './common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     warmup: { type: 'string', default: '3000' },
@@ -32,12 +28,7 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
   process.exit(2);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'm8-instr-'));
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pemFile = join(work, 'public.pem');
-writeFileSync(pemFile, publicKey.export({ format: 'pem', type: 'spki' }));
-const good = mintBenchToken(privateKey);
-const forged = mintBenchToken(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+const { work, goodToken: good, forgedToken: forged, env } = benchInputs('m8-instr-');
 const origin = { Origin: 'https://app.example.com' };
 
 const cases = [
@@ -64,35 +55,13 @@ const cases = [
 ].filter((c) => !args.only || args.only.split(',').includes(c.name));
 
 function startServer(c, outFile) {
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${outFile}`,
-      process.execPath,
-      join(root, 'bench/servers', c.file),
-    ],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: '0',
-        BENCH_PUBLIC_KEY_FILE: pemFile,
-        BENCH_LOG_FILE: join(work, 'requests.log'),
-        ...c.env,
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${c.file} exited with ${code} before READY`)));
-  });
+  const argv = [
+    `--tool=callgrind`,
+    `--callgrind-out-file=${outFile}`,
+    process.execPath,
+    join(root, 'bench/servers', c.file),
+  ];
+  return startServerProcess(c.file, 'valgrind', argv, { ...env, ...c.env }, 'ignore');
 }
 
 async function send(port, headers, count, expected) {

@@ -5,15 +5,11 @@
 //
 //   npm run build && node bench/run.mjs [--rounds 3] [--duration 10] [--connections 50]
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mintBenchToken } from './token.mjs';
+import { benchInputs, root, startServerProcess } from './common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
@@ -35,32 +31,11 @@ function pinned(core, cmd, argv) {
   return haveTaskset ? ['taskset', ['-c', String(core), cmd, ...argv]] : [cmd, argv];
 }
 
-const work = mkdtempSync(join(tmpdir(), 'm8-bench-'));
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const forgeKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-const pemFile = join(work, 'public.pem');
-writeFileSync(pemFile, publicKey.export({ format: 'pem', type: 'spki' }));
-const logFile = join(work, 'requests.log');
-
-const goodToken = mintBenchToken(privateKey);
-const forgedToken = mintBenchToken(forgeKey);
+const { work, logFile, goodToken, forgedToken, env } = benchInputs('m8-bench-');
 
 function startServer(file, extraEnv) {
   const [cmd, argv] = pinned(0, process.execPath, [join(root, 'bench/servers', file)]);
-  const child = spawn(cmd, argv, {
-    cwd: root,
-    env: { ...process.env, PORT: '0', BENCH_PUBLIC_KEY_FILE: pemFile, BENCH_LOG_FILE: logFile, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before READY`)));
-  });
+  return startServerProcess(file, cmd, argv, { ...env, ...extraEnv });
 }
 
 function stopServer({ child }) {
