@@ -23,6 +23,19 @@ function recordBirth(server: Server): { protos: Array<[object | null, object | n
   return seen;
 }
 
+/** Listens on a free loopback port, closed after the test. */
+async function listening(server: Server): Promise<Server> {
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return server;
+}
+
+/** A port some other app is already listening on. */
+async function takenPort(): Promise<number> {
+  const taken = await listening(appWith(express.Router()).listen(0, '127.0.0.1'));
+  return (taken.address() as AddressInfo).port;
+}
+
 function urlOf(server: Server, path: string): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
 }
@@ -42,10 +55,9 @@ describe('app server: requests are born with the app prototypes', () => {
       });
     });
     const app = appWith(router);
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    servers.push(server);
+    let listenCallbacks = 0;
+    const server = await listening(app.listen(0, '127.0.0.1', () => listenCallbacks++));
+    expect(listenCallbacks).toBe(1);
     const birth = recordBirth(server);
     const response = await fetch(urlOf(server, '/who'));
     expect(response.status).toBe(200);
@@ -77,18 +89,14 @@ describe('app server: requests are born with the app prototypes', () => {
     router.use('/sub', sub);
     router.get('/outer', (req, res) => res.json({ outerApp: req.app === app }));
     const app = appWith(router);
-    const server = createAppServer(app).listen(0, '127.0.0.1');
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
+    const server = await listening(createAppServer(app).listen(0, '127.0.0.1'));
     expect(await (await fetch(urlOf(server, '/sub/inner'))).json()).toEqual({ innerApp: true });
     expect(await (await fetch(urlOf(server, '/outer'))).json()).toEqual({ outerApp: true });
   });
 
   it('HEAD, 404 and keep-alive reuse behave as on a plain server', async () => {
     const app = appWith(express.Router().get('/x', (_req, res) => res.json({ a: 1 })));
-    const server = createAppServer(app).listen(0, '127.0.0.1');
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
+    const server = await listening(createAppServer(app).listen(0, '127.0.0.1'));
     const head = await fetch(urlOf(server, '/x'), { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
@@ -110,12 +118,7 @@ describe('app server: requests are born with the app prototypes', () => {
   });
 
   it('app.listen() calls its callback once with the error when the port is taken', async () => {
-    const first = appWith(express.Router());
-    const taken = await new Promise<Server>((resolve) => {
-      const s = first.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    servers.push(taken);
-    const port = (taken.address() as AddressInfo).port;
+    const port = await takenPort();
     const second = appWith(express.Router());
     const calls: unknown[][] = [];
     let server: Server | undefined;
@@ -133,12 +136,7 @@ describe('app server: requests are born with the app prototypes', () => {
   });
 
   it('mirrors an Express 4 listen: a listen error is an error event on the server, never the callback', async () => {
-    const first = appWith(express.Router());
-    const taken = await new Promise<Server>((resolve) => {
-      const s = first.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    servers.push(taken);
-    const port = (taken.address() as AddressInfo).port;
+    const port = await takenPort();
     const legacy = express();
     // Express 4's app.listen, verbatim in behaviour: no error wiring.
     Object.defineProperty(legacy, 'listen', {
