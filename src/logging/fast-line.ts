@@ -51,9 +51,18 @@ const FIELD_NAMES: readonly (keyof RequestLineFields)[] = [
   'span_id',
 ];
 
+/** `,"reqId":` and so on: the same for every logger. */
+const KEY_TEXT = Object.fromEntries(FIELD_NAMES.map((k) => [k, `,${JSON.stringify(k)}:`])) as Record<
+  keyof RequestLineFields,
+  string
+>;
+
+/** The message of every request line. */
+export const REQUEST_MESSAGE = 'request completed';
+
 type PinoInternals = Record<symbol, unknown>;
 type Level = 'info' | 'warn' | 'error';
-type Writer = (level: Level, fields: RequestLineFields, msg: string) => void;
+type Writer = (level: Level, fields: RequestLineFields) => void;
 
 const writers = new WeakMap<object, Writer | null>();
 
@@ -74,6 +83,7 @@ function plainEnough(logger: Logger): boolean {
   if (typeof l[S.timeSym] !== 'function' || typeof l[S.chindingsSym] !== 'string') return false;
   const prefix = MSG_PREFIX === undefined ? undefined : l[MSG_PREFIX];
   if (prefix !== undefined && typeof prefix !== 'string') return false;
+  if (messageText(logger) === undefined) return false;
   if (stringifiers[S.wildcardFirstSym] !== undefined) return false;
   const messageKey = l[S.messageKeySym] as string;
   for (const key of [...FIELD_NAMES, messageKey]) {
@@ -103,19 +113,21 @@ function fieldText(value: unknown): string | undefined {
   }
 }
 
+/** `"<msgPrefix>request completed"` as pino writes it; the prefix is fixed for a logger's life. */
+function messageText(logger: Logger): string | undefined {
+  const prefix = MSG_PREFIX === undefined ? undefined : (logger as unknown as PinoInternals)[MSG_PREFIX];
+  return fieldText(typeof prefix === 'string' ? prefix + REQUEST_MESSAGE : REQUEST_MESSAGE);
+}
+
 function makeWriter(logger: Logger): Writer {
   const l = logger as unknown as PinoInternals;
-  const keyText = Object.fromEntries(FIELD_NAMES.map((k) => [k, `,${JSON.stringify(k)}:`])) as Record<
-    keyof RequestLineFields,
-    string
-  >;
   // Exactly as pino writes the key: unescaped.
-  const messageKeyText = `,"${l[S.messageKeySym] as string}":`;
-  return function writeRequestLine(level, fields, msg) {
+  const messageTail = `,"${l[S.messageKeySym] as string}":${messageText(logger) as string}`;
+  return function writeRequestLine(level, fields) {
     // A spy, a wrapper or a Proxy on the level method must see the line: pino's own method is named LOG.
     // The diagnostics channel's subscribers must see it too.
     if (logger[level].name !== 'LOG' || asJsonChannel.hasSubscribers === true) {
-      logger[level](fields, msg);
+      logger[level](fields, REQUEST_MESSAGE);
       return;
     }
     let props = '';
@@ -125,33 +137,27 @@ function makeWriter(logger: Logger): Writer {
       if (value === undefined) continue;
       const text = fieldText(value);
       if (text === undefined) {
-        logger[level](fields, msg);
+        logger[level](fields, REQUEST_MESSAGE);
         return;
       }
-      props += keyText[key] + text;
-    }
-    const prefix = MSG_PREFIX === undefined ? undefined : (l[MSG_PREFIX] as string | undefined);
-    const message = fieldText(prefix === undefined ? msg : prefix + msg);
-    if (message === undefined) {
-      logger[level](fields, msg);
-      return;
+      props += KEY_TEXT[key] + text;
     }
     const num = logger.levels.values[level] as number;
     const cache = l[S.lsCacheSym] as Record<number, string>;
     const time = (l[S.timeSym] as () => string)();
-    const line = `${cache[num]}${time}${l[S.chindingsSym] as string}${props}${messageKeyText}${message}${l[S.endSym] as string}`;
+    const line = `${cache[num]}${time}${l[S.chindingsSym] as string}${props}${messageTail}${l[S.endSym] as string}`;
     (l[S.streamSym] as { write(line: string): unknown }).write(line);
   };
 }
 
 /**
- * A function writing the request line through `logger` exactly as `logger[level](fields, msg)` would, or
+ * A function writing the request line through `logger` exactly as `logger[level](fields, REQUEST_MESSAGE)` would, or
  * `undefined` when this logger's configuration could change the line (then call pino). The configuration is
  * judged once per logger; the level method (spied or wrapped?) and pino's diagnostics channel on every line.
  * The caller checks `logger.isLevelEnabled(level)` first: the writer itself does not.
  * @example
  * const write = requestLineWriter(logger);
- * if (logger.isLevelEnabled('info')) write ? write('info', fields, 'request completed') : logger.info(fields, 'request completed');
+ * if (logger.isLevelEnabled('info')) write ? write('info', fields) : logger.info(fields, REQUEST_MESSAGE);
  */
 export function requestLineWriter(logger: Logger): Writer | undefined {
   let writer = writers.get(logger);

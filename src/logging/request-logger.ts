@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { currentTraceIds } from '../tracing/index.js';
-import { type RequestLineFields, requestLineWriter } from './fast-line.js';
+import { REQUEST_MESSAGE, type RequestLineFields, requestLineWriter } from './fast-line.js';
 import { scrubUrl } from './redact.js';
 
 /** Options of {@link createRequestLogger}. */
@@ -57,8 +57,8 @@ function onClose(this: Response): void {
   };
   // The same bytes pino would write, without its generic serialisation, when the logger allows it.
   const write = requestLineWriter(logger);
-  if (write !== undefined) write(level, fields, 'request completed');
-  else logger[level](fields, 'request completed');
+  if (write !== undefined) write(level, fields);
+  else logger[level](fields, REQUEST_MESSAGE);
 }
 
 /**

@@ -63,7 +63,7 @@ function both(
   const fastLogger = make(viaFast.stream);
   const write = requestLineWriter(fastLogger);
   if (write === undefined) throw new Error('expected the fast writer for this logger');
-  write(level as 'info', fields, 'request completed');
+  write(level as 'info', fields);
   return { pino: viaPino.lines, fast: viaFast.lines };
 }
 
@@ -114,7 +114,7 @@ describe('requestLineWriter', () => {
     const fastLogger = make(viaFast.stream);
     const write = requestLineWriter(fastLogger);
     expect(write).toBeDefined();
-    write?.('info', fields, 'request completed');
+    write?.('info', fields);
     // Only the time differs between two calls.
     const strip = (line: string) => line.replace(/"time":\d+/, '"time":0');
     expect(viaFast.lines.map(strip)).toEqual(viaPino.lines.map(strip));
@@ -151,7 +151,7 @@ describe('requestLineWriter', () => {
     const onStart = (message: unknown) => void seen.push(message);
     start.subscribe(onStart);
     try {
-      requestLineWriter(logger)?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+      requestLineWriter(logger)?.('info', FIELDS[0] as RequestLineFields);
     } finally {
       start.unsubscribe(onStart);
     }
@@ -166,8 +166,8 @@ describe('requestLineWriter', () => {
     let tick = 0;
     const logger = pino({ timestamp: () => `,"time":${++tick}` }, stream);
     const write = requestLineWriter(logger);
-    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
-    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+    write?.('info', FIELDS[0] as RequestLineFields);
+    write?.('info', FIELDS[0] as RequestLineFields);
     // pino itself calls the function once at creation; each line then asks for a new time.
     const [first, second] = lines.map((line) => JSON.parse(line).time as number);
     expect(second).toBe((first as number) + 1);
@@ -190,7 +190,7 @@ describe('requestLineWriter', () => {
       calls.push(args);
       original(...args);
     }) as typeof logger.info;
-    write?.('info', FIELDS[0] as RequestLineFields, 'request completed');
+    write?.('info', FIELDS[0] as RequestLineFields);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.[1]).toBe('request completed');
     expect(lines).toHaveLength(1);
