@@ -12,7 +12,7 @@ import type { Application } from 'express';
  * request). Node lets a server choose the classes it instantiates (`IncomingMessage` / `ServerResponse`
  * options of `http.createServer`); constructors whose `prototype` IS `app.request` / `app.response` make
  * Express's swap a no-op. Nothing else changes: the objects are still `IncomingMessage`/`ServerResponse`
- * instances (Express's prototypes inherit from Node's), and apps mounted under this one swap and restore
+ * instances (Express's prototypes inherit from Node's), and apps mounted under this one set their own
  * prototypes exactly as before.
  */
 
