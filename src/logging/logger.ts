@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { scrubText } from '../redaction/index.js';
+import { scrubError } from '../redaction/index.js';
 import type { Settings } from '../settings/index.js';
 import { REDACTED, redactPaths } from './redact.js';
 
@@ -30,24 +30,6 @@ export const LOG_BATCH_BYTES = 16 * 1024;
 export const LOG_FLUSH_INTERVAL_MS = 250;
 /** The most written in one syscall (sonic-boom requires it above the batch size; its default is 16 KiB). */
 export const LOG_MAX_WRITE_BYTES = 64 * 1024;
-
-/**
- * pino's error serializer, then the shared credential scrubber over every message and stack (the error's and
- * its causes'): redaction by field name cannot see `postgres://app:s3cret@db` inside a message.
- */
-function serializeError(err: unknown): unknown {
-  const serialized: unknown = pino.stdSerializers.err(err as Error);
-  return scrubErrorText(serialized, 0);
-}
-
-function scrubErrorText(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 4) return value;
-  const out = value as Record<string, unknown>;
-  if (typeof out.message === 'string') out.message = scrubText(out.message);
-  if (typeof out.stack === 'string') out.stack = scrubText(out.stack);
-  if (out.cause !== undefined) out.cause = scrubErrorText(out.cause, depth + 1);
-  return out;
-}
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 
@@ -86,7 +68,9 @@ export function createLogger(
       env: settings.ENVIRONMENT,
     },
     redact: { paths: redactPaths(), censor: REDACTED },
-    serializers: { err: serializeError },
+    // Every property of a logged error is scrubbed, not only its message: an HTTP client error carries the
+    // request's `config.headers.Authorization`, a driver error the DSN in `input`, causes carry their own.
+    serializers: { err: scrubError },
   };
   const wantsPretty = settings.ENVIRONMENT === 'local' && (options.isTTY ?? process.stdout.isTTY === true);
   if (wantsPretty) {
