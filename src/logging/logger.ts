@@ -12,7 +12,10 @@ export interface CreateLoggerOptions {
    * {@link MAX_BUFFERED_LOG_BYTES}.
    */
   readonly destination?: DestinationStream | NodeJS.WritableStream;
-  /** A ready pino logger to use as is (`CreateAppOptions.logger`); everything else is then ignored. */
+  /**
+   * A ready pino logger (`CreateAppOptions.logger`); everything else is then ignored. The library logs through
+   * a child of it (no extra bindings; same level, destination and serializers) whose `err` serializer scrubs.
+   */
   readonly logger?: Logger;
   /** The `service` field of every line; default PROJECT_NAME. */
   readonly serviceName?: string;
@@ -30,6 +33,32 @@ export const LOG_BATCH_BYTES = 16 * 1024;
 export const LOG_FLUSH_INTERVAL_MS = 250;
 /** The most written in one syscall (sonic-boom requires it above the batch size; its default is 16 KiB). */
 export const LOG_MAX_WRITE_BYTES = 64 * 1024;
+
+/**
+ * The consumer's logger, as a child whose `err` serializer scrubs every property of the errors the library
+ * logs (500s, startup and teardown failures): the consumer's own logger would write an HTTP client error's
+ * `config.headers.Authorization` as is. A custom `err` serializer of theirs still runs first. A child follows
+ * its parent's level changes, and has the same bindings and destination.
+ */
+function withErrorScrubbing(logger: Logger): Logger {
+  if (typeof logger.child !== 'function') return logger;
+  const serializers = (logger as unknown as Record<symbol, unknown>)[pino.symbols.serializersSym] as
+    | Record<string, unknown>
+    | undefined;
+  const own = serializers?.err;
+  if (own === scrubError) return logger;
+  const err =
+    typeof own === 'function' && own !== pino.stdSerializers.err
+      ? (value: unknown): unknown => {
+          try {
+            return scrubError((own as (e: unknown) => unknown)(value));
+          } catch {
+            return scrubError(value);
+          }
+        }
+      : scrubError;
+  return logger.child({}, { serializers: { err } });
+}
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 
@@ -58,7 +87,7 @@ export function createLogger(
   settings: Pick<Settings, 'LOG_LEVEL' | 'ENVIRONMENT' | 'PROJECT_NAME'>,
   options: CreateLoggerOptions = {},
 ): Logger {
-  if (options.logger !== undefined) return options.logger;
+  if (options.logger !== undefined) return withErrorScrubbing(options.logger);
   const pinoOptions = {
     level: settings.LOG_LEVEL,
     base: {
