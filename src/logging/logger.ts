@@ -75,7 +75,9 @@ function loadPretty(id: string): PrettyFactory | undefined {
 /**
  * The pino logger of the app: level LOG_LEVEL, JSON lines, secrets redacted (`authorization`, `cookie`,
  * `set-cookie`, `x-internal-token`, `x-api-key` headers and secret-named fields such as `password`, `token`,
- * `secret`, `ACCESS_SECRET_KEY` at the top level and under `body`, `user`, `config`, … — see `SECRET_PARENTS`) as `[REDACTED]`. Pretty output only when
+ * `secret`, `ACCESS_SECRET_KEY` at the top level and under `body`, `user`, `config`, … — see `SECRET_PARENTS`) as `[REDACTED]`. Every
+ * property of an error logged under `err` is scrubbed (`scrubError`: secret-named keys, URL userinfo, secret
+ * pairs, bearer tokens, JWTs), bounded in depth and size. Pretty output only when
  * `ENVIRONMENT=local` and stdout is a TTY and `pino-pretty` is installed. Writes asynchronously in batches (16 KiB or
  * 250 ms, whichever first) through a bounded buffer (16 MiB): lines are batched and dropped, never queued without bound, when stdout
  * cannot keep up; the buffer is flushed when the process exits.
