@@ -38,7 +38,10 @@ function isErrorValue(value: object): value is Error {
 /** A string cut to the limit: the cut-off word is dropped too, so half a secret never survives the masks. */
 function scrubString(text: string, w: Walk): string {
   if (text.length <= w.maxString) return scrubText(text);
-  const kept = text.slice(0, w.maxString).replace(/\S*$/, '');
+  // Back to the last whitespace by hand: a `\S*$` regex is quadratic on a long run followed by a space.
+  let end = w.maxString;
+  while (end > 0 && text.charCodeAt(end - 1) > 32) end--;
+  const kept = text.slice(0, end);
   return `${scrubText(kept)}…[truncated ${text.length - kept.length} chars]`;
 }
 
