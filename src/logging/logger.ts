@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { scrubText } from '../redaction/index.js';
+import { scrubError } from '../redaction/index.js';
 import type { Settings } from '../settings/index.js';
 import { REDACTED, redactPaths } from './redact.js';
 
@@ -12,7 +12,10 @@ export interface CreateLoggerOptions {
    * {@link MAX_BUFFERED_LOG_BYTES}.
    */
   readonly destination?: DestinationStream | NodeJS.WritableStream;
-  /** A ready pino logger to use as is (`CreateAppOptions.logger`); everything else is then ignored. */
+  /**
+   * A ready pino logger (`CreateAppOptions.logger`); everything else is then ignored. The library logs through
+   * a child of it (no extra bindings; same level, destination and serializers) whose `err` serializer scrubs.
+   */
   readonly logger?: Logger;
   /** The `service` field of every line; default PROJECT_NAME. */
   readonly serviceName?: string;
@@ -32,21 +35,29 @@ export const LOG_FLUSH_INTERVAL_MS = 250;
 export const LOG_MAX_WRITE_BYTES = 64 * 1024;
 
 /**
- * pino's error serializer, then the shared credential scrubber over every message and stack (the error's and
- * its causes'): redaction by field name cannot see `postgres://app:s3cret@db` inside a message.
+ * The consumer's logger, as a child whose `err` serializer scrubs every property of the errors the library
+ * logs (500s, startup and teardown failures): the consumer's own logger would write an HTTP client error's
+ * `config.headers.Authorization` as is. A custom `err` serializer of theirs still runs first. A child follows
+ * its parent's level changes, and has the same bindings and destination.
  */
-function serializeError(err: unknown): unknown {
-  const serialized: unknown = pino.stdSerializers.err(err as Error);
-  return scrubErrorText(serialized, 0);
-}
-
-function scrubErrorText(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 4) return value;
-  const out = value as Record<string, unknown>;
-  if (typeof out.message === 'string') out.message = scrubText(out.message);
-  if (typeof out.stack === 'string') out.stack = scrubText(out.stack);
-  if (out.cause !== undefined) out.cause = scrubErrorText(out.cause, depth + 1);
-  return out;
+function withErrorScrubbing(logger: Logger): Logger {
+  if (typeof logger.child !== 'function') return logger;
+  const serializers = (logger as unknown as Record<symbol, unknown>)[pino.symbols.serializersSym] as
+    | Record<string, unknown>
+    | undefined;
+  const own = serializers?.err;
+  if (own === scrubError) return logger;
+  const err =
+    typeof own === 'function' && own !== pino.stdSerializers.err
+      ? (value: unknown): unknown => {
+          try {
+            return scrubError((own as (e: unknown) => unknown)(value));
+          } catch {
+            return scrubError(value);
+          }
+        }
+      : scrubError;
+  return logger.child({}, { serializers: { err } });
 }
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
@@ -64,7 +75,9 @@ function loadPretty(id: string): PrettyFactory | undefined {
 /**
  * The pino logger of the app: level LOG_LEVEL, JSON lines, secrets redacted (`authorization`, `cookie`,
  * `set-cookie`, `x-internal-token`, `x-api-key` headers and secret-named fields such as `password`, `token`,
- * `secret`, `ACCESS_SECRET_KEY` at the top level and under `body`, `user`, `config`, … — see `SECRET_PARENTS`) as `[REDACTED]`. Pretty output only when
+ * `secret`, `ACCESS_SECRET_KEY` at the top level and under `body`, `user`, `config`, … — see `SECRET_PARENTS`) as `[REDACTED]`. Every
+ * property of an error logged under `err` is scrubbed (`scrubError`: secret-named keys, URL userinfo, secret
+ * pairs, bearer tokens, JWTs), bounded in depth and size. Pretty output only when
  * `ENVIRONMENT=local` and stdout is a TTY and `pino-pretty` is installed. Writes asynchronously in batches (16 KiB or
  * 250 ms, whichever first) through a bounded buffer (16 MiB): lines are batched and dropped, never queued without bound, when stdout
  * cannot keep up; the buffer is flushed when the process exits.
@@ -76,7 +89,7 @@ export function createLogger(
   settings: Pick<Settings, 'LOG_LEVEL' | 'ENVIRONMENT' | 'PROJECT_NAME'>,
   options: CreateLoggerOptions = {},
 ): Logger {
-  if (options.logger !== undefined) return options.logger;
+  if (options.logger !== undefined) return withErrorScrubbing(options.logger);
   const pinoOptions = {
     level: settings.LOG_LEVEL,
     base: {
@@ -86,7 +99,9 @@ export function createLogger(
       env: settings.ENVIRONMENT,
     },
     redact: { paths: redactPaths(), censor: REDACTED },
-    serializers: { err: serializeError },
+    // Every property of a logged error is scrubbed, not only its message: an HTTP client error carries the
+    // request's `config.headers.Authorization`, a driver error the DSN in `input`, causes carry their own.
+    serializers: { err: scrubError },
   };
   const wantsPretty = settings.ENVIRONMENT === 'local' && (options.isTTY ?? process.stdout.isTTY === true);
   if (wantsPretty) {

@@ -1,3 +1,4 @@
+import { JWT_PATTERN, SECRET_KEY_WORDS } from '../redaction/index.js';
 import { SECRET_SETTINGS } from '../settings/index.js';
 
 /** The value every redacted field is replaced with. */
@@ -76,16 +77,44 @@ export function redactPaths(): string[] {
   return paths;
 }
 
-// Query parameters whose names look secret: `?token=…`, `&password=…`, `api_key`, `access_token`, `code`, …
-const SECRET_QUERY =
-  /([?&;](?:[^=&;#]*(?:token|password|passwd|secret|api[_-]?key|apikey|auth|signature|sig|credential|code))=)[^&;#]*/gi;
+// Query parameter names that look secret: the shared key words (`token`, `password`, `jwt`, `api_key`, …) plus
+// URL-only ones: any `…key` (`?key=` API keys), `auth…`, presigned-URL `signature`/`sig`, `credential`, and
+// the OAuth 2.0 authorization `code` (RFC 6749 §4.1.2).
+const SECRET_NAME_WORDS = `${SECRET_KEY_WORDS}|key|auth|signature|sig|credential|code`;
+const SECRET_QUERY = new RegExp(`([?&;](?:[^=&;#]*(?:${SECRET_NAME_WORDS}))=)[^&;#]*`, 'gi');
+// With a `%` in the query a name may be percent-encoded (`%74oken=`, `access%5Ftoken=`): every pair is then
+// decoded by name and judged by this test.
+const QUERY_PAIR = /([?&;])([^=&;#]*)=[^&;#]*/g;
+const SECRET_NAME = new RegExp(`(?:${SECRET_NAME_WORDS})`, 'i');
+const PERCENT_OCTET = /%([0-9a-f]{2})/gi;
+function decodeOctet(_match: string, hex: string): string {
+  return String.fromCharCode(Number.parseInt(hex, 16));
+}
+
+/** One `?name=value` pair, redacted when its decoded name looks secret. Never throws on bad escapes. */
+function redactEncodedPair(pair: string, separator: string, name: string): string {
+  const decoded = name.indexOf('%') === -1 ? name : name.replace(PERCENT_OCTET, decodeOctet);
+  return SECRET_NAME.test(decoded) ? `${separator}${name}=${REDACTED}` : pair;
+}
 
 /**
- * A URL safe to log: the values of secret-looking query parameters become `[REDACTED]`.
+ * A URL safe to log: the values of secret-looking query parameters (names matched after percent-decoding)
+ * and any JWT-shaped segment or value become `[REDACTED]`. Cheap for ordinary URLs: no regex runs unless
+ * the URL has a `=` after its `?`, or an `eyJ`.
  * @example
  * scrubUrl('/cb?code=abc&state=1') // '/cb?code=[REDACTED]&state=1'
+ * scrubUrl('/reset/eyJhbGciOiJIUzI1NiJ9.e30.sig') // '/reset/[REDACTED]'
  */
 export function scrubUrl(url: string): string {
-  if (url.indexOf('?') === -1) return url;
-  return url.replace(SECRET_QUERY, `$1${REDACTED}`);
+  let out = url;
+  const query = out.indexOf('?');
+  if (query !== -1 && out.indexOf('=', query) !== -1) {
+    out =
+      out.indexOf('%', query) === -1
+        ? out.replace(SECRET_QUERY, `$1${REDACTED}`)
+        : out.replace(QUERY_PAIR, redactEncodedPair);
+  }
+  // JWT-shaped path segments and values (`/reset/eyJhbGciOi…`), whatever the parameter name.
+  if (out.indexOf('eyJ') !== -1) out = out.replace(JWT_PATTERN, REDACTED);
+  return out;
 }

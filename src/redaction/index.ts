@@ -1,2 +1,3 @@
 /** Credential scrubbing shared by health output, database errors and logs. */
-export { isSecretKey, REDACTED, scrubMeta, scrubText } from './scrub.js';
+export { isSecretKey, JWT_PATTERN, REDACTED, SECRET_KEY_WORDS, scrubText } from './scrub.js';
+export { scrubError, scrubMeta } from './walk.js';

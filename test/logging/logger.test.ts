@@ -1,5 +1,6 @@
 import express from 'express';
 import { testSettings } from 'express-m8/testing';
+import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -62,7 +63,7 @@ describe('logger', () => {
     expect(lines[0]).toMatchObject({ level: 30, msg: 'shown', a: 1, service: 'orders', env: 'local' });
   });
 
-  it('uses serviceName over PROJECT_NAME and returns a given logger untouched', () => {
+  it('uses serviceName over PROJECT_NAME, and a given logger with its bindings, level and destination', () => {
     const sink = createSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), {
       destination: sink.stream,
@@ -70,7 +71,19 @@ describe('logger', () => {
     });
     logger.info('x');
     expect(sink.lines()[0]).toMatchObject({ service: 'billing' });
-    expect(createLogger(testSettings({}), { logger })).toBe(logger);
+    const given = createLogger(testSettings({ LOG_LEVEL: 'trace', PROJECT_NAME: 'other' }), { logger });
+    expect(given).toBe(logger);
+    const consumerSink = createSink();
+    const consumer = pino({ level: 'warn', base: { app: 'mine' } }, consumerSink.stream);
+    const wrapped = createLogger(testSettings({ LOG_LEVEL: 'trace' }), { logger: consumer });
+    wrapped.info('hidden');
+    wrapped.warn('shown');
+    consumer.level = 'info';
+    wrapped.info('now shown');
+    expect(consumerSink.lines().map((l) => [l.msg, l.app])).toEqual([
+      ['shown', 'mine'],
+      ['now shown', 'mine'],
+    ]);
   });
 
   it('redacts secret headers and secret-named fields anywhere in the output', () => {
@@ -290,5 +303,29 @@ describe('scrubUrl', () => {
     expect(scrubUrl('/x?access_token=t&API_KEY=k&q=ok')).toBe(
       `/x?access_token=${REDACTED}&API_KEY=${REDACTED}&q=ok`,
     );
+  });
+
+  it('redacts jwt= and key= values', () => {
+    expect(scrubUrl('/x?jwt=abc&key=k1&page=2')).toBe(`/x?jwt=${REDACTED}&key=${REDACTED}&page=2`);
+  });
+
+  it('redacts values of percent-encoded secret names, and leaves malformed escapes alone', () => {
+    expect(scrubUrl('/x?%74oken=abc&q=%20')).toBe(`/x?%74oken=${REDACTED}&q=%20`);
+    expect(scrubUrl('/x?access%5Ftoken=abc&page=1')).toBe(`/x?access%5Ftoken=${REDACTED}&page=1`);
+    expect(scrubUrl('/x?%50ASSWORD=abc')).toBe(`/x?%50ASSWORD=${REDACTED}`);
+    expect(scrubUrl('/x?q=%E0%A4%A&page=%zz')).toBe('/x?q=%E0%A4%A&page=%zz');
+  });
+
+  it('redacts JWT-shaped path segments and values whatever their name', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    expect(scrubUrl(`/reset/${jwt}`)).toBe(`/reset/${REDACTED}`);
+    expect(scrubUrl(`/reset/${jwt}/confirm?x=1`)).toBe(`/reset/${REDACTED}/confirm?x=1`);
+    expect(scrubUrl(`/cb?state=${jwt}&page=2`)).toBe(`/cb?state=${REDACTED}&page=2`);
+  });
+
+  it('returns ordinary URLs unchanged', () => {
+    for (const url of ['/', '/items/7', '/items?page=2&sort=asc', '/search?q=caf%C3%A9', '/a?flag', '/eyJ']) {
+      expect(scrubUrl(url)).toBe(url);
+    }
   });
 });
