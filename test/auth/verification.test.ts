@@ -160,6 +160,10 @@ describe('claims', () => {
     { email: 'not an email' },
     { email: 12 },
     { email: { toString: 'x' } },
+    { email: undefined },
+    { email: null },
+    { email: '' },
+    { email: 'a@b' },
     { role: 'owner' },
     { role: 'ADMIN' },
     { role: 3 },
@@ -195,7 +199,6 @@ describe('claims', () => {
     const token = mintToken(
       hs,
       {
-        email: undefined,
         full_name: undefined,
         avatar: undefined,
         role: undefined,
@@ -211,7 +214,7 @@ describe('claims', () => {
       .set(...bearer(token));
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({
-      email: null,
+      email: 'user@example.com',
       fullName: null,
       avatar: null,
       role: 'user',
