@@ -74,7 +74,9 @@ export class JwksStore {
 
   /**
    * Starts a background refresh when the set is past its TTL (within the cooldown budget). Called on every
-   * use, cached tokens included, so a key removed by the issuer stops working within TTL + one fetch.
+   * use, cached tokens included, so a key removed by the issuer stops working at most max(TTL, cooldown)
+   * after the fetch that last served it (TTL alone after the first fetch), plus the refresh's own duration,
+   * as long as the JWKS can be fetched (docs/auth.md pins the bound).
    */
   maintain(nowMs: number): void {
     if (this.#hasKeys && nowMs - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
