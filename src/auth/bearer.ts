@@ -11,7 +11,9 @@ export const MAX_TOKEN_BYTES = 8192;
  * duplicate `Authorization` headers in `req.headers`, so duplicates are counted on `rawHeaders`: two or more
  * are a 400, whatever their content (a proxy and a client disagreeing about the caller is not something to
  * resolve by picking one). The scheme is case-insensitive (RFC 7235 §2.1); a different scheme counts as no
- * bearer token.
+ * bearer token. Only spaces separate the scheme from the token (RFC 6750 §2.1: `"Bearer" 1*SP b64token`); a
+ * tab or any other whitespace is refused as malformed (401 `invalid_token`), and whitespace after the spaces
+ * is part of the token, which then fails verification as malformed too.
  */
 export function extractBearer(req: IncomingMessage): string | undefined | Rejection {
   const value = req.headers.authorization;
@@ -38,10 +40,35 @@ export function extractBearer(req: IncomingMessage): string | undefined | Reject
   }
   let i = 6;
   const sp = value.charCodeAt(i);
-  if (sp !== 0x20 && sp !== 0x09) return undefined;
-  while (i < value.length && (value.charCodeAt(i) === 0x20 || value.charCodeAt(i) === 0x09)) i++;
+  if (sp !== 0x20) {
+    // `Bearerx…` is another scheme (no bearer token). Anything else right after the scheme name (a tab, a
+    // control or a non-ASCII space) is not the `"Bearer" 1*SP b64token` of RFC 6750 §2.1: a malformed
+    // header, refused rather than read as anonymous.
+    return isTchar(sp) ? undefined : REJECT.malformed;
+  }
+  while (i < value.length && value.charCodeAt(i) === 0x20) i++;
   if (i === value.length) return undefined;
   const token = i === 7 ? value.slice(7) : value.slice(i);
   if (token.length > MAX_TOKEN_BYTES) return REJECT.tooLarge;
   return token;
+}
+
+/** RFC 9110 §5.6.2 `tchar`: a character that may continue an auth-scheme name. */
+function isTchar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) || // a-z
+    (c >= 0x41 && c <= 0x5a) || // A-Z
+    (c >= 0x30 && c <= 0x39) || // 0-9
+    (c >= 0x23 && c <= 0x27) || // # $ % & '
+    c === 0x21 || // !
+    c === 0x2a || // *
+    c === 0x2b || // +
+    c === 0x2d || // -
+    c === 0x2e || // .
+    c === 0x5e || // ^
+    c === 0x5f || // _
+    c === 0x60 || // `
+    c === 0x7c || // |
+    c === 0x7e // ~
+  );
 }

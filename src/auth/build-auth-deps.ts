@@ -106,9 +106,11 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
   const ownHttp = options.httpAgent === undefined;
   const ownHttps = options.httpsAgent === undefined;
   // timeout < the 5 s idle timeout of common issuers (uvicorn), so we close idle sockets before they do.
-  const httpAgent = options.httpAgent ?? new http.Agent({ keepAlive: true, timeout: 4000, maxSockets: 64 });
-  const httpsAgent =
-    options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets: 64 });
+  // maxSockets bounds the connections per issuer origin: a burst of distinct tokens queues for a free socket
+  // instead of opening one connection each against the issuer.
+  const maxSockets = settings.INTROSPECTION_MAX_SOCKETS;
+  const httpAgent = options.httpAgent ?? new http.Agent({ keepAlive: true, timeout: 4000, maxSockets });
+  const httpsAgent = options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets });
   const agentFor = (url: URL): http.Agent => (url.protocol === 'https:' ? httpsAgent : httpAgent);
 
   let staticKey: KeyObject | Promise<webcrypto.CryptoKey> | undefined;

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type http from 'node:http';
 import type { AccessTokenAlgorithm } from '../settings/types.js';
 import { httpCall } from './http-client.js';
-import { importJwk } from './keys.js';
+import { judgeJwk } from './keys.js';
 import type { AuthContext, JwksRefreshResult } from './types.js';
 
 /**
@@ -74,7 +74,9 @@ export class JwksStore {
 
   /**
    * Starts a background refresh when the set is past its TTL (within the cooldown budget). Called on every
-   * use, cached tokens included, so a key removed by the issuer stops working within TTL + one fetch.
+   * use, cached tokens included, so a key removed by the issuer stops working at most max(TTL, cooldown)
+   * after the fetch that last served it (TTL alone after the first fetch), plus the refresh's own duration,
+   * as long as the JWKS can be fetched (docs/auth.md pins the bound).
    */
   maintain(nowMs: number): void {
     if (this.#hasKeys && nowMs - this.#fetchedAt >= this.#o.ttlMs) this.#refreshIfAllowed();
@@ -180,9 +182,15 @@ export class JwksStore {
     const byKid = new Map<string, KeyObject>();
     const all: KeyObject[] = [];
     const prints: string[] = [];
+    const skipped: { kid: string | undefined; reason: string }[] = [];
     for (const jwk of keys) {
-      const key = importJwk(jwk, this.#o.alg);
-      if (key === undefined) continue;
+      const key = judgeJwk(jwk, this.#o.alg);
+      if (typeof key === 'string') {
+        // Our own strength and type checks (a 1024-bit RSA key, another curve…): said in the log, since a
+        // token of that kid will be refused as unknown and the operator needs to know why.
+        if (skipped.length < 20) skipped.push({ kid: kidOf(jwk), reason: key });
+        continue;
+      }
       const kid = (jwk as { kid?: string }).kid;
       if (kid !== undefined) {
         if (byKid.has(kid)) continue; // the first of duplicate kids wins; the duplicate is ignored
@@ -190,6 +198,12 @@ export class JwksStore {
       }
       all.push(key);
       prints.push(`${kid ?? ''}:${key.export({ format: 'der', type: 'spki' }).toString('base64')}`);
+    }
+    if (skipped.length > 0) {
+      this.#o.ctx.logger.warn(
+        { event: 'jwks_key_skipped', jwks_uri: this.#o.url.origin + this.#o.url.pathname, skipped },
+        'JWKS keys skipped: unusable for the configured algorithm',
+      );
     }
     if (all.length === 0) return 'no_usable_keys';
     const fingerprint = prints.join('|');
@@ -204,4 +218,10 @@ export class JwksStore {
     }
     return 'success';
   }
+}
+
+/** The `kid` of a JWK for a log line: a string cut to 64 characters, else `undefined`. */
+function kidOf(jwk: unknown): string | undefined {
+  const kid = (jwk as { kid?: unknown } | null)?.kid;
+  return typeof kid === 'string' ? kid.slice(0, 64) : undefined;
 }

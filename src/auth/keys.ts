@@ -62,14 +62,20 @@ const JWK_KTY = { RS256: 'RSA', ES256: 'EC', HS256: 'oct' } as const;
  * poisons the set.
  */
 export function importJwk(jwk: unknown, alg: AccessTokenAlgorithm): KeyObject | undefined {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const judged = judgeJwk(jwk, alg);
+  return typeof judged === 'string' ? undefined : judged;
+}
+
+/** {@link importJwk}, saying why a JWK is skipped (for the log line of a refresh; never key material). */
+export function judgeJwk(jwk: unknown, alg: AccessTokenAlgorithm): KeyObject | string {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'not a JSON object';
   const j = jwk as Record<string, unknown>;
-  if (j.kty !== JWK_KTY[alg] || alg === 'HS256') return undefined;
-  if (j.use !== undefined && j.use !== 'sig') return undefined;
-  if (j.alg !== undefined && j.alg !== alg) return undefined;
+  if (j.kty !== JWK_KTY[alg] || alg === 'HS256') return `kty is not ${JWK_KTY[alg]}`;
+  if (j.use !== undefined && j.use !== 'sig') return 'use is not sig';
+  if (j.alg !== undefined && j.alg !== alg) return `alg is not ${alg}`;
   if (j.key_ops !== undefined && !(Array.isArray(j.key_ops) && j.key_ops.includes('verify')))
-    return undefined;
-  if (j.kid !== undefined && typeof j.kid !== 'string') return undefined;
+    return 'key_ops lacks verify';
+  if (j.kid !== undefined && typeof j.kid !== 'string') return 'kid is not a string';
   let key: KeyObject;
   try {
     // Only the public members are passed on: a JWK carrying private parts is still just a public key here.
@@ -79,7 +85,7 @@ export function importJwk(jwk: unknown, alg: AccessTokenAlgorithm): KeyObject | 
         : { kty: 'EC', crv: j.crv as string, x: j.x as string, y: j.y as string };
     key = createPublicKey({ key: pub, format: 'jwk' });
   } catch {
-    return undefined;
+    return 'not a public key Node.js can parse';
   }
-  return keyProblem(key, alg) === undefined ? key : undefined;
+  return keyProblem(key, alg) ?? key;
 }

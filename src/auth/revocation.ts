@@ -4,7 +4,8 @@ import { currentTraceIds, traceHeaders } from '../tracing/index.js';
 import { httpCall } from './http-client.js';
 import type { AuthContext, AuthUser, RevocationResult } from './types.js';
 
-const MAX_REPLY_BYTES = 64 * 1024;
+/** A v2 reply is a few hundred bytes; a larger one is refused (503 in both failure modes). */
+export const MAX_REPLY_BYTES = 64 * 1024;
 
 export interface RevocationClientOptions {
   readonly url: URL;
@@ -85,6 +86,8 @@ export class RevocationClient {
         return 'revoked';
       case 'fail_open':
         return true;
+      case 'dns_error':
+        return this.#o.failureMode === 'fail_open' ? true : 'unavailable';
       default:
         return 'unavailable';
     }
@@ -107,7 +110,17 @@ export class RevocationClient {
     });
     let result: RevocationResult;
     let cause: string;
-    if (outcome.kind !== 'response') {
+    if (outcome.kind === 'too_large') {
+      // An issuer does not send 64 KiB to say yes or no: whatever answered is not the v2 endpoint, so this is
+      // not a transient outage that fail_open may excuse.
+      cause = 'too_large';
+      result = 'malformed';
+    } else if (outcome.kind === 'transport_error' && isDnsFailure(outcome.cause)) {
+      // The issuer's name does not resolve: most likely a wrong INTROSPECTION_URL, which in fail_open would
+      // silently turn revocation off. Still accepted per fail_open, but counted apart and logged as an error.
+      cause = (outcome.cause as NodeJS.ErrnoException).code!;
+      result = 'dns_error';
+    } else if (outcome.kind !== 'response') {
       cause = outcome.kind;
       result = this.#transient();
     } else if (outcome.status === 401 || outcome.status === 403) {
@@ -159,6 +172,11 @@ export class RevocationClient {
     };
     if (result === 'fail_open') {
       this.#o.ctx.logger.warn(fields, 'revocation check unavailable; accepting the token (fail_open)');
+    } else if (result === 'dns_error' && this.#o.failureMode === 'fail_open') {
+      this.#o.ctx.logger.error(
+        fields,
+        'revocation issuer host does not resolve; accepting the token (fail_open): check INTROSPECTION_URL',
+      );
     } else {
       this.#o.ctx.logger.error(fields, 'revocation check failed; refusing with 503');
     }
@@ -171,6 +189,12 @@ export class RevocationClient {
       // An observer must never break authentication.
     }
   }
+}
+
+/** getaddrinfo failures: the name does not exist (`ENOTFOUND`) or no resolver answered (`EAI_AGAIN`). */
+function isDnsFailure(cause: unknown): boolean {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 /** The key of both the in-flight dedup and the positive cache: an answer is about this `jti` for this `sub`. */

@@ -12,7 +12,7 @@ export type Role = (typeof ROLES)[number];
 export interface AuthUser {
   /** `sub`: the user's UUID. */
   readonly id: string;
-  /** `email`, or `null` when the token carries none (permissive tokens). */
+  /** `email`: required by the fa-auth-m8 profile, so always an address there. */
   readonly email: string | null;
   /** `full_name`, or `null`. */
   readonly fullName: string | null;
@@ -65,7 +65,9 @@ export type AuthFailureReason =
 /**
  * The outcome of one revocation check (label `result` of `revocation_checks_total`). `cached` is a hit of the
  * positive cache; `unavailable` is a 5xx, 429, timeout or transport error refused in fail_closed mode and
- * `fail_open` the same accepted in fail_open mode.
+ * `fail_open` the same accepted in fail_open mode. `dns_error` is an issuer host that does not resolve
+ * (`ENOTFOUND`/`EAI_AGAIN`), in either mode (refused in fail_closed, accepted in fail_open). `malformed`
+ * includes a reply over 64 KiB.
  */
 export type RevocationResult =
   | 'active'
@@ -76,7 +78,8 @@ export type RevocationResult =
   | 'unknown_schema'
   | 'credential_rejected'
   | 'unavailable'
-  | 'fail_open';
+  | 'fail_open'
+  | 'dns_error';
 
 /** The outcome of one JWKS fetch attempt (label `result` of `jwks_refresh_total`). */
 export type JwksRefreshResult =

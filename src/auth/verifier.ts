@@ -129,13 +129,23 @@ export class TokenVerifier {
     } catch (error) {
       return mapJoseError(error);
     }
-    // jose checks `iat` only with maxTokenAge; DESIGN §11: an `iat` later than now + leeway is invalid.
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(nowMs / 1000) + this.#leewaySeconds) {
+    // jose only checks that these are numbers: `exp: 1e400` parses to Infinity (a token that never expires and
+    // would be cached forever), and 1.5, -1 or 2^53 pass too. RFC 7519 §2 NumericDate is seconds; we accept
+    // whole, non-negative, exactly representable numbers only.
+    if (
+      !isNumericDate(payload.exp) ||
+      (payload.nbf !== undefined && !isNumericDate(payload.nbf)) ||
+      (payload.iat !== undefined && !isNumericDate(payload.iat))
+    ) {
+      return REJECT.badClaims;
+    }
+    // jose checks `iat` only with maxTokenAge; an `iat` later than now + leeway is invalid.
+    if (payload.iat !== undefined && payload.iat > Math.floor(nowMs / 1000) + this.#leewaySeconds) {
       return REJECT.issuedInFuture;
     }
     const user = userFromClaims(payload);
     if ('status' in user) return user;
-    if (this.#o.jwks?.generation === generation) this.#remember(token, user, payload.exp! * 1000, nowMs);
+    if (this.#o.jwks?.generation === generation) this.#remember(token, user, payload.exp * 1000, nowMs);
     return user;
   }
 
@@ -150,6 +160,11 @@ export class TokenVerifier {
     // Never past `exp`: after it the token goes through full verification again (leeway included).
     this.#cache.set(token, { user, expiresAtMs });
   }
+}
+
+/** A whole number of seconds in 0 … 2^53 − 1 (so `* 1000` and comparisons stay exact and finite). */
+function isNumericDate(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function decodeHeader(token: string): Record<string, unknown> | undefined {

@@ -142,6 +142,7 @@ export const SETTINGS_SHAPE = {
   INTERNAL_CLIENT_ID: headerStr(),
   REVOCATION_CACHE_TTL_SECONDS: int(0, { min: 0, max: MAX_TIMER_SECONDS }),
   ACCESS_REVOCATION_FAILURE_MODE: oneOf(['fail_closed', 'fail_open'], 'fail_closed'),
+  INTROSPECTION_MAX_SOCKETS: int(64, { min: 1, max: 1024 }),
 
   SELECTED_DB: oneOf(['Pglite', 'Postgres', 'Mysql'], 'Pglite'),
   DB_HOST: str(),

@@ -52,6 +52,11 @@ export interface Settings {
   readonly INTERNAL_CLIENT_ID: string | undefined;
   readonly REVOCATION_CACHE_TTL_SECONDS: number;
   readonly ACCESS_REVOCATION_FAILURE_MODE: RevocationFailureMode;
+  /**
+   * Most concurrent connections per issuer origin (revocation checks and JWKS fetches) of each keep-alive
+   * agent buildAuthDeps creates; further calls queue for a free socket.
+   */
+  readonly INTROSPECTION_MAX_SOCKETS: number;
 
   readonly SELECTED_DB: SelectedDb;
   readonly DB_HOST: string | undefined;

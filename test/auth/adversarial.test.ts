@@ -12,7 +12,7 @@ import {
   startJwksServer,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, recordingObserver } from './helpers.js';
+import { bearer, guardedApp, logSink, recordingObserver } from './helpers.js';
 
 const RSA_PUBLIC_FILE = 'test/fixtures/keys/rsa-public.pem';
 const rsaPem = readFileSync(RSA_PUBLIC_FILE, 'utf8');
@@ -40,6 +40,7 @@ function hmacToken(
 }
 
 const deps: AuthDeps[] = [];
+const sinks = new Map<ReturnType<typeof guardedApp>, ReturnType<typeof logSink>>();
 const observers: ReturnType<typeof recordingObserver>[] = [];
 let jwks: JwksServer;
 let rsApp: ReturnType<typeof guardedApp>;
@@ -51,10 +52,13 @@ beforeAll(async () => {
   jwks = await startJwksServer(es);
   const build = (settings: ReturnType<typeof testSettings>) => {
     const observer = recordingObserver();
-    const auth = buildAuthDeps(settings, { observer });
+    const sink = logSink();
+    const auth = buildAuthDeps(settings, { observer, logger: sink.logger });
     deps.push(auth);
     observers.push(observer);
-    return { app: guardedApp(auth), observer };
+    const app = guardedApp(auth);
+    sinks.set(app, sink);
+    return { app, observer };
   };
   rsApp = build(
     testSettings({ ACCESS_TOKEN_ALGORITHM: 'RS256', ACCESS_PUBLIC_KEY_FILE: RSA_PUBLIC_FILE }),
@@ -77,6 +81,15 @@ const status = async (app: ReturnType<typeof guardedApp>, token: string) =>
       .set(...bearer(token))
   ).status;
 
+/** `"<status> <reason>"`: the status and the `reason` of the refusal's own log line (`"200"` when accepted). */
+async function refusal(app: ReturnType<typeof guardedApp>, token: string): Promise<string> {
+  const sink = sinks.get(app)!;
+  const before = sink.lines.length;
+  const code = await status(app, token);
+  const line = sink.lines.slice(before).find((l) => l.event === 'auth_failure');
+  return line === undefined ? String(code) : `${code} ${String(line.reason)}`;
+}
+
 describe('algorithm attacks', () => {
   it('sanity: each deployment accepts its own genuine token', async () => {
     expect(await status(rsApp, mintToken(rsa))).toBe(200);
@@ -89,7 +102,11 @@ describe('algorithm attacks', () => {
     for (const alg of ['none', 'None', 'NONE', 'nOnE', 'NoNe']) {
       for (const sig of ['', 'AAAA']) {
         const token = `${b64({ alg, typ: 'JWT' })}.${payload}.${sig}`;
-        for (const app of [rsApp, hsApp, esApp]) expect(await status(app, token), `${alg}/${sig}`).toBe(401);
+        // An empty signature segment is not a compact JWS at all; with one, the alg itself is refused.
+        for (const app of [rsApp, hsApp, esApp])
+          expect(await refusal(app, token), `${alg}/${sig}`).toBe(
+            sig === '' ? '401 malformed' : '401 bad_algorithm',
+          );
       }
     }
   });
@@ -106,29 +123,31 @@ describe('algorithm attacks', () => {
       JSON.stringify(rsa.publicJwk),
     ];
     for (const secret of secrets)
-      expect(await status(rsApp, hmacToken('HS256', secret, { kid: 'rsa-1' }))).toBe(401);
+      expect(await refusal(rsApp, hmacToken('HS256', secret, { kid: 'rsa-1' }))).toBe('401 bad_algorithm');
     const esPub = es.publicKey;
     for (const secret of [esPub.export({ format: 'pem', type: 'spki' }), JSON.stringify(es.publicJwk)]) {
-      expect(await status(esApp, hmacToken('HS256', secret, { kid: 'es-1' }))).toBe(401);
+      expect(await refusal(esApp, hmacToken('HS256', secret, { kid: 'es-1' }))).toBe('401 bad_algorithm');
     }
   });
 
   it('refuses HS384 and HS512 tokens signed with the right secret on an HS256 deployment', async () => {
-    expect(await status(hsApp, hmacToken('HS384', hsSettings.ACCESS_SECRET_KEY!))).toBe(401);
-    expect(await status(hsApp, hmacToken('HS512', hsSettings.ACCESS_SECRET_KEY!))).toBe(401);
+    expect(await refusal(hsApp, hmacToken('HS384', hsSettings.ACCESS_SECRET_KEY!))).toBe('401 bad_algorithm');
+    expect(await refusal(hsApp, hmacToken('HS512', hsSettings.ACCESS_SECRET_KEY!))).toBe('401 bad_algorithm');
     expect(await status(hsApp, hmacToken('HS256', hsSettings.ACCESS_SECRET_KEY!))).toBe(200);
   });
 
   it('refuses ES256 tokens on RS256 and RS256 tokens on ES256, whatever the header claims', async () => {
     const otherEs = await generateKeys('ES256', { kid: 'rsa-1' });
-    expect(await status(rsApp, mintToken(otherEs))).toBe(401);
-    expect(await status(esApp, mintToken({ ...rsa, kid: 'es-1' }))).toBe(401);
+    expect(await refusal(rsApp, mintToken(otherEs))).toBe('401 bad_algorithm');
+    expect(await refusal(esApp, mintToken({ ...rsa, kid: 'es-1' }))).toBe('401 bad_algorithm');
     // An RS256 signature under an ES256 header, and the reverse.
     const rsToken = mintToken(rsa).split('.');
     const esHeader = b64({ alg: 'ES256', typ: 'JWT', kid: 'es-1' });
-    expect(await status(esApp, `${esHeader}.${rsToken[1]}.${rsToken[2]}`)).toBe(401);
+    expect(await refusal(esApp, `${esHeader}.${rsToken[1]}.${rsToken[2]}`)).toBe('401 bad_signature');
     const esToken = mintToken(es).split('.');
-    expect(await status(rsApp, `${b64({ alg: 'RS256', typ: 'JWT' })}.${esToken[1]}.${esToken[2]}`)).toBe(401);
+    expect(await refusal(rsApp, `${b64({ alg: 'RS256', typ: 'JWT' })}.${esToken[1]}.${esToken[2]}`)).toBe(
+      '401 bad_signature',
+    );
   });
 
   it('refuses zero, short, long and DER-encoded ES256 signatures (CVE-2022-21449 class)', async () => {

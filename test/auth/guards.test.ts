@@ -96,6 +96,65 @@ describe('bearer extraction and refusals', () => {
     expect(observer.failures).toEqual(['token_too_large']);
   });
 
+  it('refuses a tab or other non-space whitespace after Bearer as a malformed header (RFC 6750 §2.1: 1*SP)', async () => {
+    const sink = logSink();
+    const observer = recordingObserver();
+    const app = setup({ logger: sink.logger, observer });
+    const token = mintToken(keys);
+    for (const value of [
+      `Bearer\t${token}`,
+      `bearer\t${token}`,
+      `Bearer \t${token}`,
+      `Bearer\u00a0${token}`,
+    ]) {
+      const res = await rawRequest(app, '/user', [`Authorization: ${value}`]);
+      expect(res.status, JSON.stringify(value.slice(0, 9))).toBe(401);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_AUTH_INVALID_TOKEN' });
+    }
+    // Refused, not anonymous: optionalUser does not let a malformed header through either.
+    expect((await rawRequest(app, '/optional', [`Authorization: Bearer\t${token}`])).status).toBe(401);
+    expect(observer.failures).toEqual(['malformed', 'malformed', 'malformed', 'malformed', 'malformed']);
+    // One or more spaces stay accepted, the scheme in any casing.
+    for (const value of [`Bearer ${token}`, `Bearer   ${token}`, `bEaReR ${token}`]) {
+      expect((await rawRequest(app, '/user', [`Authorization: ${value}`])).status, value.slice(0, 9)).toBe(
+        200,
+      );
+    }
+  });
+
+  it('accepts a valid token of exactly 8192 characters and refuses one of 8193 and 8249 as too large', async () => {
+    const observer = recordingObserver();
+    const app = setup({ observer });
+    const at = (length: number): string => {
+      // Pads a claim (and, for lengths base64url cannot reach from the payload alone, a header member).
+      for (let h = 0; h < 4; h++) {
+        for (let n = 0; n < length; n++) {
+          const token = mintToken(keys, { padding: 'x'.repeat(n) }, { header: { pad: 'y'.repeat(h) } });
+          if (token.length === length) return token;
+          if (token.length > length) break;
+        }
+      }
+      throw new Error(`no token of length ${length}`);
+    };
+    const ok = at(8192);
+    expect(ok).toHaveLength(8192);
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(ok));
+    expect(res.status).toBe(200);
+    // 8193: over the token limit while the whole header (8200) is still under the 8192 + 64 header bound;
+    // 8249: the whole header is exactly that bound.
+    for (const length of [8193, 8249]) {
+      const tooLarge = at(length);
+      const refused = await request(app)
+        .get('/user')
+        .set(...bearer(tooLarge));
+      expect(refused.status, String(length)).toBe(401);
+      expect(refused.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+    expect(observer.failures).toEqual(['token_too_large', 'token_too_large']);
+  });
+
   it('answers 401 Could not validate credentials with invalid_token for a garbage token', async () => {
     const res = await request(setup())
       .get('/user')

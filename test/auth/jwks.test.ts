@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, manualClock, recordingObserver } from './helpers.js';
+import { bearer, guardedApp, logSink, manualClock, recordingObserver } from './helpers.js';
 
 const T0 = 1_900_000_000_000;
 let k1: TestKeys;
@@ -371,6 +372,114 @@ describe('JWKS key sources', () => {
           .set(...bearer(mintToken(rsa)))
       ).status,
     ).toBe(401);
+  });
+});
+
+describe('how long a key removed from the JWKS keeps verifying', () => {
+  it('at most JWKS_CACHE_TTL_SECONDS after the fetch that still had it, when that fetch was the first one', async () => {
+    const { server, auth, get, clock, observer } = await setup({ ttlSeconds: 60 });
+    await auth.start(); // first attempt of the process: opens no cooldown window
+    server.setKeys([k2]); // k1 removed at once
+    clock.set(T0 + 59_999);
+    expect((await get(k1)).status).toBe(200);
+    expect(server.requestCount).toBe(1);
+    clock.set(T0 + 60_000);
+    // Still accepted: this request is served by the current set and starts the background refresh.
+    expect((await get(k1)).status).toBe(200);
+    await until(() => observer.refreshes.length === 2);
+    expect((await get(k1)).status).toBe(401);
+    expect((await get(k2)).status).toBe(200);
+  });
+
+  it('at most max(JWKS_CACHE_TTL_SECONDS, 10 s) after the fetch that still had it: the cooldown bounds short TTLs', async () => {
+    const { server, auth, get, clock, observer } = await setup({ ttlSeconds: 1 });
+    await auth.start();
+    clock.set(T0 + 2_000);
+    expect((await get(k1)).status).toBe(200); // past the TTL: the second attempt starts now and opens the window
+    await until(() => observer.refreshes.length === 2);
+    server.setKeys([k2]); // k1 removed right after the fetch that still served it (at T0 + 2 s)
+    clock.set(T0 + 11_999);
+    expect((await get(k1)).status).toBe(200); // TTL long past, but no attempt before T0 + 12 s
+    expect(server.requestCount).toBe(2);
+    clock.set(T0 + 12_000);
+    expect((await get(k1)).status).toBe(200); // starts the refresh, served by the current set
+    await until(() => observer.refreshes.length === 3);
+    expect((await get(k1)).status).toBe(401);
+  });
+
+  it('for as long as the JWKS cannot be fetched: the last good set keeps serving through an outage', async () => {
+    const { server, auth, get, clock, observer } = await setup({ ttlSeconds: 60 });
+    await auth.start();
+    server.setBehaviour('down');
+    server.setKeys([k2]);
+    clock.set(T0 + 61_000);
+    expect((await get(k1)).status).toBe(200);
+    await until(() => observer.refreshes.length === 2);
+    clock.set(T0 + 3_600_000);
+    expect((await get(k1)).status).toBe(200);
+    await until(() => observer.refreshes.length === 3);
+    expect(observer.refreshes).toEqual(['success', 'bad_status', 'bad_status']);
+    server.setBehaviour('ok');
+    clock.advance(10_000);
+    expect((await get(k1)).status).toBe(200);
+    await until(() => observer.refreshes.length === 4);
+    expect((await get(k1)).status).toBe(401);
+  });
+});
+
+describe('weak keys served over the JWKS', () => {
+  const weak = keysFromPrivateKey(
+    'RS256',
+    generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey,
+    'weak-1024',
+  );
+  let strong: TestKeys;
+  beforeAll(async () => {
+    strong = await generateKeys('RS256', { kid: 'strong-2048' });
+  });
+
+  async function rsaSetup(keys: TestKeys[]) {
+    server = await startJwksServer(keys);
+    const observer = recordingObserver();
+    const sink = logSink();
+    auth = buildAuthDeps(
+      testSettings({ ACCESS_TOKEN_ALGORITHM: 'RS256', JWKS_URI: server.url, ACCESS_SECRET_KEY: undefined }),
+      { observer, logger: sink.logger },
+    );
+    return { app: guardedApp(auth), observer, sink };
+  }
+
+  it('refuses a 1024-bit RSA key by our own check: skipped and logged, its tokens unknown (401)', async () => {
+    const { app, observer, sink } = await rsaSetup([weak, strong]);
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(weak)));
+    expect(res.status).toBe(401);
+    // unknown_kid, not malformed: the key never entered the set (jose's own length check never ran).
+    expect(observer.failures).toEqual(['unknown_kid']);
+    expect(observer.refreshes).toEqual(['success']);
+    expect(sink.lines.find((l) => l.event === 'jwks_key_skipped')).toMatchObject({
+      level: 40,
+      skipped: [{ kid: 'weak-1024', reason: 'expected RSA ≥ 2048 bits, got 1024' }],
+    });
+    await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(strong)))
+      .expect(200);
+  });
+
+  it('answers 503 Signing keys unavailable, counted no_usable_keys, when the weak key is the only one', async () => {
+    const { app, observer, sink } = await rsaSetup([weak]);
+    const res = await request(app)
+      .get('/user')
+      .set(...bearer(mintToken(weak)));
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+    expect(observer.refreshes).toEqual(['no_usable_keys']);
+    expect(observer.failures).toEqual(['keys_unavailable']);
+    expect(sink.lines.find((l) => l.event === 'jwks_refresh_failed')).toMatchObject({
+      result: 'no_usable_keys',
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createServer } from 'node:net';
 import express from 'express';
 import request from 'supertest';
@@ -418,5 +419,181 @@ describe('revocation: positive cache key, keep-alive retry, logs and trace', () 
       .set(...bearer(mintToken(keys)))
       .expect(200);
     expect(issuer.requests[2]?.headers.traceparent).toBeUndefined();
+  });
+});
+
+/** buildAuthDeps with every option reachable (an own agent, timeouts), registered for afterEach cleanup. */
+async function build(
+  overrides: TestSettingsOverrides,
+  options: Parameters<typeof buildAuthDeps>[1],
+  url?: string,
+) {
+  issuer = await startRevocationServer();
+  const observer = recordingObserver();
+  const sink = logSink();
+  auth = buildAuthDeps(
+    testSettings({
+      TOKEN_MODE: 'stateful',
+      INTROSPECTION_URL: url ?? issuer.url,
+      PRIVATE_API_SECRET,
+      ...overrides,
+    }),
+    { observer, logger: sink.logger, ...options },
+  );
+  return { issuer, auth, app: guardedApp(auth), observer, sink };
+}
+
+/** An agent whose resolver answers every name with `code` (getaddrinfo's ENOTFOUND/EAI_AGAIN). */
+function unresolvableAgent(code: string): http.Agent {
+  return new http.Agent({
+    lookup: ((_host: string, _opts: unknown, callback: (error: NodeJS.ErrnoException) => void) => {
+      const error: NodeJS.ErrnoException = new Error(`getaddrinfo ${code} issuer.invalid`);
+      error.code = code;
+      process.nextTick(() => callback(error));
+    }) as unknown as http.AgentOptions['lookup'],
+  });
+}
+
+describe('revocation hardening: oversized replies, unresolvable issuer, pool size, connect timeout', () => {
+  const activeReply = (r: { body?: { expected_user_id?: unknown } }, size: number) => {
+    const json = JSON.stringify({
+      active: true,
+      user_id: r.body?.expected_user_id,
+      auth_generation: 1,
+      schema_version: '2',
+    });
+    return { status: 200, body: json + ' '.repeat(size - Buffer.byteLength(json)) };
+  };
+
+  for (const mode of ['fail_closed', 'fail_open'] as const) {
+    it(`${mode}: refuses a reply over 64 KiB with 503 (malformed) and accepts one of exactly 64 KiB`, async () => {
+      const { issuer, app, observer, sink } = await setup({ ACCESS_REVOCATION_FAILURE_MODE: mode });
+      issuer.setPolicy((r) => activeReply(r, 64 * 1024));
+      await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys)))
+        .expect(200);
+      issuer.setPolicy((r) => activeReply(r, 64 * 1024 + 1));
+      const res = await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys)));
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ code: 'ERR_AUTH_REVOCATION_UNAVAILABLE' });
+      expect(observer.revocations).toEqual(['active', 'malformed']);
+      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({
+        level: 50,
+        result: 'malformed',
+        cause: 'too_large',
+      });
+    });
+  }
+
+  it('fail_open: accepts when the issuer host does not resolve, but logs an error and counts dns_error', async () => {
+    for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
+      const agent = unresolvableAgent(code);
+      try {
+        const { app, observer, sink } = await build(
+          { ACCESS_REVOCATION_FAILURE_MODE: 'fail_open' },
+          { httpAgent: agent },
+          'http://issuer.invalid:8000/private/v1/jti-status',
+        );
+        await request(app)
+          .get('/user')
+          .set(...bearer(mintToken(keys)))
+          .expect(200);
+        expect(observer.revocations).toEqual(['dns_error']);
+        const line = sink.lines.find((l) => l.event === 'revocation_check');
+        expect(line).toMatchObject({ level: 50, result: 'dns_error', cause: code });
+        expect(String(line?.msg)).toContain('INTROSPECTION_URL');
+      } finally {
+        agent.destroy();
+        await auth?.close();
+        await issuer?.close();
+      }
+    }
+  });
+
+  it('fail_closed: answers 503 when the issuer host does not resolve, counted as dns_error', async () => {
+    const agent = unresolvableAgent('ENOTFOUND');
+    try {
+      const { app, observer, sink } = await build(
+        {},
+        { httpAgent: agent },
+        'http://issuer.invalid:8000/private/v1/jti-status',
+      );
+      await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys)))
+        .expect(503);
+      expect(observer.revocations).toEqual(['dns_error']);
+      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({ level: 50 });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('opens at most INTROSPECTION_MAX_SOCKETS connections to the issuer; further checks wait for one', async () => {
+    const { issuer, app } = await build(
+      { INTROSPECTION_MAX_SOCKETS: 2 },
+      { timeouts: { revocationTotalMs: 3000 } },
+    );
+    issuer.setPolicy((r) => ({ ...activeReply(r, 200), delayMs: 50 }));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        request(app)
+          .get('/user')
+          .set(...bearer(mintToken(keys))),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(issuer.requestCount).toBe(6);
+    expect(issuer.connectionCount).toBe(2);
+  });
+
+  it('gives up on a connect that never completes after the connect timeout, long before the total one', async () => {
+    // A resolver that never answers keeps the socket in its connecting state for good: a connect that hangs,
+    // with no SYN to drop and nothing to wait for on loopback.
+    const agent = new http.Agent({
+      lookup: (() => undefined) as unknown as http.AgentOptions['lookup'],
+    });
+    try {
+      const { app, observer, sink } = await build(
+        {},
+        { httpAgent: agent, timeouts: { revocationConnectMs: 150, revocationTotalMs: 5000 } },
+        'http://issuer.invalid:8000/private/v1/jti-status',
+      );
+      const started = performance.now();
+      const res = await request(app)
+        .get('/user')
+        .set(...bearer(mintToken(keys)));
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(503);
+      expect(elapsed).toBeGreaterThanOrEqual(140);
+      expect(elapsed).toBeLessThan(2000);
+      expect(observer.revocations).toEqual(['unavailable']);
+      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({ cause: 'timeout' });
+    } finally {
+      agent.destroy();
+    }
+  }, 10_000);
+});
+
+describe('stacked guards with the positive revocation cache on', () => {
+  it('refuses a token revoked after it was cached: requireAdmin asks the issuer itself behind requireUser', async () => {
+    const { issuer, app, observer } = await setup({ REVOCATION_CACHE_TTL_SECONDS: 60 });
+    // Active on the first call, revoked from the second on.
+    issuer.setPolicy(() => (issuer.requestCount <= 1 ? 'active' : 'revoked'));
+    const token = mintToken(keys, { role: 'admin' });
+    await request(app)
+      .get('/user')
+      .set(...bearer(token))
+      .expect(200);
+    const res = await request(app)
+      .get('/stacked')
+      .set(...bearer(token));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ code: 'ERR_AUTH_TOKEN_REVOKED' });
+    expect(issuer.requestCount).toBe(2);
+    expect(observer.revocations).toEqual(['active', 'cached', 'revoked']);
   });
 });

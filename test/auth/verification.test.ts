@@ -1,9 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
+import { TokenVerifier } from '../../src/auth/verifier.js';
 import type { Settings } from '../../src/settings/types.js';
 import {
   generateKeys,
@@ -13,7 +15,7 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, manualClock, recordingObserver } from './helpers.js';
+import { bearer, guardedApp, logSink, manualClock, recordingObserver } from './helpers.js';
 
 const strict = testSettings();
 const permissive = testSettings({
@@ -160,6 +162,10 @@ describe('claims', () => {
     { email: 'not an email' },
     { email: 12 },
     { email: { toString: 'x' } },
+    { email: undefined },
+    { email: null },
+    { email: '' },
+    { email: 'a@b' },
     { role: 'owner' },
     { role: 'ADMIN' },
     { role: 3 },
@@ -195,7 +201,6 @@ describe('claims', () => {
     const token = mintToken(
       hs,
       {
-        email: undefined,
         full_name: undefined,
         avatar: undefined,
         role: undefined,
@@ -211,7 +216,7 @@ describe('claims', () => {
       .set(...bearer(token));
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({
-      email: null,
+      email: 'user@example.com',
       fullName: null,
       avatar: null,
       role: 'user',
@@ -269,5 +274,110 @@ describe('verified-token cache', () => {
           .set(...bearer(token))
       ).status,
     ).toBe(403);
+  });
+});
+
+/**
+ * An HS256 token whose payload is the default minted claims with some members replaced by raw JSON text:
+ * `1e400` must reach the verifier as written (JSON.stringify(Infinity) would be `null`, and jose's SignJWT
+ * refuses it), so the payload is assembled and signed by hand with the test secret.
+ */
+function handBuiltToken(raw: Readonly<Record<string, string>>, claims: Record<string, unknown> = {}): string {
+  const minted = mintToken(hs, claims, { now: T0 });
+  const [header, payload] = minted.split('.');
+  const members = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  for (const name of Object.keys(raw)) members[name] = `@@${name}@@`;
+  let json = JSON.stringify(members);
+  for (const [name, text] of Object.entries(raw)) json = json.replace(`"@@${name}@@"`, text);
+  const input = `${header}.${Buffer.from(json, 'utf8').toString('base64url')}`;
+  const signature = createHmac('sha256', hs.privateKey).update(input).digest('base64url');
+  return `${input}.${signature}`;
+}
+
+describe('time claims (exp, nbf, iat) are whole seconds below 2^53', () => {
+  const far = String(T0 / 1000 + 3600);
+  const refused: [string, Record<string, string>][] = [
+    ['exp 1e400 (parses to Infinity)', { exp: '1e400' }],
+    ['exp 2^53', { exp: '9007199254740992' }],
+    ['exp with a fraction', { exp: `${far}.5` }],
+    ['exp negative', { exp: '-1' }],
+    ['exp a string', { exp: `"${far}"` }],
+    ['exp null', { exp: 'null' }],
+    ['nbf -1e400 (parses to -Infinity)', { nbf: '-1e400' }],
+    ['nbf with a fraction', { nbf: `${T0 / 1000 - 10}.25` }],
+    ['nbf negative', { nbf: '-5' }],
+    ['iat -1e400', { iat: '-1e400' }],
+    ['iat with a fraction', { iat: `${T0 / 1000 - 10}.5` }],
+    ['iat negative', { iat: '-5' }],
+  ];
+
+  it.each(refused)('refuses %s with 401 invalid_token in strict and permissive mode', async (_, raw) => {
+    for (const settings of [strict, permissive]) {
+      const { app, observer } = appFor(settings);
+      const token = handBuiltToken(raw);
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app)
+          .get('/user')
+          .set(...bearer(token));
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      }
+      expect(observer.failures).toHaveLength(2);
+      await auth?.close();
+    }
+  });
+
+  it('accepts the largest whole second below 2^53 as exp (control for the refusals above)', async () => {
+    expect(await status(strict, handBuiltToken({ exp: '9007199254740991' }))).toBe(200);
+    expect(await status(strict, handBuiltToken({ exp: far, nbf: '0', iat: '0' }))).toBe(200);
+  });
+
+  it('never puts a token with exp 1e400 into the verified-token cache', async () => {
+    let verifications = 0;
+    const verifier = new TokenVerifier({
+      alg: 'HS256',
+      staticKey: hs.publicKey,
+      jwks: undefined,
+      issuer: strict.TOKEN_ISSUER,
+      audience: strict.TOKEN_AUDIENCE,
+      strict: true,
+      now: () => T0,
+      cacheSize: 100,
+      verifyJwt: async (token, key, options) => {
+        verifications++;
+        const { jwtVerify } = await import('jose');
+        return jwtVerify(token, key, options);
+      },
+    });
+    const token = handBuiltToken({ exp: '1e400' });
+    const result = await verifier.verify(token);
+    expect(verifications).toBe(1);
+    expect(result).toMatchObject({ status: 401, reason: 'bad_claims' });
+    expect(verifier.cached(token)).toBeUndefined();
+    const genuine = mintToken(hs, {}, { now: T0 });
+    expect(await verifier.verify(genuine)).toHaveProperty('id');
+    expect(verifier.cached(genuine)).toHaveProperty('id'); // the cache is on: only the bad token was kept out
+  });
+});
+
+describe('email (required by the fa-auth-m8 profile)', () => {
+  it.each([
+    ['absent', { email: undefined }],
+    ['null', { email: null }],
+    ['empty', { email: '' }],
+    ['without a domain dot', { email: 'ada@localhost' }],
+    ['not a string', { email: ['ada@example.com'] }],
+  ])('refuses a token whose email is %s with 401 invalid_token, strict and permissive', async (_, claims) => {
+    for (const settings of [strict, permissive]) {
+      const sink = logSink();
+      auth = buildAuthDeps(settings, { now: () => T0, logger: sink.logger });
+      const res = await request(guardedApp(auth))
+        .get('/user')
+        .set(...bearer(mintToken(hs, claims, { now: T0 })));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(sink.lines.find((l) => l.event === 'auth_failure')).toMatchObject({ reason: 'bad_claims' });
+      await auth.close();
+    }
   });
 });

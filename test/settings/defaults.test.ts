@@ -14,6 +14,8 @@ METRICS_SCRAPE_CREDENTIAL METRICS_PORT HEALTH_DETAIL_CREDENTIAL SET_OPEN_API SET
 STRICT_PRODUCTION_MODE ALLOWED_HOSTS SECURITY_HEADERS_ENABLED HSTS_ENABLED HSTS_MAX_AGE HSTS_INCLUDE_SUBDOMAINS
 CONTENT_SECURITY_POLICY_ENABLED CONTENT_SECURITY_POLICY REFERRER_POLICY PERMISSIONS_POLICY SERVICE_VERSION LOG_LEVEL
 SHUTDOWN_TIMEOUT_SECONDS SHUTDOWN_DELAY_SECONDS`.split(/\s+/);
+/** Variables added in 0.2 beyond DESIGN §3's list. */
+const ADDED_NAMES = ['INTROSPECTION_MAX_SOCKETS'];
 
 describe('loadSettings defaults', () => {
   it('fills every optional variable with its documented default', () => {
@@ -32,6 +34,7 @@ describe('loadSettings defaults', () => {
       INTERNAL_CLIENT_ID: undefined,
       REVOCATION_CACHE_TTL_SECONDS: 0,
       ACCESS_REVOCATION_FAILURE_MODE: 'fail_closed',
+      INTROSPECTION_MAX_SOCKETS: 64,
       SELECTED_DB: 'Pglite',
       DB_HOST: undefined,
       DB_PORT: undefined,
@@ -86,7 +89,7 @@ describe('loadSettings defaults', () => {
 
   it('returns every field named exactly as its env variable, and nothing else', () => {
     const s = load({ REDIS_URL: 'redis://cache:6379', REFRESH_TOKEN_EXPIRE_MINUTES: '10080', WHATEVER: 'x' });
-    expect(Object.keys(s).sort()).toEqual([...DESIGN_NAMES].sort());
+    expect(Object.keys(s).sort()).toEqual([...DESIGN_NAMES, ...ADDED_NAMES].sort());
     expect(s).not.toHaveProperty('REDIS_URL');
     expect(s).not.toHaveProperty('REFRESH_TOKEN_EXPIRE_MINUTES');
     expect(s).not.toHaveProperty('WHATEVER');
