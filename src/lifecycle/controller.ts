@@ -190,6 +190,7 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
     stop,
     attachServer,
     logger,
+    settings,
     get state() {
       return state;
     },
