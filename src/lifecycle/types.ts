@@ -153,7 +153,7 @@ export interface LifecycleController {
   readonly settings: LifecycleSettings;
   /**
    * Puts a server under shutdown control: `stop()` closes it, finishes its in-flight requests with
-   * `Connection: close` and closes its idle keep-alive sockets. Attach before `listen()` (earlier connections
+   * `Connection: close` and closes its idle, silent and slow connections after a 1 s grace. Attach before `listen()` (earlier connections
    * are not seen). Returns a detach function. A server attached after `stop()` was called is closed at once.
    */
   attachServer(server: Server): () => void;
