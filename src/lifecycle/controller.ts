@@ -26,8 +26,8 @@ const DEFAULT_TEARDOWN_GRACE_MS = 1000;
  * teardown, `auth.close()` and `db.dispose()` run, and `start()` can be called again.
  *
  * stop: state `shutting_down` at once (health answers 503) → wait SHUTDOWN_DELAY_SECONDS → every attached
- * server stops accepting, finishes in-flight requests with `Connection: close`, closes idle keep-alive
- * sockets → lifespan extras teardown → `auth.close()` → `db.dispose()` → `stopped`. Every step runs even
+ * server stops accepting, finishes in-flight requests with `Connection: close`, closes idle, silent and
+ * slow connections after a 1 s grace (see `trackServer`) → lifespan extras teardown → `auth.close()` → `db.dispose()` → `stopped`. Every step runs even
  * when an earlier one throws. SHUTDOWN_TIMEOUT_SECONDS bounds the whole of it: past it, remaining sockets are
  * destroyed and `stop()` rejects.
  *
@@ -190,6 +190,7 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
     stop,
     attachServer,
     logger,
+    settings,
     get state() {
       return state;
     },

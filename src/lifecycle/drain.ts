@@ -1,11 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/**
+ * How long a connection with no request in flight is left open once the drain starts. A keep-alive client
+ * under load sends its next request within milliseconds of the previous response: that request is served with
+ * `Connection: close` instead of meeting a closed socket. Past this, a connection that is silent, idle or still
+ * sending a request's headers or body is closed.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1_000;
+
 /** A server whose connections are tracked so that shutdown can finish them cleanly. */
 export interface TrackedServer {
   /**
-   * Stops accepting, answers in-flight requests with `Connection: close`, closes idle keep-alive sockets;
-   * resolves once every connection is gone.
+   * Stops accepting, answers in-flight requests with `Connection: close`, closes the connections with no
+   * request in flight after {@link DRAIN_IDLE_GRACE_MS}; resolves once every connection is gone.
    */
   drain(): Promise<void>;
   /** Stops accepting and destroys every remaining connection (the shutdown deadline passed). */
@@ -14,10 +22,17 @@ export interface TrackedServer {
   detach(): void;
 }
 
+/** Options of {@link trackServer}. */
+export interface TrackServerOptions {
+  /** Default {@link DRAIN_IDLE_GRACE_MS}. */
+  readonly idleGraceMs?: number;
+}
+
 // Node keeps the response being written on a socket in `_httpMessage`. It is not public API, but it is the only
 // way to reach an in-flight response from its socket and has been stable since Node 0.x (http-terminator and
 // stoppable rely on it too). Without it, in-flight responses could only be found by tracking every request.
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+type ClosableServer = Server & { closeIdleConnections(): void };
 
 function closeSocketAfterResponse(res: ServerResponse, socket: Socket): void {
   if (!res.headersSent) {
@@ -30,13 +45,35 @@ function closeSocketAfterResponse(res: ServerResponse, socket: Socket): void {
   else res.once('finish', () => socket.end());
 }
 
+/** A response is in flight and its request has fully arrived: its handler runs and will answer. */
+function servingCompleteRequest(socket: HttpSocket): ServerResponse | undefined {
+  const res = socket._httpMessage;
+  if (!res || res.writableFinished) return undefined;
+  const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+  return req === undefined || req.complete ? res : undefined;
+}
+
+/** Closes the listening socket without Node's `closeIdleConnections()` (Node >= 19 runs it in `close()`). */
+function stopAccepting(server: ClosableServer, done: () => void): void {
+  // Node destroys idle keep-alive sockets there; one whose client is writing its next request at that moment
+  // then resets that request (ECONNRESET). The drain closes idle sockets itself, after the grace period.
+  server.closeIdleConnections = () => {};
+  try {
+    server.close(() => done());
+  } finally {
+    delete (server as Partial<ClosableServer>).closeIdleConnections;
+  }
+}
+
 /**
  * Tracks a server's sockets (one Set entry per connection, no per-request work until shutdown) so `drain()`
  * can reach the responses in flight. Attach before `listen()`: earlier connections are not seen.
  */
-export function trackServer(server: Server): TrackedServer {
+export function trackServer(server: Server, options: TrackServerOptions = {}): TrackedServer {
+  const idleGraceMs = options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS;
   const sockets = new Set<HttpSocket>();
   let draining: Promise<void> | undefined;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   function onSocketClose(this: HttpSocket): void {
     sockets.delete(this);
@@ -46,9 +83,20 @@ export function trackServer(server: Server): TrackedServer {
     socket.once('close', onSocketClose);
   }
   // Installed only once draining starts, so the hot path pays nothing: a request that arrives on a kept-alive
-  // socket during the drain is answered with `Connection: close`.
+  // socket during the drain is answered with `Connection: close`, and Node closes the socket after it.
   function onRequestWhileDraining(_req: IncomingMessage, res: ServerResponse): void {
     if (!res.headersSent) res.setHeader('Connection', 'close');
+  }
+
+  // Grace over: what still has no complete request in flight (silent, idle keep-alive, slow headers or body)
+  // is closed; what is being served finishes and closes after its response.
+  function closeUnserved(): void {
+    graceTimer = undefined;
+    for (const socket of sockets) {
+      const res = servingCompleteRequest(socket);
+      if (res) closeSocketAfterResponse(res, socket);
+      else socket.destroy();
+    }
   }
 
   server.on('connection', onConnection);
@@ -58,27 +106,35 @@ export function trackServer(server: Server): TrackedServer {
     server.prependListener('request', onRequestWhileDraining);
     draining = new Promise<void>((resolve) => {
       // The callback fires once every connection has closed; with an error when the server never listened.
-      server.close(() => resolve());
+      stopAccepting(server as ClosableServer, resolve);
     });
-    // Node >= 19 `server.close()` does this too; explicit, as it is the point of the drain.
-    server.closeIdleConnections();
-    // Finish the busy sockets. A socket with no response yet is still receiving a request:
-    // `onRequestWhileDraining` will mark it.
     for (const socket of sockets) {
       const res = socket._httpMessage;
       if (res) closeSocketAfterResponse(res, socket);
     }
+    if (sockets.size > 0) {
+      // Unref'd: the grace period never keeps a process alive by itself.
+      graceTimer = setTimeout(closeUnserved, idleGraceMs);
+      graceTimer.unref();
+    }
     return draining;
+  }
+
+  function clearGrace(): void {
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    graceTimer = undefined;
   }
 
   return {
     drain,
     destroyAll() {
       void drain();
+      clearGrace();
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
     },
     detach() {
+      clearGrace();
       server.off('connection', onConnection);
       server.off('request', onRequestWhileDraining);
     },

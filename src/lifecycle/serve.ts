@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import { type AddressInfo, isIPv6 } from 'node:net';
 import { LifecycleError, SettingsError } from '../errors.js';
 import { createAppServer } from '../http/server.js';
+import { abandonLogFlush, flushLogsBeforeExit } from '../logging/destination.js';
 import { getLifecycle } from './binding.js';
+import { hardenServer, MAX_HEADERS_TIMEOUT_MS } from './harden.js';
 import { type ExitFunction, installSignalHandlers, type SignalSource } from './signals.js';
 import type { M8App } from './types.js';
 
@@ -15,8 +17,13 @@ export const DEFAULT_HOST = '0.0.0.0';
  * closes idle keep-alive connections, so it never sends a request on a socket we are closing.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** Above the keep-alive timeout, as Node advises, so a slow first header on a reused socket is not cut. */
-export const HEADERS_TIMEOUT_MS = 66_000;
+/**
+ * The most `serve()` gives a client to send request headers. The actual `headersTimeout` is
+ * `REQUEST_TIMEOUT_SECONDS` capped at this (Node rejects a headers limit above the request limit). Since Node 18
+ * the headers timer starts with a request's first byte, not when a kept-alive socket goes idle, so it need not
+ * exceed the keep-alive timeout.
+ */
+export const HEADERS_TIMEOUT_MS = MAX_HEADERS_TIMEOUT_MS;
 
 /**
  * Where `serve()` listens.
@@ -114,7 +121,10 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
   // Requests and responses are created with the app's prototypes (see createAppServer): ~2.5× faster Express.
   const server = createAppServer(app);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  hardenServer(server, {
+    requestTimeoutSeconds: lifecycle.settings.REQUEST_TIMEOUT_SECONDS,
+    securityHeaders: lifecycle.settings.SECURITY_HEADERS_ENABLED,
+  });
   const detach = lifecycle.attachServer(server);
   try {
     await listen(server, port, host);
@@ -131,6 +141,7 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
     () => app.stop(),
     options.exit ?? ((code) => process.exit(code)),
     logger,
+    { flush: () => flushLogsBeforeExit(), abandon: abandonLogFlush },
   );
   logger.info({ url, port: (server.address() as AddressInfo).port, host }, `listening on ${url}`);
 

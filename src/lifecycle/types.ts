@@ -102,7 +102,8 @@ export interface LifecycleTimers {
 }
 
 /** The settings the lifecycle reads. */
-export type LifecycleSettings = Pick<Settings, 'SHUTDOWN_DELAY_SECONDS' | 'SHUTDOWN_TIMEOUT_SECONDS'>;
+export type LifecycleSettings = Pick<Settings, 'SHUTDOWN_DELAY_SECONDS' | 'SHUTDOWN_TIMEOUT_SECONDS'> &
+  Partial<Pick<Settings, 'REQUEST_TIMEOUT_SECONDS' | 'SECURITY_HEADERS_ENABLED'>>;
 
 /**
  * What `createLifecycle` needs; `createApp` passes its app, settings, logger and `options.lifecycle`.
@@ -148,9 +149,11 @@ export interface LifecycleController {
   readonly ready: boolean;
   /** The logger the lifecycle (and `serve()`) writes to. */
   readonly logger: LifecycleLogger;
+  /** The settings it was made with (`serve()` reads the request limits from them). */
+  readonly settings: LifecycleSettings;
   /**
    * Puts a server under shutdown control: `stop()` closes it, finishes its in-flight requests with
-   * `Connection: close` and closes its idle keep-alive sockets. Attach before `listen()` (earlier connections
+   * `Connection: close` and closes its idle, silent and slow connections after a 1 s grace. Attach before `listen()` (earlier connections
    * are not seen). Returns a detach function. A server attached after `stop()` was called is closed at once.
    */
   attachServer(server: Server): () => void;

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { scrubError } from '../redaction/index.js';
 import type { Settings } from '../settings/index.js';
+import { createStdoutDestination } from './destination.js';
 import { REDACTED, redactPaths } from './redact.js';
 
 /** Options of {@link createLogger}. */
@@ -80,7 +81,7 @@ function loadPretty(id: string): PrettyFactory | undefined {
  * pairs, bearer tokens, JWTs), bounded in depth and size. Pretty output only when
  * `ENVIRONMENT=local` and stdout is a TTY and `pino-pretty` is installed. Writes asynchronously in batches (16 KiB or
  * 250 ms, whichever first) through a bounded buffer (16 MiB): lines are batched and dropped, never queued without bound, when stdout
- * cannot keep up; the buffer is flushed when the process exits.
+ * cannot keep up; the buffer is flushed for at most 2 s when the process exits (see `createStdoutDestination`).
  * @example
  * const logger = createLogger(settings, { serviceName: 'orders' });
  * logger.info({ port: 8000 }, 'listening');
@@ -113,11 +114,10 @@ export function createLogger(
   // Asynchronous, batched and bounded: lines gather into 16 KiB batches (or 250 ms) so many lines share one
   // syscall and the event loop never waits on stdout; past MAX_BUFFERED_LOG_BYTES lines
   // are dropped rather than growing memory without bound (PERF-NOTES: an unbounded async destination grew
-  // RSS from 19 to 67 MB in 10 s). pino flushes the buffer synchronously when the process exits.
+  // RSS from 19 to 67 MB in 10 s). What is buffered at exit is written for at most 2 s.
   const destination =
     options.destination ??
-    pino.destination({
-      dest: 1,
+    createStdoutDestination({
       sync: false,
       // Lines are written in batches of at least 16 KiB (about 40 request lines), and at least every
       // 250 ms, so a quiet service still shows its logs at once.

@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { type TrackedServer, trackServer } from '../lifecycle/drain.js';
+import { hardenServer } from '../lifecycle/harden.js';
 import { instrumentRoutes, routeTemplateOf } from '../routing/index.js';
 import type { Settings } from '../settings/types.js';
 import { ClusterWorkerLink, isClusterWorker } from './cluster.js';
@@ -97,7 +99,8 @@ export function createMetrics(
   settings: Pick<
     Settings,
     'METRICS_ENABLED' | 'METRICS_GROUPS' | 'METRICS_SCRAPE_CREDENTIAL' | 'METRICS_PORT' | 'API_PREFIX'
-  >,
+  > &
+    Partial<Pick<Settings, 'REQUEST_TIMEOUT_SECONDS' | 'SECURITY_HEADERS_ENABLED'>>,
   options: MetricsOptions = {},
 ): M8Metrics | undefined {
   if (!settings.METRICS_ENABLED) return undefined;
@@ -131,6 +134,7 @@ export function createMetrics(
     : createHttpMiddleware(recorder);
 
   let server: Server | undefined;
+  let tracked: TrackedServer | undefined;
   const port = settings.METRICS_PORT;
   const listen =
     port === undefined
@@ -138,7 +142,14 @@ export function createMetrics(
       : (listenOptions: { port?: number; host?: string } = {}): Promise<Server> => {
           if (server !== undefined) return Promise.resolve(server);
           const created = createMetricsServer(handler);
+          // The same request limits, 4xx answers and drain as the app's own server: a silent or slow
+          // connection to the scrape port must not hold shutdown either.
+          hardenServer(created, {
+            requestTimeoutSeconds: settings.REQUEST_TIMEOUT_SECONDS,
+            securityHeaders: settings.SECURITY_HEADERS_ENABLED,
+          });
           server = created;
+          tracked = trackServer(created);
           return new Promise<Server>((resolve, reject) => {
             created.once('error', reject);
             created.listen(listenOptions.port ?? port, listenOptions.host ?? options.host, () => {
@@ -159,13 +170,11 @@ export function createMetrics(
     instrument: instrumentRoutes,
     async close(): Promise<void> {
       const running = server;
+      const drained = tracked;
       server = undefined;
-      if (running?.listening) {
-        await new Promise<void>((resolve) => {
-          running.close(() => resolve());
-          running.closeIdleConnections();
-        });
-      }
+      tracked = undefined;
+      if (running?.listening && drained) await drained.drain();
+      drained?.detach();
     },
   });
 }

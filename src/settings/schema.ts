@@ -181,6 +181,7 @@ export const SETTINGS_SHAPE = {
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   SHUTDOWN_TIMEOUT_SECONDS: num(25, { min: 0, max: MAX_TIMER_SECONDS }),
   SHUTDOWN_DELAY_SECONDS: num(0, { min: 0, max: MAX_TIMER_SECONDS }),
+  REQUEST_TIMEOUT_SECONDS: num(30, { min: 0, max: MAX_TIMER_SECONDS }),
 } satisfies Record<Exclude<keyof Settings, 'ALLOWED_ORIGINS'>, z.ZodType<unknown, string | undefined>>;
 
 /** The parsed shape, checked against the public `Settings` contract below. */

@@ -97,6 +97,11 @@ export interface Settings {
   readonly LOG_LEVEL: LogLevel;
   readonly SHUTDOWN_TIMEOUT_SECONDS: number;
   readonly SHUTDOWN_DELAY_SECONDS: number;
+  /**
+   * Longest time a client may take to send one whole request (headers and body); 0 = no limit. The headers
+   * alone must arrive within the same time (at most 60 s).
+   */
+  readonly REQUEST_TIMEOUT_SECONDS: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import express from 'express';
 import { createApp, serve } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getLifecycle, LIFECYCLE } from '../../src/lifecycle/index.js';
 import { get, tryConnect } from './helpers.js';
 
@@ -39,7 +39,8 @@ describe('the lifecycle of an app made by createApp', () => {
     expect((await get(running.url, '/api/health/live')).status).toBe(200);
 
     await running.close();
-    expect(exits).toEqual([0]);
+    // The exit follows the (bounded) flush of the log destination.
+    await vi.waitFor(() => expect(exits).toEqual([0]));
     expect(await tryConnect(running.url)).toBe('ECONNREFUSED');
   });
 

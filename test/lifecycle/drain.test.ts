@@ -35,7 +35,7 @@ describe('graceful drain of attached servers', () => {
     await stopping;
   });
 
-  it('closes idle keep-alive sockets at once instead of waiting for the keep-alive timeout', async () => {
+  it('closes idle keep-alive sockets after the 1 s grace instead of waiting for the keep-alive timeout', async () => {
     const { app, lifecycle } = buildTestApp();
     await app.start();
     const { server, url } = await listenAttached(app, lifecycle);

@@ -70,10 +70,11 @@ describe('serve()', () => {
     ]);
   });
 
-  it('sets keep-alive and headers timeouts above a 60 s load-balancer idle timeout', async () => {
+  it('keeps idle connections longer than a 60 s load-balancer idle timeout and bounds requests to 30 s', async () => {
     const { running } = await serveForTest(buildTestApp());
     expect(running.server.keepAliveTimeout).toBe(65_000);
-    expect(running.server.headersTimeout).toBe(66_000);
+    expect(running.server.requestTimeout).toBe(30_000);
+    expect(running.server.headersTimeout).toBe(30_000);
   });
 
   it('accepts an app that was already started, without running startup again', async () => {

@@ -49,6 +49,8 @@ describe('numbers', () => {
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', '>= 1'],
     ['SHUTDOWN_TIMEOUT_SECONDS', '-0.5', 'between 0 and 2147483'],
     ['SHUTDOWN_DELAY_SECONDS', 'soon', 'number'],
+    ['REQUEST_TIMEOUT_SECONDS', '-1', 'between 0 and 2147483'],
+    ['REQUEST_TIMEOUT_SECONDS', 'long', 'number'],
   ])('rejects %s=%s, saying it must be %s', (name, raw, expectation) => {
     const messages = messagesAbout(issuesFor({ [name]: raw }), name);
     expect(messages).toHaveLength(1);
@@ -64,10 +66,13 @@ describe('numbers', () => {
     });
   });
 
-  it('accepts fractional shutdown seconds and zero', () => {
-    expect(load({ SHUTDOWN_TIMEOUT_SECONDS: '0.5', SHUTDOWN_DELAY_SECONDS: '0' })).toMatchObject({
+  it('accepts fractional shutdown and request timeout seconds and zero', () => {
+    expect(
+      load({ SHUTDOWN_TIMEOUT_SECONDS: '0.5', SHUTDOWN_DELAY_SECONDS: '0', REQUEST_TIMEOUT_SECONDS: '0' }),
+    ).toMatchObject({
       SHUTDOWN_TIMEOUT_SECONDS: 0.5,
       SHUTDOWN_DELAY_SECONDS: 0,
+      REQUEST_TIMEOUT_SECONDS: 0,
     });
   });
 });
