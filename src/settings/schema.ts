@@ -34,7 +34,8 @@ export const METRICS_GROUP_NAMES = Object.freeze([
 ] as const satisfies readonly MetricsGroup[]);
 
 /** The default `Permissions-Policy`: powerful features off for an API that serves no pages. */
-export const DEFAULT_PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=()';
+export const DEFAULT_PERMISSIONS_POLICY =
+  'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
 const REFERRER_POLICIES = new Set([
   'no-referrer',
