@@ -178,8 +178,7 @@ export function createApp(
   // Probes and the Prometheus scrape reach the pod by IP, whatever ALLOWED_HOSTS says.
   const exemptPaths = [`${prefix}/health/live`, `${prefix}/health/ready`];
   if (metrics && !metrics.listen) exemptPaths.push('/metrics');
-  const hostCheck = createHostCheck(settings, { exemptPaths });
-  if (hostCheck) edge.push(hostCheck);
+  edge.push(createHostCheck(settings, { exemptPaths }));
   edge.push(createCors(settings));
   edge.push(jsonBodyParser());
   app.use(composeMiddleware(edge));
