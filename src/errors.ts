@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   ERR_HTTP_INTERNAL: 'An unhandled error; details are logged server-side only (500).',
   ERR_HTTP_NOT_IMPLEMENTED: 'An optional feature is not installed, e.g. docs UI packages (501).',
   ERR_HTTP_UNAVAILABLE: 'The service is starting or shutting down (503).',
+  ERR_HTTP_BODY_BUDGET_EXHAUSTED:
+    'Too many request body bytes are being read at once (createApp option maxBodyBytesInFlight, default 16 MiB); retry after Retry-After (503).',
   ERR_METRICS_UNAUTHORIZED: 'The /metrics scrape credential is missing or wrong (401).',
 } as const;
 
