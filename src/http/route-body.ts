@@ -251,6 +251,8 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
   function install(): void {
     const root = rootRouterOf(app);
     if (root !== undefined) walk(root, 0, new Set());
+    // A watched stack the walk no longer reaches (a layer removed by hand) must not re-walk on every request.
+    for (const w of watched) w.length = w.stack.length;
   }
 
   function refresh(): void {
