@@ -1,7 +1,8 @@
 /**
  * The composition root: settings → logger → request id → tracing → request log → metrics → security headers →
- * host check → CORS → JSON body → built-in routes → consumer router → 404 → error handler (DESIGN §5).
+ * host check → CORS → built-in routes → consumer router → 404 → error handler (DESIGN §5).
  * The request log comes before the host check and CORS so refused requests and preflights are logged too.
+ * JSON bodies are parsed inside the matched routes, after their auth guards (see `http/route-body.ts`).
  */
 import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -15,9 +16,11 @@ import { type HealthCheck, type HealthOptions, registerHealthRoutes } from './he
 import {
   composeMiddleware,
   createErrorHandler,
-  jsonBodyParser,
+  createRouteBodies,
   type Middleware,
+  markNoBody,
   notFoundHandler,
+  type RouteBodies,
   useAppServerForListen,
   weakEtag,
 } from './http/index.js';
@@ -45,6 +48,12 @@ export interface CreateAppOptions {
   openapi?: object;
   /** A pino logger to use instead of the built-in one. */
   logger?: Logger;
+  /**
+   * Most JSON request-body bytes read at once across the process (each body counts its Content-Length, or the
+   * 1 MiB limit when chunked); a body that would go over it gets 503 problem+json with `Retry-After: 1`.
+   * Default 16 MiB; at least 1 MiB.
+   */
+  maxBodyBytesInFlight?: number;
 }
 
 /** Objects with a `check` health check, such as a `DbEngine`. */
@@ -62,12 +71,15 @@ function withAppExtras(
   app: express.Express,
   tracing: M8Tracing,
   metrics: M8Metrics | undefined,
+  bodies: RouteBodies,
 ): LifecycleOptions {
   const extras = options.lifespanExtras;
   return {
     ...options,
     async lifespanExtras(m8) {
       tracing.refresh();
+      // Before the route-template instrumentation wraps the mount layers (see route-body.ts).
+      bodies.install();
       instrumentRoutes(app);
       if (metrics?.listen) await metrics.listen();
       let teardown: void | (() => Promise<void>);
@@ -115,7 +127,8 @@ function isAuthDeps(auth: unknown): auth is AuthDeps {
  * const router = express.Router().get('/items', auth.requireUser, (req, res) => res.json([]));
  * const app = createApp(settings, router, { lifecycle: { auth } });
  * await serve(app);
- * @throws {SettingsError} `ERR_SETTINGS_INVALID` when options (health, security headers) are invalid.
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when options (health, security headers, maxBodyBytesInFlight)
+ * are invalid.
  */
 export function createApp(
   settings: Settings,
@@ -132,13 +145,14 @@ export function createApp(
   const tracing = createTracing();
   const app = express();
   app.disable('x-powered-by');
+  const bodies = createRouteBodies(app, { maxBytesInFlight: options.maxBodyBytesInFlight });
   // The same weak ETags as Express's default, computed without a Hash object per response.
   app.set('etag fn', weakEtag);
   const lifecycle = createLifecycle({
     app,
     settings,
     logger,
-    options: withAppExtras(lifecycleOptions, app, tracing, metrics),
+    options: withAppExtras(lifecycleOptions, app, tracing, metrics, bodies),
     compatCheck: () => assertCompatible(),
     warnings: () => {
       logStartupSummary(logger, { service, version, settings });
@@ -165,8 +179,13 @@ export function createApp(
   }
 
   // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
-  // request log → metrics → security headers → host check → CORS → JSON body.
+  // request log → metrics → security headers → host check → CORS. No body parsing here: see route-body.ts.
   const edge: Middleware[] = [
+    // First, before tracing or metrics instrument the routes lazily: gates routes registered since the walk.
+    function refreshRouteBodies(_req: unknown, _res: unknown, next: () => void) {
+      bodies.refresh();
+      next();
+    },
     createRequestId(),
     tracing.middleware,
     createRequestLogger(logger, { routeOf: routeTemplateOf }),
@@ -178,11 +197,9 @@ export function createApp(
   // Probes and the Prometheus scrape reach the pod by IP, whatever ALLOWED_HOSTS says.
   const exemptPaths = [`${prefix}/health/live`, `${prefix}/health/ready`];
   if (metrics && !metrics.listen) exemptPaths.push('/metrics');
-  const hostCheck = createHostCheck(settings, { exemptPaths });
-  if (hostCheck) edge.push(hostCheck);
+  edge.push(createHostCheck(settings, { exemptPaths }));
   edge.push(createCors(settings));
-  edge.push(jsonBodyParser());
-  app.use(composeMiddleware(edge));
+  app.use(markNoBody(composeMiddleware(edge)));
 
   const checks = [...(options.health?.checks ?? [])];
   const dbCheck = healthCheckOf(db);
@@ -204,7 +221,8 @@ export function createApp(
 
   lifecycleOptions.configure?.(m8);
   app.use(router);
-  app.use(unmatched, notFoundHandler);
+  app.use(markNoBody(unmatched), markNoBody(notFoundHandler));
   app.use(createErrorHandler(logger));
+  bodies.install();
   return m8;
 }

@@ -39,13 +39,16 @@ export const ERROR_CODES = {
   // HTTP surface
   ERR_HTTP_NOT_FOUND: 'No route matches the request (404).',
   ERR_HTTP_BAD_REQUEST: 'The request body could not be parsed, or failed validation (400).',
-  ERR_HTTP_INVALID_HOST: 'The Host header is not in ALLOWED_HOSTS (400).',
+  ERR_HTTP_INVALID_HOST:
+    "The Host header is malformed, repeated, differs from the request target's authority, or is not in ALLOWED_HOSTS (400).",
   ERR_HTTP_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit (413).',
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 'The request body encoding or charset is not supported (415).',
   ERR_HTTP_CLIENT_ERROR: 'Another 4xx raised by Express or a middleware (http-errors); its status is kept.',
   ERR_HTTP_INTERNAL: 'An unhandled error; details are logged server-side only (500).',
   ERR_HTTP_NOT_IMPLEMENTED: 'An optional feature is not installed, e.g. docs UI packages (501).',
   ERR_HTTP_UNAVAILABLE: 'The service is starting or shutting down (503).',
+  ERR_HTTP_BODY_BUDGET_EXHAUSTED:
+    'Too many request body bytes are being read at once (createApp option maxBodyBytesInFlight, default 16 MiB); retry after Retry-After (503).',
   ERR_METRICS_UNAUTHORIZED: 'The /metrics scrape credential is missing or wrong (401).',
 } as const;
 

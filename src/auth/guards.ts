@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { markAuthGuard } from '../http/index.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
 import { REJECT, type Rejection, sendRejection } from './rejections.js';
@@ -149,7 +150,7 @@ export function createGuards(
     const name = `requireRole${role[0]!.toUpperCase()}${role.slice(1)}`;
     // A named function per role (STYLE: requireRole('admin') returns `function requireRoleAdmin`).
     const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
-    byRole.set(role, fn);
+    byRole.set(role, markAuthGuard(fn));
   }
 
   function requireUser(req: Request, res: Response, next: NextFunction): void {
@@ -162,5 +163,11 @@ export function createGuards(
     run(req, res, next, G_SUPER);
   }
 
-  return { requireUser, optionalUser, requireSuperuser, byRole };
+  // Marked so a route parses its JSON body only after its guards: refused requests are never read.
+  return {
+    requireUser: markAuthGuard(requireUser),
+    optionalUser: markAuthGuard(optionalUser),
+    requireSuperuser: markAuthGuard(requireSuperuser),
+    byRole,
+  };
 }

@@ -10,4 +10,11 @@ export {
   problemBody,
   sendProblem,
 } from './problem.js';
+export {
+  createRouteBodies,
+  markAuthGuard,
+  markNoBody,
+  type RouteBodies,
+  type RouteBodiesOptions,
+} from './route-body.js';
 export { createAppServer, serverClassesOf, useAppServerForListen } from './server.js';

@@ -2,6 +2,7 @@
  * The table of every built-in variable (DESIGN §3, §11): one zod schema per field, defaults included.
  * Cross-field rules live in `rules.ts`.
  */
+import { isIPv6 } from 'node:net';
 import type { z } from 'zod';
 import {
   bool,
@@ -34,7 +35,8 @@ export const METRICS_GROUP_NAMES = Object.freeze([
 ] as const satisfies readonly MetricsGroup[]);
 
 /** The default `Permissions-Policy`: powerful features off for an API that serves no pages. */
-export const DEFAULT_PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=()';
+export const DEFAULT_PERMISSIONS_POLICY =
+  'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
 const REFERRER_POLICIES = new Set([
   'no-referrer',
@@ -63,11 +65,14 @@ function corsOrigin(entry: string): string | undefined {
 }
 
 const HOST_PATTERN =
-  /^(\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?|\[[0-9a-f:.]+\])$/i;
+  /^(\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?)$/i;
 
 function allowedHost(entry: string): string | undefined {
   if (HOST_PATTERN.test(entry)) return undefined;
-  return `expected host names such as api.example.com or *.example.com (no scheme, port or path), got ${show(entry)}`;
+  // IPv6 literals, bare (`::1`) or bracketed as in a Host header (`[::1]`); no zone id, no port.
+  const literal = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
+  if (!literal.includes('%') && isIPv6(literal)) return undefined;
+  return `expected host names such as api.example.com or *.example.com, or IP literals such as 10.0.0.7, ::1 or [::1] (no scheme, port or path), got ${show(entry)}`;
 }
 
 function metricsGroup(entry: string): string | undefined {

@@ -65,6 +65,13 @@ describe('security headers', () => {
     for (const name of NEVER) expect(h[name], name).toBeUndefined();
   });
 
+  it('sends the restrictive default Permissions-Policy in production: accelerometer, camera, geolocation, gyroscope, magnetometer, microphone, payment and usb all off', async () => {
+    const h = await headersFor(PRODUCTION);
+    expect(h['permissions-policy']).toBe(
+      'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()',
+    );
+  });
+
   it('adds them in strict mode on a development environment too', async () => {
     const h = await headersFor({
       ...PRODUCTION,
@@ -73,7 +80,9 @@ describe('security headers', () => {
       REFERRER_POLICY: 'no-referrer',
     });
     expect(h['referrer-policy']).toBe('no-referrer');
-    expect(h['permissions-policy']).toBe('camera=(), microphone=(), geolocation=(), payment=()');
+    expect(h['permissions-policy']).toBe(
+      'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()',
+    );
   });
 
   it('sends HSTS with includeSubDomains when enabled outside local', async () => {

@@ -41,11 +41,33 @@ async function rawWithoutHost(overrides: TestSettingsOverrides, path: string): P
   }
 }
 
-describe('trusted hosts', () => {
-  it('is not installed when ALLOWED_HOSTS is empty', () => {
-    expect(createHostCheck(testSettings({}))).toBeUndefined();
-  });
+/** Writes `head` (request line and headers, CRLF-separated, without the blank line) as exact bytes. */
+async function raw(overrides: TestSettingsOverrides, head: string, exemptPaths = EXEMPT): Promise<string> {
+  const server = createServer(tinyApp([createHostCheck(testSettings(overrides), { exemptPaths })]));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await rawOn(port, head);
+  } finally {
+    server.close();
+  }
+}
 
+function rawOn(port: number, head: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${head}\r\nConnection: close\r\n\r\n`));
+    let data = '';
+    socket.on('data', (c) => {
+      data += String(c);
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+}
+
+const statusLine = (response: string) => response.slice(0, response.indexOf('\r\n'));
+
+describe('trusted hosts', () => {
   it('accepts an exact host, ignoring case and port', async () => {
     const hosts = { ALLOWED_HOSTS: ['api.example.com'] };
     expect(await statusFor(hosts, 'api.example.com')).toBe(200);
@@ -133,8 +155,111 @@ describe('trusted hosts', () => {
     expect(refused).toContain('Invalid host header');
     expect(await rawWithoutHost(hosts, '/ok?x=1')).toMatch(/^HTTP\/1\.1 200/);
   });
+});
 
-  it('is not installed when ALLOWED_HOSTS contains *', () => {
-    expect(createHostCheck(testSettings({ ALLOWED_HOSTS: ['*'] }))).toBeUndefined();
+describe('Host header validity (RFC 9112 §3.2)', () => {
+  const HOSTS = { ALLOWED_HOSTS: ['api.example.com'] };
+
+  it.each([
+    ['userinfo after a port', 'api.example.com:x@evil.tld'],
+    ['a path after the port', 'api.example.com:80/path'],
+    ['a fragment hiding userinfo', 'api.example.com:443#@evil.tld'],
+    ['userinfo before an allowed host', 'evil.tld@api.example.com'],
+    ['a query', 'api.example.com?x=1'],
+    ['a non-digit port', 'api.example.com:80a'],
+    ['a bracketed literal that is no IPv6 address', '[::g]:80'],
+  ])('refuses a Host with %s (%s) although it starts with an allowed name', async (_what, host) => {
+    const response = await raw(HOSTS, `GET /ok HTTP/1.1\r\nHost: ${host}`);
+    expect(statusLine(response)).toBe('HTTP/1.1 400 Bad Request');
+    expect(response).toContain('application/problem+json');
+    expect(response).toContain('"detail":"Invalid host header","code":"ERR_HTTP_INVALID_HOST"');
+  });
+
+  it('refuses two Host header lines, whichever comes first, with or without an allow-list', async () => {
+    for (const overrides of [HOSTS, {}]) {
+      const first = await raw(overrides, 'GET /ok HTTP/1.1\r\nHost: api.example.com\r\nHost: evil.tld');
+      const second = await raw(overrides, 'GET /ok HTTP/1.1\r\nhost: evil.tld\r\nHOST: api.example.com');
+      expect(statusLine(first)).toBe('HTTP/1.1 400 Bad Request');
+      expect(statusLine(second)).toBe('HTTP/1.1 400 Bad Request');
+      expect(first).toContain('Invalid host header');
+    }
+  });
+
+  it('refuses an absolute-form target whose authority differs from Host, and serves one that equals it', async () => {
+    const other = await raw(HOSTS, 'GET http://other.tld/ok HTTP/1.1\r\nHost: api.example.com');
+    const userinfo = await raw(HOSTS, 'GET http://x@api.example.com/ok HTTP/1.1\r\nHost: api.example.com');
+    const same = await raw(HOSTS, 'GET http://API.example.com/ok?x=1 HTTP/1.1\r\nHost: api.example.com');
+    expect(statusLine(other)).toBe('HTTP/1.1 400 Bad Request');
+    expect(other).toContain('Invalid host header');
+    expect(statusLine(userinfo)).toBe('HTTP/1.1 400 Bad Request');
+    expect(statusLine(same)).toBe('HTTP/1.1 200 OK');
+    const noList = await raw({}, 'GET http://other.tld/ok HTTP/1.1\r\nHost: api.example.com');
+    expect(statusLine(noList)).toBe('HTTP/1.1 400 Bad Request');
+  });
+
+  it('checks the Host syntax also when ALLOWED_HOSTS is empty or *, accepting any valid host[:port]', async () => {
+    for (const overrides of [{}, { ALLOWED_HOSTS: ['*'] }]) {
+      expect(statusLine(await raw(overrides, 'GET /ok HTTP/1.1\r\nHost: api.example.com:x@evil.tld'))).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+      for (const host of ['anything.example.org:8080', '10.0.0.7', '[::1]:3000', 'xn--bcher-kva.example']) {
+        expect(statusLine(await raw(overrides, `GET /ok HTTP/1.1\r\nHost: ${host}`)), host).toBe(
+          'HTTP/1.1 200 OK',
+        );
+      }
+    }
+  });
+
+  it('never lets a remembered Host value skip the per-request checks (second Host line, target authority)', async () => {
+    for (const overrides of [HOSTS, {}]) {
+      // GET /ok is exempt here; /nowhere is not (404 when let through, 400 when refused).
+      const server = createServer(
+        tinyApp([createHostCheck(testSettings(overrides), { exemptPaths: ['/ok'] })]),
+      );
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const { port } = server.address() as AddressInfo;
+        // Accepted first, so the value is remembered; then the same value with an attack around it.
+        const pass = 'HTTP/1.1 404 Not Found';
+        const refused = 'HTTP/1.1 400 Bad Request';
+        expect(statusLine(await rawOn(port, 'GET /nowhere HTTP/1.1\r\nHost: api.example.com'))).toBe(pass);
+        expect(
+          statusLine(await rawOn(port, 'GET /nowhere HTTP/1.1\r\nHost: api.example.com\r\nHost: evil.tld')),
+        ).toBe(refused);
+        expect(
+          statusLine(await rawOn(port, 'GET http://evil.tld/nowhere HTTP/1.1\r\nHost: api.example.com')),
+        ).toBe(refused);
+        // An exempt probe with a foreign Host is served, but that Host is not remembered for other paths.
+        expect(statusLine(await rawOn(port, 'GET /ok HTTP/1.1\r\nHost: evil.tld'))).toBe('HTTP/1.1 200 OK');
+        expect(statusLine(await rawOn(port, 'GET /nowhere HTTP/1.1\r\nHost: evil.tld'))).toBe(
+          overrides === HOSTS ? refused : pass,
+        );
+      } finally {
+        server.close();
+      }
+    }
+  });
+
+  it('refuses a malformed Host on the exempt probe paths too (only the allow-list is skipped there)', async () => {
+    const response = await raw(HOSTS, 'GET /ok HTTP/1.1\r\nHost: 10.0.0.7:8080@evil.tld', ['/ok']);
+    expect(statusLine(response)).toBe('HTTP/1.1 400 Bad Request');
+    expect(statusLine(await raw(HOSTS, 'GET /ok HTTP/1.1\r\nHost: 10.0.0.7:8080', ['/ok']))).toBe(
+      'HTTP/1.1 200 OK',
+    );
+  });
+
+  it('matches IPv6 entries bare or bracketed, in any spelling of the same address', async () => {
+    for (const entry of ['::1', '[::1]']) {
+      const hosts = { ...PRODUCTION, ALLOWED_HOSTS: [entry] };
+      expect(statusLine(await raw(hosts, 'GET /ok HTTP/1.1\r\nHost: [::1]:8080')), entry).toBe(
+        'HTTP/1.1 200 OK',
+      );
+      expect(statusLine(await raw(hosts, 'GET /ok HTTP/1.1\r\nHost: [0:0::0001]')), entry).toBe(
+        'HTTP/1.1 200 OK',
+      );
+      expect(statusLine(await raw(hosts, 'GET /ok HTTP/1.1\r\nHost: [::2]')), entry).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+    }
   });
 });

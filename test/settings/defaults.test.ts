@@ -63,7 +63,8 @@ describe('loadSettings defaults', () => {
       CONTENT_SECURITY_POLICY_ENABLED: false,
       CONTENT_SECURITY_POLICY: undefined,
       REFERRER_POLICY: 'strict-origin-when-cross-origin',
-      PERMISSIONS_POLICY: 'camera=(), microphone=(), geolocation=(), payment=()',
+      PERMISSIONS_POLICY:
+        'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()',
       SERVICE_VERSION: undefined,
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_SECONDS: 25,

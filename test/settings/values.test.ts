@@ -164,6 +164,20 @@ describe('lists', () => {
     ]);
   });
 
+  it('accepts IPv6 literals in ALLOWED_HOSTS, bare or bracketed, and rejects malformed ones or ones with a port', () => {
+    expect(load({ ALLOWED_HOSTS: '::1,[::1],[2001:DB8::7]' }).ALLOWED_HOSTS).toEqual([
+      '::1',
+      '[::1]',
+      '[2001:db8::7]',
+    ]);
+    const issues = issuesFor({ ALLOWED_HOSTS: '[:::],[::1]:8080,fe80::1%eth0' });
+    expect(messagesAbout(issues, 'ALLOWED_HOSTS')).toEqual([
+      expect.stringContaining('got "[:::]"'),
+      expect.stringContaining('got "[::1]:8080"'),
+      expect.stringContaining('got "fe80::1%eth0"'),
+    ]);
+  });
+
   it('accepts "*" in ALLOWED_HOSTS outside production', () => {
     expect(load({ ALLOWED_HOSTS: '*' }).ALLOWED_HOSTS).toEqual(['*']);
   });
