@@ -146,7 +146,11 @@ function selectedDbRules(c: RuleContext, presence: DbPresence): boolean {
   if (!presence.SELECTED_DB) {
     const given = [
       f.DB_HOST === undefined ? undefined : 'DB_HOST',
-      f.DATABASE_URL === undefined ? undefined : presence.fromAlias ? 'SQLALCHEMY_DATABASE_URI' : 'DATABASE_URL',
+      f.DATABASE_URL === undefined
+        ? undefined
+        : presence.fromAlias
+          ? 'SQLALCHEMY_DATABASE_URI'
+          : 'DATABASE_URL',
     ].filter((n) => n !== undefined);
     if (given.length > 0) {
       c.add(
@@ -191,7 +195,10 @@ function databaseRules(c: RuleContext, presence: DbPresence): number | undefined
         );
       }
     } else if (scheme === undefined) {
-      c.add(urlName, `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL; the value does not parse as a URL`);
+      c.add(
+        urlName,
+        `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL; the value does not parse as a URL`,
+      );
     } else if (!(DB_URL_SCHEMES[db] as readonly string[]).includes(scheme)) {
       c.add(
         urlName,

@@ -136,6 +136,9 @@ describe('production rules', () => {
   });
 });
 
+// PROD_ENV without its database server.
+const { SELECTED_DB: _selected, DATABASE_URL: _url, ...PROD_NO_DB } = PROD_ENV;
+
 describe('database rules', () => {
   it.each([
     ['Postgres', 5432],
@@ -210,8 +213,7 @@ describe('database rules', () => {
   ])(
     'rejects production on an in-memory database (SELECTED_DB %s, no PGLITE_DATA_DIR), naming SELECTED_DB',
     (_, env) => {
-      const prod = { ...PROD_ENV, SELECTED_DB: undefined, DATABASE_URL: undefined, ...env };
-      const issues = issuesFor({}, prod);
+      const issues = issuesFor(env, PROD_NO_DB);
       expect(issues.map((i) => i.variable)).toEqual(['SELECTED_DB']);
       expect(issues[0]?.message).toContain('ENVIRONMENT=production');
       expect(issues[0]?.message).toContain('set PGLITE_DATA_DIR');
@@ -219,9 +221,10 @@ describe('database rules', () => {
   );
 
   it('accepts production on Pglite with PGLITE_DATA_DIR, and in-memory Pglite outside production', () => {
-    const prod = { ...PROD_ENV, SELECTED_DB: undefined, DATABASE_URL: undefined };
-    expect(load({ PGLITE_DATA_DIR: '/var/lib/app' }, prod).SELECTED_DB).toBe('Pglite');
-    expect(load({ SELECTED_DB: 'Pglite', PGLITE_DATA_DIR: '/var/lib/app' }, prod).SELECTED_DB).toBe('Pglite');
+    expect(load({ PGLITE_DATA_DIR: '/var/lib/app' }, PROD_NO_DB).SELECTED_DB).toBe('Pglite');
+    expect(load({ SELECTED_DB: 'Pglite', PGLITE_DATA_DIR: '/var/lib/app' }, PROD_NO_DB).SELECTED_DB).toBe(
+      'Pglite',
+    );
     expect(load({ ENVIRONMENT: 'staging' }).SELECTED_DB).toBe('Pglite');
   });
 
@@ -230,9 +233,9 @@ describe('database rules', () => {
       load({ SELECTED_DB: 'Postgres', SQLALCHEMY_DATABASE_URI: 'postgresql+psycopg://app:pw@db/app' })
         .DATABASE_URL,
     ).toBe('postgresql://app:pw@db/app');
-    expect(
-      load({ SELECTED_DB: 'Mysql', SQLALCHEMY_DATABASE_URI: 'mysql://app@db/app' }).DATABASE_URL,
-    ).toBe('mysql://app@db/app');
+    expect(load({ SELECTED_DB: 'Mysql', SQLALCHEMY_DATABASE_URI: 'mysql://app@db/app' }).DATABASE_URL).toBe(
+      'mysql://app@db/app',
+    );
   });
 
   it('prefers DATABASE_URL over SQLALCHEMY_DATABASE_URI when both are set', () => {
