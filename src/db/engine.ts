@@ -166,6 +166,11 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
 
   const onPoolError: PoolErrorHandler = (error) => {
     slot.observer?.onError?.();
+    // A dropped idle connection is usually the first sign of an outage: part of its one log line.
+    if (isDbOutage(error)) {
+      availability.failed(error);
+      return;
+    }
     slot.logger?.warn(
       {
         err: { message: describeError(error, target.secrets), code: errorCodeOf(error) },
