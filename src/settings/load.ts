@@ -68,6 +68,20 @@ function parseExtension(
 
 const DATABASE_URL_ALIAS = 'SQLALCHEMY_DATABASE_URI';
 
+// Settings objects loaded with no database variable at all: SELECTED_DB=Pglite there is the default, not a
+// choice. Kept beside the frozen object (not a field) so the public Settings shape stays as documented.
+const noDatabaseConfigured = new WeakSet<object>();
+
+/**
+ * Whether `settings` name a database: `SELECTED_DB`, `DATABASE_URL` (or its alias), `DB_HOST` or
+ * `PGLITE_DATA_DIR` was set. False only for an object returned by `loadSettings` where all of them were unset
+ * (the default in-memory Pglite); objects built any other way count as configured. Internal (the CLI's
+ * `prestart` has nothing to wait for then).
+ */
+export function isDatabaseConfigured(settings: object): boolean {
+  return !noDatabaseConfigured.has(settings);
+}
+
 /**
  * Reads `SQLALCHEMY_DATABASE_URI` (the name fastapi-m8 services use, `_FILE` variant included) into `DATABASE_URL`
  * when that is unset, so one `.env` serves the whole stack; `DATABASE_URL` wins when both are set. SQLAlchemy's
@@ -141,5 +155,10 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
     if (name === 'BACKEND_CORS_ORIGINS') settings['ALLOWED_ORIGINS'] = rules.ALLOWED_ORIGINS;
   }
   Object.assign(settings, extension);
-  return deepFreeze(settings) as LoadedSettings<E>;
+  const frozen = deepFreeze(settings) as LoadedSettings<E>;
+  const named = ['SELECTED_DB', 'DATABASE_URL', 'DB_HOST', 'PGLITE_DATA_DIR'].some(
+    (name) => clean(raw[name]) !== undefined,
+  );
+  if (!named) noDatabaseConfigured.add(frozen);
+  return frozen;
 }
