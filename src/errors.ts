@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   ERR_DB_DISPOSED: 'The engine was used after dispose().',
   ERR_DB_AUTH_FAILED: 'The database rejected the user or password (permanent; the password is never shown).',
   ERR_DB_UNKNOWN_DATABASE: 'The database named by DB_DATABASE / DATABASE_URL does not exist (permanent).',
+  ERR_DB_STATEMENT_TIMEOUT: 'A query ran longer than DB_STATEMENT_TIMEOUT_MS and was cancelled.',
+  ERR_DB_UNAVAILABLE:
+    'The database is unreachable, overloaded or shutting down; answered 503 with Retry-After (retry later).',
   // lifecycle
   ERR_LIFECYCLE_STARTUP: 'A startup step (validator, lifespan extra) failed; the app did not become ready.',
   ERR_LIFECYCLE_SHUTDOWN_TIMEOUT: 'Graceful shutdown did not finish within SHUTDOWN_TIMEOUT_SECONDS.',

@@ -94,7 +94,9 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
   let secrets: readonly string[];
   try {
     secrets = resolveDbTarget(settings).secrets;
-    engine = createDbEngine<unknown>(settings);
+    // A migration may legitimately run for minutes (an index build, a backfill): the service's per-query
+    // bound would cancel it half-way, so the operator-run CLI leaves it off.
+    engine = createDbEngine<unknown>({ ...settings, DB_STATEMENT_TIMEOUT_MS: 0 });
   } catch (error) {
     io.stderr(`express-m8 migrate: cannot use the database: ${messageOf(error)}\n`);
     return 2;

@@ -7,6 +7,7 @@ import {
   scrubDbText,
 } from '../db/index.js';
 import type { ErrorCode } from '../errors.js';
+import { isDatabaseConfigured } from '../settings/load.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { runCommand, type SignalSource } from './exec.js';
 import { type CliIo, codeOf, loadCliSettings, messageOf, UsageError } from './io.js';
@@ -17,7 +18,9 @@ export const PRESTART_USAGE = `Usage: express-m8 prestart [--max-tries 300] [--i
        express-m8-prestart [options] [-- command [args...]]
 
 Waits until the configured database (SELECTED_DB, DATABASE_URL / DB_*) answers SELECT 1, printing one
-progress line per try on stderr, then runs the command after "--" if one is given.
+progress line per try on stderr, then runs the command after "--" if one is given. With no database
+configured (SELECTED_DB, DATABASE_URL, DB_HOST and PGLITE_DATA_DIR all unset) there is nothing to wait for:
+it says so and goes on at once.
 
 Options:
   --max-tries N     tries before giving up (default 300)
@@ -26,7 +29,7 @@ Options:
   -h, --help        show this help
 
 Exit codes:
-  0   the database answered (or, with a command: the command's exit code; 128+N if signal N ended it)
+  0   the database answered, or none is configured (or, with a command: the command's exit code; 128+N if signal N ended it)
   1   the tries ran out
   2   a permanent error: invalid settings, bad credentials, unknown database, missing driver; or bad usage
   128+N  signal N (SIGTERM 143, SIGINT 130, SIGHUP 129) arrived while waiting: stops at once
@@ -98,6 +101,14 @@ export async function prestartCommand(
   const timeoutSeconds = numberOption(args, 'timeout', 5, { min: 0.001, integer: false });
 
   const settings = loadCliSettings(io, 'prestart');
+  if (!isDatabaseConfigured(settings)) {
+    // Booting a throw-away in-memory Pglite here would prove nothing about the app's database.
+    io.stderr(
+      '[prestart] no database configured; nothing to wait for ' +
+        '(SELECTED_DB, DATABASE_URL, DB_HOST and PGLITE_DATA_DIR are all unset)\n',
+    );
+    return command.length > 0 ? runCommand(command, io, signals) : 0;
+  }
   let engine: DbEngine<unknown>;
   let secrets: readonly string[];
   try {

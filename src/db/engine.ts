@@ -1,13 +1,18 @@
 import { CompiledQuery, type Dialect, Kysely, type LogEvent } from 'kysely';
+import type { DbError } from '../errors.js';
 import type { HealthCheckResult } from '../health/types.js';
 import { defaultDriverLoader, defaultDriverVersion, loadDriver } from './drivers.js';
 import { GuardedDriver } from './guarded-driver.js';
-import { createPoolHandle } from './pools.js';
+import { isDbOutage } from './outage.js';
+import { createPoolHandle, type PoolErrorHandler, type PoolHandle } from './pools.js';
 import { describeError, errorCodeOf } from './scrub.js';
-import { type DbSettings, resolveDbTarget } from './target.js';
+import { type DbSettings, type DbTarget, resolveDbTarget } from './target.js';
 import type { DbCheckMeta, DbEngine, DbEngineOptions, DbLogger, DbObserver } from './types.js';
 
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+/** The health runner's default timeout: the check gives up (and frees its connection) by then. */
+const DEFAULT_HEALTH_TIMEOUT_MS = 500;
 const DIALECT_NAME = { Pglite: 'pglite', Postgres: 'postgres', Mysql: 'mysql' } as const;
 const PING = CompiledQuery.raw('select 1');
 
@@ -46,6 +51,70 @@ function roundMs(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+function positiveMs(name: string, value: number, allowZero: boolean): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds (got ${value})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Remembers whether the database is reachable so an outage is logged once when it starts and once when it
+ * ends, not once per failed request: during an outage every request fails the same way, and a warning (with a
+ * stack trace upstream) per request floods the log exactly when it is read.
+ */
+class Availability {
+  #down = false;
+
+  constructor(
+    private readonly slot: Slot,
+    private readonly target: DbTarget,
+  ) {}
+
+  /** Logs a failure: an outage once at `warn` when it starts (then `debug`), anything else at `warn`. */
+  failed(error: unknown): void {
+    const logger = this.slot.logger;
+    const code = errorCodeOf(error);
+    const message = describeError(error, this.target.secrets);
+    if (!isDbOutage(error)) {
+      logger?.warn({ code, target: this.target.display }, message);
+      return;
+    }
+    if (this.#down) {
+      logger?.debug({ code, target: this.target.display }, message);
+      return;
+    }
+    this.#down = true;
+    logger?.warn(
+      { code, target: this.target.display, db_available: false },
+      `database unavailable: ${message}`,
+    );
+  }
+
+  /** Called after a query or check succeeded: ends an outage, logged once at `info`. */
+  ok(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    const logger = this.slot.logger;
+    const fields = { target: this.target.display, db_available: true };
+    if (logger?.info) logger.info(fields, 'database available again');
+    else logger?.warn(fields, 'database available again');
+  }
+}
+
+/** A kysely dialect whose driver is `guard`, over the adapter and compiler of `handle`'s dialect. */
+function guardedDialect(handle: PoolHandle, guard: GuardedDriver): Dialect {
+  const inner = handle.dialect;
+  return {
+    createAdapter: () => inner.createAdapter(),
+    createDriver: () => guard,
+    createQueryCompiler: () => inner.createQueryCompiler(),
+    createIntrospector: (db) => inner.createIntrospector(db),
+  };
+}
+
 /**
  * Creates the kysely-backed database engine for `SELECTED_DB`: embedded PGlite (in memory or in
  * `PGLITE_DATA_DIR`), PostgreSQL through a `pg` pool, or MySQL/MariaDB through a `mysql2` pool.
@@ -68,25 +137,40 @@ function roundMs(ms: number): number {
  */
 export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOptions = {}): DbEngine<DB> {
   const target = resolveDbTarget(settings);
-  const acquireTimeoutMs = options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
-  if (!Number.isFinite(acquireTimeoutMs) || acquireTimeoutMs <= 0) {
-    throw new TypeError(
-      `acquireTimeoutMs must be a positive number of milliseconds (got ${acquireTimeoutMs})`,
-    );
-  }
+  const acquireTimeoutMs = positiveMs(
+    'acquireTimeoutMs',
+    options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+    false,
+  );
+  const statementTimeoutMs = positiveMs(
+    'DB_STATEMENT_TIMEOUT_MS',
+    settings.DB_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    true,
+  );
+  const healthTimeoutMs = positiveMs(
+    'healthTimeoutMs',
+    options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+    false,
+  );
   const slot: Slot = {
     observer: options.observer,
     logger: options.logger,
     hasOwnLogger: options.logger !== undefined,
   };
+  const availability = new Availability(slot, target);
   const mod = loadDriver(
     target.kind,
     options.loadDriver ?? defaultDriverLoader,
     options.driverVersion ?? defaultDriverVersion,
   );
 
-  const onPoolError = (error: unknown): void => {
+  const onPoolError: PoolErrorHandler = (error) => {
     slot.observer?.onError?.();
+    // A dropped idle connection is usually the first sign of an outage: part of its one log line.
+    if (isDbOutage(error)) {
+      availability.failed(error);
+      return;
+    }
     slot.logger?.warn(
       {
         err: { message: describeError(error, target.secrets), code: errorCodeOf(error) },
@@ -95,7 +179,17 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       'A pooled database connection failed; the pool will open a new one',
     );
   };
-  const handle = createPoolHandle(mod, target, acquireTimeoutMs, onPoolError);
+  const onFailure = (error: DbError): void => availability.failed(error);
+  const handle = createPoolHandle(
+    mod,
+    target,
+    {
+      acquireMs: acquireTimeoutMs,
+      statementMs: statementTimeoutMs,
+      statementLabel: 'DB_STATEMENT_TIMEOUT_MS',
+    },
+    onPoolError,
+  );
   const guard = new GuardedDriver(handle.dialect.createDriver(), {
     display: target.display,
     secrets: target.secrets,
@@ -103,38 +197,40 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     acquireTimeoutMs,
     logger: () => slot.logger,
     observer: () => slot.observer,
+    onFailure,
     idleCount: handle.idleCount,
     close: handle.close,
   });
-  const inner = handle.dialect;
-  const dialect: Dialect = {
-    createAdapter: () => inner.createAdapter(),
-    createDriver: () => guard,
-    createQueryCompiler: () => inner.createQueryCompiler(),
-    createIntrospector: (db) => inner.createIntrospector(db),
-  };
   const log = (event: LogEvent): void => {
     if (event.level === 'query') {
       slot.observer?.onQuery?.(event.queryDurationMillis / 1000);
+      availability.ok();
     } else {
       slot.observer?.onError?.();
+      if (isDbOutage(event.error)) availability.failed(event.error);
       slot.logger?.debug(
         { err: { message: describeError(event.error, target.secrets), code: errorCodeOf(event.error) } },
         'database query failed',
       );
     }
   };
-  const db = new Kysely<DB>({ dialect, log });
+  const db = new Kysely<DB>({ dialect: guardedDialect(handle, guard), log });
   const dialectName = DIALECT_NAME[target.kind];
+  const ping = healthPing(mod, target, handle, healthTimeoutMs, onPoolError, (error) =>
+    availability.failed(error),
+  );
 
-  // Named so the health runner reports it as `database` even when it throws or times out.
-  async function database(): Promise<HealthCheckResult> {
+  let inFlight: Promise<HealthCheckResult> | undefined;
+  async function runCheck(): Promise<HealthCheckResult> {
     const started = performance.now();
     try {
-      await db.executeQuery(PING);
+      if (guard.disposed) await db.executeQuery(PING); // rejects with ERR_DB_DISPOSED
+      await ping.run();
+      availability.ok();
       const meta: DbCheckMeta = { dialect: dialectName, latency_ms: roundMs(performance.now() - started) };
       return { name: 'database', status: 'ok', meta };
     } catch (error) {
+      if (isDbOutage(error)) availability.failed(error);
       const code = errorCodeOf(error);
       const meta: DbCheckMeta =
         code === undefined ? { dialect: dialectName } : { dialect: dialectName, code };
@@ -142,14 +238,82 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     }
   }
 
+  // Named so the health runner reports it as `database` even when it throws or times out. Concurrent probes
+  // (readiness, detail, a scrape) share the one in flight instead of queueing for the health connection.
+  async function database(): Promise<HealthCheckResult> {
+    inFlight ??= runCheck().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
   const engine: DbEngine<DB> = Object.freeze({
     db,
     check: database,
-    dispose: () => guard.destroy(),
+    dispose: () => Promise.all([guard.destroy(), ping.close()]).then(() => undefined),
     kind: target.kind,
     target: target.display,
     poolStats: () => guard.stats(),
   });
   slots.set(engine, slot);
   return engine;
+}
+
+interface HealthPing {
+  /** `SELECT 1` within the health bound; rejects with the failure. */
+  run(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The health check's own path to the database, so a saturated or stuck application pool never delays or fails
+ * readiness: a dedicated one-connection pool (opened on the first check) whose acquisition and statement are
+ * both bounded by `healthTimeoutMs`. Pglite has a single embedded connection: the ping goes to it directly,
+ * bypassing the driver's queue that a long transaction holds, under the same bound.
+ */
+function healthPing(
+  mod: unknown,
+  target: DbTarget,
+  appHandle: PoolHandle,
+  healthTimeoutMs: number,
+  onPoolError: PoolErrorHandler,
+  onFailure: (error: DbError) => void,
+): HealthPing {
+  if (appHandle.ping !== undefined) {
+    const ping = appHandle.ping;
+    return { run: () => ping(healthTimeoutMs), close: async () => {} };
+  }
+  let kysely: Kysely<unknown> | undefined;
+  let guard: GuardedDriver | undefined;
+  return {
+    run: () => {
+      if (kysely === undefined) {
+        const healthTarget: DbTarget = { ...target, poolMax: 1 };
+        const handle = createPoolHandle(
+          mod,
+          healthTarget,
+          {
+            acquireMs: healthTimeoutMs,
+            statementMs: healthTimeoutMs,
+            statementLabel: 'the health check bound',
+          },
+          onPoolError,
+        );
+        guard = new GuardedDriver(handle.dialect.createDriver(), {
+          display: target.display,
+          secrets: target.secrets,
+          poolMax: 1,
+          acquireTimeoutMs: healthTimeoutMs,
+          logger: () => undefined,
+          observer: () => undefined,
+          onFailure,
+          idleCount: handle.idleCount,
+          close: handle.close,
+        });
+        kysely = new Kysely<unknown>({ dialect: guardedDialect(handle, guard) });
+      }
+      return kysely.executeQuery(PING).then(() => undefined);
+    },
+    close: () => guard?.destroy() ?? Promise.resolve(),
+  };
 }

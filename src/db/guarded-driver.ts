@@ -11,6 +11,8 @@ export interface GuardConfig {
   readonly acquireTimeoutMs: number;
   /** Read at each event so a logger attached later is honoured. */
   readonly logger: () => DbLogger | undefined;
+  /** Told of every failed connection attempt (already counted for metrics); it decides what to log. */
+  readonly onFailure: (error: DbError) => void;
   /** Read at each event so an observer set later is honoured. */
   readonly observer: () => DbObserver | undefined;
   /** Idle connections held by the pool. */
@@ -183,7 +185,7 @@ export class GuardedDriver implements Driver {
     const { display, secrets } = this.#config;
     const dbError = toConnectionError(error, display, secrets);
     this.#config.observer()?.onError?.();
-    this.#config.logger()?.warn({ code: dbError.code, target: display }, dbError.message);
+    this.#config.onFailure(dbError);
     return dbError;
   }
 }

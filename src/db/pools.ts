@@ -1,13 +1,41 @@
-import { type Dialect, MysqlDialect, type MysqlPool, PostgresDialect, type PostgresPool } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  MysqlDialect,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from 'kysely';
 import { DbError } from '../errors.js';
 import { PgliteDialect, type PgliteLike } from './pglite-dialect.js';
+import { isServerStatementTimeout, statementTimeoutError } from './scrub.js';
 import type { DbTarget } from './target.js';
+
+/** How long the pool waits for a connection, and how long one statement may run (0 = unbounded). */
+export interface PoolTimeouts {
+  readonly acquireMs: number;
+  readonly statementMs: number;
+  /** Names the bound in the timeout message: the setting, or the health check's own bound. */
+  readonly statementLabel: string;
+}
+
+/**
+ * The server cancels a statement at `statementMs` with its own error; the client-side deadline is a backstop
+ * for a server (or network) that stopped answering, so it fires a little later, after the server had its
+ * chance to cancel cleanly and keep the connection usable.
+ */
+const CLIENT_GRACE_MS = 1000;
 
 /** A dialect plus what the guard needs to watch and close its pool. */
 export interface PoolHandle {
   readonly dialect: Dialect;
   readonly close: () => Promise<void>;
   readonly idleCount: (used: number) => number;
+  /** Pglite only: `SELECT 1` straight on the embedded database, bypassing the driver's queue, within `ms`. */
+  readonly ping?: (ms: number) => Promise<void>;
 }
 
 /** Called for errors raised by idle connections (server restart, killed backend): logged, never thrown. */
@@ -34,13 +62,88 @@ function member<T>(mod: unknown, name: string, driver: string): T {
   return value as T;
 }
 
-function pgliteHandle(mod: unknown, target: DbTarget): PoolHandle {
+/**
+ * Rejects with `onTimeout()` when `work` has not settled within `ms`; a later settlement is ignored (its
+ * rejection handled). `onLate` runs when the deadline fired, so the caller can retire the connection.
+ */
+function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  onTimeout: () => unknown,
+  onLate?: () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      onLate?.();
+      reject(onTimeout());
+    }, ms);
+    work.then(
+      (value) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * PGlite runs in this thread: PostgreSQL's own `statement_timeout` never fires there, and a statement that
+ * computes blocks the event loop until it ends. The deadline bounds what waits asynchronously (a query queued
+ * behind PGlite's internal lock, a slow file system under `PGLITE_DATA_DIR`).
+ */
+function pgliteWithDeadline(pg: PgliteLike, ms: number, label: string, display: string): PgliteLike {
+  if (ms === 0) return pg;
+  return {
+    get waitReady() {
+      return pg.waitReady;
+    },
+    get closed() {
+      return pg.closed;
+    },
+    query: (text, params, options) =>
+      withDeadline(pg.query(text, params, options), ms, () => statementTimeoutError(ms, label, display)),
+    close: () => pg.close(),
+  };
+}
+
+// in_failed_sql_transaction: the ping ran between the statements of another caller's failed transaction on
+// the single embedded connection; the database did answer.
+const PG_IN_FAILED_TRANSACTION = '25P02';
+
+function pgliteHandle(mod: unknown, target: DbTarget, timeouts: PoolTimeouts): PoolHandle {
   const PGlite = member<PgliteModule['PGlite']>(mod, 'PGlite', '@electric-sql/pglite');
   const pg = target.dataDir === undefined ? new PGlite() : new PGlite(target.dataDir);
   // A failed start surfaces through the driver's init(); never as an unhandled rejection.
   pg.waitReady.catch(() => {});
   return {
-    dialect: new PgliteDialect(pg),
+    dialect: new PgliteDialect(
+      pgliteWithDeadline(pg, timeouts.statementMs, timeouts.statementLabel, target.display),
+    ),
+    // Start-up (initdb of a new database: seconds) is not part of the bound, as for the first query; the
+    // health runner's own timeout still reports a database that is not up yet.
+    ping: (ms) =>
+      pg.waitReady.then(() =>
+        withDeadline(
+          pg.query('select 1').then(
+            () => undefined,
+            (error: unknown) => {
+              if ((error as { code?: unknown } | null)?.code !== PG_IN_FAILED_TRANSACTION) throw error;
+            },
+          ),
+          ms,
+          () => statementTimeoutError(ms, 'the health check bound', target.display),
+        ),
+      ),
     close: async () => {
       if (!pg.closed) await pg.close();
     },
@@ -48,13 +151,67 @@ function pgliteHandle(mod: unknown, target: DbTarget): PoolHandle {
   };
 }
 
-function pgHandle(mod: unknown, target: DbTarget, timeoutMs: number, onError: PoolErrorHandler): PoolHandle {
+type PgClient = PostgresPoolClient & { release(destroy?: boolean): void };
+
+/**
+ * A pg pool whose clients bound each query: the server's `statement_timeout` error becomes
+ * `ERR_DB_STATEMENT_TIMEOUT`, and when the server does not answer even that, the client-side deadline rejects
+ * and the client is destroyed on release (it may still be busy) instead of going back to the pool.
+ */
+function pgPoolWithDeadline(pool: PostgresPool, ms: number, label: string, display: string): PostgresPool {
+  if (ms === 0) return pool;
+  // kysely keeps one connection object per client (a WeakMap): hand it the same wrapper every time.
+  const wrappers = new WeakMap<PostgresPoolClient, PostgresPoolClient>();
+  const timeout = () => statementTimeoutError(ms, label, display);
+  const wrap = (client: PgClient): PostgresPoolClient => {
+    let broken = false;
+    const wrapper = {
+      query(first: unknown, parameters?: ReadonlyArray<unknown>): unknown {
+        // A cursor (streaming) is handed through: it is read chunk by chunk under the server's timeout.
+        if (typeof first !== 'string') return (client.query as (c: unknown) => unknown)(first);
+        const work = client.query(first, parameters ?? []).catch((error: unknown) => {
+          throw isServerStatementTimeout(error) ? timeout() : error;
+        });
+        return withDeadline(work, ms + CLIENT_GRACE_MS, timeout, () => {
+          broken = true;
+        });
+      },
+      release() {
+        // pg-pool destroys a client released with a truthy argument.
+        client.release(broken ? true : undefined);
+      },
+    };
+    return wrapper as unknown as PostgresPoolClient;
+  };
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (wrapper === undefined) {
+        wrapper = wrap(client as PgClient);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
+function pgHandle(
+  mod: unknown,
+  target: DbTarget,
+  timeouts: PoolTimeouts,
+  onError: PoolErrorHandler,
+): PoolHandle {
   const Pool = member<PgModule['Pool']>(mod, 'Pool', 'pg');
+  const timeoutMs = timeouts.acquireMs;
   const base = {
     max: target.poolMax,
     // The guard's own timer (timeoutMs) decides; pg's is a backstop that also drops the abandoned waiter.
     connectionTimeoutMillis: timeoutMs + 1000,
     idleTimeoutMillis: 30_000,
+    // Sent at connection start-up: the server cancels longer statements itself (SQLSTATE 57014).
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
   };
   const pool = new Pool(
     target.url !== undefined
@@ -77,19 +234,97 @@ function pgHandle(mod: unknown, target: DbTarget, timeoutMs: number, onError: Po
   });
   pool.on('error', () => {});
   return {
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({
+      pool: pgPoolWithDeadline(pool, timeouts.statementMs, timeouts.statementLabel, target.display),
+    }),
     close: () => pool.end(),
     idleCount: () => pool.idleCount,
   };
 }
 
+type MysqlRawConnection = MysqlPoolConnection & { destroy(): void };
+type MysqlCallback = (error: unknown, result: unknown) => void;
+
+/**
+ * A mysql2 pool whose connections bound each callback query like {@link pgPoolWithDeadline}: mysql2 has no
+ * per-pool query timeout, so the deadline is ours, and a connection that missed it is destroyed on release.
+ */
+function mysqlPoolWithDeadline(pool: MysqlPool, ms: number, label: string, display: string): MysqlPool {
+  if (ms === 0) return pool;
+  const wrappers = new WeakMap<MysqlPoolConnection, MysqlPoolConnection>();
+  const timeout = () => statementTimeoutError(ms, label, display);
+  const wrap = (raw: MysqlRawConnection): MysqlPoolConnection => {
+    let broken = false;
+    const query = raw.query.bind(raw) as (...args: unknown[]) => unknown;
+    const wrapper = {
+      query(text: string, parameters: unknown[], callback?: MysqlCallback): unknown {
+        // Without a callback kysely streams: handed through under the server's own timeout.
+        if (callback === undefined) return query(text, parameters);
+        const work = new Promise<unknown>((resolve, reject) => {
+          query(text, parameters, (error: unknown, result: unknown) =>
+            error ? reject(error) : resolve(result),
+          );
+        }).catch((error: unknown) => {
+          throw isServerStatementTimeout(error) ? timeout() : error;
+        });
+        withDeadline(work, ms + CLIENT_GRACE_MS, timeout, () => {
+          broken = true;
+        }).then(
+          (result) => callback(null, result),
+          (error: unknown) => callback(error, undefined),
+        );
+        return undefined;
+      },
+      release() {
+        if (broken) raw.destroy();
+        else raw.release();
+      },
+    };
+    return wrapper as unknown as MysqlPoolConnection;
+  };
+  return {
+    getConnection(callback) {
+      pool.getConnection((error, raw) => {
+        if (error) {
+          callback(error, raw);
+          return;
+        }
+        let wrapper = wrappers.get(raw);
+        if (wrapper === undefined) {
+          wrapper = wrap(raw as MysqlRawConnection);
+          wrappers.set(raw, wrapper);
+        }
+        callback(null, wrapper);
+      });
+    },
+    end: (callback) => pool.end(callback),
+  };
+}
+
+/**
+ * Asks the server to cancel long statements itself: MariaDB's `max_statement_time` (seconds, every statement),
+ * else MySQL's `max_execution_time` (milliseconds, SELECT only). Neither known: the client deadline remains.
+ */
+async function setMysqlStatementTimeout(connection: DatabaseConnection, ms: number): Promise<void> {
+  try {
+    await connection.executeQuery(CompiledQuery.raw(`set session max_statement_time = ${ms / 1000}`));
+  } catch {
+    try {
+      await connection.executeQuery(CompiledQuery.raw(`set session max_execution_time = ${ms}`));
+    } catch {
+      // neither variable exists on this server: the client-side deadline still applies
+    }
+  }
+}
+
 function mysqlHandle(
   mod: unknown,
   target: DbTarget,
-  timeoutMs: number,
+  timeouts: PoolTimeouts,
   onError: PoolErrorHandler,
 ): PoolHandle {
   const createPool = member<MysqlModule['createPool']>(mod, 'createPool', 'mysql2');
+  const timeoutMs = timeouts.acquireMs;
   const base = {
     connectionLimit: target.poolMax,
     maxIdle: target.poolMax,
@@ -116,8 +351,14 @@ function mysqlHandle(
     connection.on('error', onError);
   });
   pool.on('error', onError);
+  const statementMs = timeouts.statementMs;
   return {
-    dialect: new MysqlDialect({ pool }),
+    dialect: new MysqlDialect({
+      pool: mysqlPoolWithDeadline(pool, statementMs, timeouts.statementLabel, target.display),
+      ...(statementMs > 0
+        ? { onCreateConnection: (connection) => setMysqlStatementTimeout(connection, statementMs) }
+        : {}),
+    }),
     close: () =>
       new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve()))),
     idleCount: () => pool._freeConnections?.length ?? 0,
@@ -128,15 +369,15 @@ function mysqlHandle(
 export function createPoolHandle(
   mod: unknown,
   target: DbTarget,
-  timeoutMs: number,
+  timeouts: PoolTimeouts,
   onError: PoolErrorHandler,
 ): PoolHandle {
   switch (target.kind) {
     case 'Pglite':
-      return pgliteHandle(mod, target);
+      return pgliteHandle(mod, target, timeouts);
     case 'Postgres':
-      return pgHandle(mod, target, timeoutMs, onError);
+      return pgHandle(mod, target, timeouts, onError);
     case 'Mysql':
-      return mysqlHandle(mod, target, timeoutMs, onError);
+      return mysqlHandle(mod, target, timeouts, onError);
   }
 }

@@ -76,6 +76,27 @@ function scrubCause(error: unknown, secrets: readonly string[]): unknown {
   return copy;
 }
 
+// PostgreSQL's query_canceled is also a user's own pg_cancel_backend: only the statement_timeout text counts.
+const PG_QUERY_CANCELED = '57014';
+// MariaDB ER_STATEMENT_TIMEOUT (max_statement_time) and MySQL ER_QUERY_TIMEOUT (max_execution_time).
+const MYSQL_TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
+/** True for the server's own "statement ran past its timeout" error (PostgreSQL, MariaDB, MySQL). */
+export function isServerStatementTimeout(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno, message } = error as { code?: unknown; errno?: unknown; message?: unknown };
+  if (code === PG_QUERY_CANCELED) return typeof message === 'string' && message.includes('statement timeout');
+  return typeof errno === 'number' && MYSQL_TIMEOUT_ERRNOS.has(errno);
+}
+
+/** The error a query gets when it ran past its bound (`label`: `DB_STATEMENT_TIMEOUT_MS` or the health bound). */
+export function statementTimeoutError(ms: number, label: string, display: string): DbError {
+  return new DbError(
+    'ERR_DB_STATEMENT_TIMEOUT',
+    `The query ran longer than ${ms} ms (${label}) on ${display} and was cancelled`,
+  );
+}
+
 /** A short, scrubbed description of any error, for logs and health output. */
 export function describeError(error: unknown, secrets: readonly string[]): string {
   return scrubText(messageOf(error), secrets);

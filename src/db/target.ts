@@ -13,7 +13,9 @@ export type DbSettings = Pick<
   | 'DATABASE_URL'
   | 'PGLITE_DATA_DIR'
   | 'DB_POOL_MAX'
->;
+> &
+  /** Absent (a hand-made settings object): the default 10000 ms. */
+  Partial<Pick<Settings, 'DB_STATEMENT_TIMEOUT_MS'>>;
 
 /** Where the engine connects, resolved once at construction. */
 export interface DbTarget {

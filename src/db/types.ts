@@ -24,6 +24,8 @@ export interface DbObserver {
 /** The subset of a pino logger the engine uses. */
 export interface DbLogger {
   warn(obj: object, msg: string): void;
+  /** The end of an outage is logged here when present (pino has it), else at `warn`. */
+  info?(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
 }
@@ -34,6 +36,11 @@ export interface DbEngineOptions {
   readonly logger?: DbLogger | undefined;
   /** Longest wait for a pooled connection, in milliseconds, before `ERR_DB_POOL_TIMEOUT`. Default 5000. */
   readonly acquireTimeoutMs?: number | undefined;
+  /**
+   * Bound of the health check, in milliseconds: its own connection's acquisition and its `SELECT 1` each give
+   * up by then. Default 500, the health runner's default timeout; match a longer `health.timeoutMs`.
+   */
+  readonly healthTimeoutMs?: number | undefined;
   /** Loads a driver package by name. Default: `require` from the working directory, then from express-m8. */
   readonly loadDriver?: DriverLoader | undefined;
   /** Reads a driver's installed version for the compatibility check. Default: its package.json. */

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { isDbOutage } from '../db/outage.js';
 import { type ErrorCode, M8Error } from '../errors.js';
 import { scrubUrl } from '../logging/index.js';
 import { currentTraceIds } from '../tracing/index.js';
@@ -25,6 +26,14 @@ const UNSUPPORTED = problemBody({
   status: 415,
   code: 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
   detail: 'The request body encoding or charset is not supported.',
+});
+// A database outage is temporary and not the request's fault: 503 with a retry hint, not a 500. The engine
+// logs the outage once when it starts and once when it ends; a stack trace per request would flood the log.
+const DB_UNAVAILABLE = problemBody({
+  status: 503,
+  code: 'ERR_DB_UNAVAILABLE',
+  detail: 'The database is temporarily unavailable; retry later.',
+  headers: { 'Retry-After': '5' },
 });
 const INTERNAL = problemBody({
   status: 500,
@@ -90,6 +99,8 @@ function extraHeaders(err: ErrorShape): Record<string, string> | undefined {
  *   specific one exists (400, 404, 413, 415);
  * - an `M8Error` carrying a numeric `status` (`HttpError`, `AuthError`) → that status, its `code`, its message
  *   as `detail`, and its optional `headers` record;
+ * - a database outage (connection refused or reset, pool acquisition or statement timeout, server shutting
+ *   down) → 503 `ERR_DB_UNAVAILABLE` with `Retry-After: 5`, not logged here (the engine logs each outage once);
  * - anything else → 500 `ERR_HTTP_INTERNAL`, `Internal Server Error`, never the message or the stack; the
  *   error is logged in full at `error` level with the request id (`reqId`) and, when the request carries a
  *   trace, its `trace_id`/`span_id` (so are 5xx `M8Error`s).
@@ -112,6 +123,10 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
         sendProblem(res, prepared);
         return;
       }
+    }
+    if (isDbOutage(err)) {
+      sendProblem(res, DB_UNAVAILABLE);
+      return;
     }
     if (
       err instanceof M8Error &&

@@ -66,6 +66,47 @@ function parseExtension(
   return {};
 }
 
+const DATABASE_URL_ALIAS = 'SQLALCHEMY_DATABASE_URI';
+
+// Settings objects loaded with no database variable at all: SELECTED_DB=Pglite there is the default, not a
+// choice. Kept beside the frozen object (not a field) so the public Settings shape stays as documented.
+const noDatabaseConfigured = new WeakSet<object>();
+
+/**
+ * Whether `settings` name a database: `SELECTED_DB`, `DATABASE_URL` (or its alias), `DB_HOST` or
+ * `PGLITE_DATA_DIR` was set. False only for an object returned by `loadSettings` where all of them were unset
+ * (the default in-memory Pglite); objects built any other way count as configured. Internal (the CLI's
+ * `prestart` has nothing to wait for then).
+ */
+export function isDatabaseConfigured(settings: object): boolean {
+  return !noDatabaseConfigured.has(settings);
+}
+
+/**
+ * Reads `SQLALCHEMY_DATABASE_URI` (the name fastapi-m8 services use, `_FILE` variant included) into `DATABASE_URL`
+ * when that is unset, so one `.env` serves the whole stack; `DATABASE_URL` wins when both are set. SQLAlchemy's
+ * `+driver` suffix (`postgresql+psycopg://`, `mysql+pymysql://`) names a Python driver and is dropped.
+ * @returns true when the alias supplied the value.
+ */
+function readDatabaseUrlAlias(
+  raw: Record<string, string | undefined>,
+  failed: Set<string>,
+  env: EnvRecord,
+  file: EnvRecord,
+  issues: SettingsIssue[],
+): boolean {
+  if (failed.has('DATABASE_URL') || clean(raw['DATABASE_URL']) !== undefined) return false;
+  const alias = resolveRaw([DATABASE_URL_ALIAS], env, file, issues);
+  if (alias.failed.has(DATABASE_URL_ALIAS)) {
+    failed.add('DATABASE_URL');
+    return true;
+  }
+  const value = clean(alias.values[DATABASE_URL_ALIAS]);
+  if (value === undefined) return false;
+  raw['DATABASE_URL'] = value.replace(/^(postgres|postgresql|mysql|mariadb)\+[A-Za-z0-9_]+:/i, '$1:');
+  return true;
+}
+
 /**
  * Reads, validates and deep-freezes the settings (DESIGN §3): `process.env` (or `env`) over a `.env` file, with
  * `X_FILE` indirections. Every problem is collected and thrown at once.
@@ -87,8 +128,8 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
     ...extensionNames.filter((n) => !SETTINGS_NAMES.includes(n)),
   ];
   const { values: raw, failed: sourceFailed } = resolveRaw(names, env, file, issues);
-
   const failed = new Set<string>(sourceFailed);
+  const fromAlias = readDatabaseUrlAlias(raw, failed, env, file, issues);
   const fields: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(SETTINGS_SHAPE)) {
     if (failed.has(name)) continue;
@@ -100,7 +141,10 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
       for (const issue of result.error.issues) issues.push({ variable: name, message: issue.message });
     }
   }
-  const rules = applyRules(fields as Partial<ParsedFields>, failed);
+  const rules = applyRules(fields as Partial<ParsedFields>, failed, {
+    SELECTED_DB: failed.has('SELECTED_DB') || clean(raw['SELECTED_DB']) !== undefined,
+    fromAlias,
+  });
   issues.push(...rules.issues);
   const extension = options.extend ? parseExtension(options.extend, raw, failed, issues) : {};
   if (issues.length > 0) throw new SettingsError(issues);
@@ -111,5 +155,10 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
     if (name === 'BACKEND_CORS_ORIGINS') settings['ALLOWED_ORIGINS'] = rules.ALLOWED_ORIGINS;
   }
   Object.assign(settings, extension);
-  return deepFreeze(settings) as LoadedSettings<E>;
+  const frozen = deepFreeze(settings) as LoadedSettings<E>;
+  const named = ['SELECTED_DB', 'DATABASE_URL', 'DB_HOST', 'PGLITE_DATA_DIR'].some(
+    (name) => clean(raw[name]) !== undefined,
+  );
+  if (!named) noDatabaseConfigured.add(frozen);
+  return frozen;
 }

@@ -126,10 +126,59 @@ function productionRules(c: RuleContext, productionLike: boolean): void {
   }
 }
 
-function databaseRules(c: RuleContext): number | undefined {
+/** Which database variables were given at all (not defaulted): the rules below tell "unset" from a default. */
+export interface DbPresence {
+  /** `SELECTED_DB` (or `SELECTED_DB_FILE`) was set to a non-empty value. */
+  readonly SELECTED_DB: boolean;
+  /** `DATABASE_URL` came from the `SQLALCHEMY_DATABASE_URI` alias. */
+  readonly fromAlias: boolean;
+}
+
+const SERVER_DB_CHOICE = 'set SELECTED_DB=Postgres or SELECTED_DB=Mysql';
+
+/**
+ * Guards against the silent fallback to a throw-away in-memory Pglite: a server configured (`DB_HOST`,
+ * `DATABASE_URL`) without `SELECTED_DB`, or production on an in-memory database. Returns true when it reported.
+ */
+function selectedDbRules(c: RuleContext, presence: DbPresence): boolean {
   const { f } = c;
+  if (!c.ok('SELECTED_DB', 'DB_HOST', 'DATABASE_URL', 'PGLITE_DATA_DIR', 'ENVIRONMENT')) return false;
+  if (!presence.SELECTED_DB) {
+    const given = [
+      f.DB_HOST === undefined ? undefined : 'DB_HOST',
+      f.DATABASE_URL === undefined
+        ? undefined
+        : presence.fromAlias
+          ? 'SQLALCHEMY_DATABASE_URI'
+          : 'DATABASE_URL',
+    ].filter((n) => n !== undefined);
+    if (given.length > 0) {
+      c.add(
+        'SELECTED_DB',
+        `is not set but ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'}: the app would ignore that ` +
+          `server and run on a throw-away in-memory Pglite database; ${SERVER_DB_CHOICE} (or unset ${given.join(' and ')} for the embedded Pglite)`,
+      );
+      return true;
+    }
+  }
+  if (f.ENVIRONMENT === 'production' && f.SELECTED_DB === 'Pglite' && f.PGLITE_DATA_DIR === undefined) {
+    c.add(
+      'SELECTED_DB',
+      `${presence.SELECTED_DB ? 'is Pglite' : 'is not set (default Pglite)'} with no PGLITE_DATA_DIR in ` +
+        'ENVIRONMENT=production: every restart would lose the data of a throw-away in-memory database; ' +
+        `${SERVER_DB_CHOICE} with DATABASE_URL or DB_HOST, or set PGLITE_DATA_DIR to keep an embedded database on disk`,
+    );
+    return true;
+  }
+  return false;
+}
+
+function databaseRules(c: RuleContext, presence: DbPresence): number | undefined {
+  const { f } = c;
+  const reported = selectedDbRules(c, presence);
   if (!c.ok('SELECTED_DB') || f.SELECTED_DB === undefined) return f.DB_PORT;
   const db = f.SELECTED_DB;
+  const urlName = presence.fromAlias ? 'SQLALCHEMY_DATABASE_URI' : 'DATABASE_URL';
   if (c.ok('DATABASE_URL') && f.DATABASE_URL !== undefined) {
     let scheme: string | undefined;
     try {
@@ -138,18 +187,21 @@ function databaseRules(c: RuleContext): number | undefined {
       scheme = undefined;
     }
     if (db === 'Pglite') {
-      c.add(
-        'DATABASE_URL',
-        'is not used with SELECTED_DB=Pglite; unset it, or use PGLITE_DATA_DIR for a data directory',
-      );
+      // Already reported under SELECTED_DB when it was left unset.
+      if (!reported) {
+        c.add(
+          urlName,
+          'is not used with SELECTED_DB=Pglite; unset it, or use PGLITE_DATA_DIR for a data directory',
+        );
+      }
     } else if (scheme === undefined) {
       c.add(
-        'DATABASE_URL',
+        urlName,
         `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL; the value does not parse as a URL`,
       );
     } else if (!(DB_URL_SCHEMES[db] as readonly string[]).includes(scheme)) {
       c.add(
-        'DATABASE_URL',
+        urlName,
         `expected a ${DB_URL_SCHEMES[db].join('// or ')}// URL for SELECTED_DB=${db}, got scheme ${show(scheme)}`,
       );
     }
@@ -169,7 +221,11 @@ export interface RulesResult {
 }
 
 /** Runs every cross-field rule over the fields that parsed. */
-export function applyRules(fields: Fields, failed: ReadonlySet<string>): RulesResult {
+export function applyRules(
+  fields: Fields,
+  failed: ReadonlySet<string>,
+  presence: DbPresence = { SELECTED_DB: true, fromAlias: false },
+): RulesResult {
   const c = new RuleContext(fields, failed);
   // Production rules apply when either signal is known to be on; an unparsable one is reported on its own.
   const productionLike = fields.ENVIRONMENT === 'production' || fields.STRICT_PRODUCTION_MODE === true;
@@ -177,6 +233,6 @@ export function applyRules(fields: Fields, failed: ReadonlySet<string>): RulesRe
   credentialRules(c);
   const origins = allowedOrigins(c, productionLike);
   productionRules(c, productionLike);
-  const dbPort = databaseRules(c);
+  const dbPort = databaseRules(c, presence);
   return { issues: c.issues, ALLOWED_ORIGINS: origins, DB_PORT: dbPort };
 }

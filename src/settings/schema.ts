@@ -158,6 +158,7 @@ export const SETTINGS_SHAPE = {
   DATABASE_URL: str(),
   PGLITE_DATA_DIR: str(),
   DB_POOL_MAX: int(10, { min: 1, max: 10_000 }),
+  DB_STATEMENT_TIMEOUT_MS: int(10_000, { min: 0, max: MAX_TIMER_SECONDS * 1000 }),
   TABLES_PREFIX: tablesPrefix as z.ZodType<string, string | undefined>,
 
   METRICS_ENABLED: bool(false),

@@ -68,6 +68,8 @@ export interface Settings {
   readonly DATABASE_URL: string | undefined;
   readonly PGLITE_DATA_DIR: string | undefined;
   readonly DB_POOL_MAX: number;
+  /** Longest run of one query in milliseconds before it is cancelled (`ERR_DB_STATEMENT_TIMEOUT`); 0 = off. */
+  readonly DB_STATEMENT_TIMEOUT_MS: number;
   readonly TABLES_PREFIX: string;
 
   readonly METRICS_ENABLED: boolean;

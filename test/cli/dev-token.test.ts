@@ -166,7 +166,15 @@ describe('express-m8 dev-token', () => {
   });
 
   it.each([
-    ['ENVIRONMENT=production', { ENVIRONMENT: 'production' }],
+    // Production refuses the default in-memory Pglite: a database server is named so only dev-token refuses.
+    [
+      'ENVIRONMENT=production',
+      {
+        ENVIRONMENT: 'production',
+        SELECTED_DB: 'Postgres',
+        DATABASE_URL: 'postgres://app@db.example.com/app',
+      },
+    ],
     ['STRICT_PRODUCTION_MODE=true', { STRICT_PRODUCTION_MODE: 'true' }],
   ])('refuses with exit 2 when %s', async (_, env) => {
     const run = await runCli(['dev-token'], {

@@ -120,6 +120,26 @@ describe('express-m8 migrate against PostgreSQL', () => {
     expect(run.stderr).not.toContain('TypeScript migration');
   });
 
+  it('does not cancel a migration running longer than DB_STATEMENT_TIMEOUT_MS', async () => {
+    const dir = path.join(scratch.dir, 'slow');
+    await mkdir(dir, { recursive: true });
+    // A raw compiled query: the migration needs no import to sleep longer than the service's per-query bound.
+    await writeFile(
+      path.join(dir, '001_slow.mjs'),
+      "export async function up(db) { await db.executeQuery({ sql: 'select pg_sleep(0.8)', parameters: [], query: { kind: 'RawNode', sqlFragments: ['select pg_sleep(0.8)'], parameters: [] } }); }\n",
+    );
+    const slowPrefix = `${prefix}_slow`;
+    const run = await runCli(['migrate', 'up', '--dir', dir], {
+      env: { ...env, TABLES_PREFIX: slowPrefix, DB_STATEMENT_TIMEOUT_MS: '200' },
+      cwd: scratch.dir,
+    });
+    for (const table of ['kysely_migration', 'kysely_migration_lock']) {
+      await client.query(`drop table if exists "${slowPrefix}_${table}"`);
+    }
+    expect(run.stderr).not.toContain('ERR_DB_STATEMENT_TIMEOUT');
+    expect(run.code).toBe(0);
+  });
+
   it('exits 1 naming the failed migration, and reports the batch rolled back', async () => {
     await writeFile(path.join(migrations, '004_broken.mjs'), BROKEN);
     try {

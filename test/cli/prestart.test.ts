@@ -20,10 +20,24 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 describe('express-m8 prestart', () => {
+  it('says no database is configured and exits 0 at once, without starting an embedded one', async () => {
+    const run = await runCli(['prestart', '--interval', '0.05']);
+    expect(run.stderr).toContain('[prestart] no database configured; nothing to wait for');
+    expect(run.stderr).not.toContain('waiting for');
+    expect(tryLines(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it('runs the command at once when no database is configured', async () => {
+    const run = await runCli(['prestart', '--', process.execPath, '-e', 'process.exit(5)']);
+    expect(run.stderr).toContain('no database configured');
+    expect(run.code).toBe(5);
+  });
+
   it(
-    'exits 0 once the embedded PGlite answers, with one "ready" progress line',
+    'exits 0 once the embedded PGlite chosen by SELECTED_DB=Pglite answers, with one "ready" progress line',
     async () => {
-      const run = await runCli(['prestart', '--interval', '0.05']);
+      const run = await runCli(['prestart', '--interval', '0.05'], { env: { SELECTED_DB: 'Pglite' } });
       expect(run.stderr).toContain('waiting for pglite:memory');
       expect(tryLines(run.stderr)).toEqual([
         expect.stringMatching(/^\[prestart\] try 1\/300: database ready \(\d+ ms\)$/),

@@ -4,9 +4,14 @@ import type { TestSettingsOverrides } from 'express-m8/testing';
 import pino, { type Logger } from 'pino';
 import { createErrorHandler, jsonBodyParser, notFoundHandler } from '../../src/http/index.js';
 
-/** Overrides that make testSettings production-valid (no localhost origins). */
+/**
+ * Overrides that make testSettings production-valid: no localhost origins, and a database server (production
+ * refuses the default in-memory Pglite). Nothing connects to it unless a test queries.
+ */
 export const PRODUCTION: TestSettingsOverrides = {
   ENVIRONMENT: 'production',
+  SELECTED_DB: 'Postgres',
+  DATABASE_URL: 'postgres://app@db.example.com:5432/app',
   FRONTEND_HOST: 'https://app.example.com',
   BACKEND_CORS_ORIGINS: 'https://app.example.com',
   BACKEND_HOST: 'https://api.example.com',

@@ -26,10 +26,12 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   EVENT_SIGNING_ENABLED: 'false',
 };
 
-/** A valid env for production: https origins, no loopback. */
+/** A valid env for production: https origins, no loopback, a database server (never an in-memory one). */
 export const PROD_ENV: Readonly<Record<string, string>> = {
   ...BASE_ENV,
   ENVIRONMENT: 'production',
+  SELECTED_DB: 'Postgres',
+  DATABASE_URL: 'postgres://app@db.example.com:5432/app',
   BACKEND_HOST: 'https://api.example.com',
   FRONTEND_HOST: 'https://app.example.com',
   BACKEND_CORS_ORIGINS: 'https://admin.example.com',

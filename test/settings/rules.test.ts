@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BASE_ENV, issuesFor, load, messagesAbout, PROD_ENV, STRONG, STRONG_2 } from './helpers.js';
 
@@ -133,6 +136,9 @@ describe('production rules', () => {
   });
 });
 
+// PROD_ENV without its database server.
+const { SELECTED_DB: _selected, DATABASE_URL: _url, ...PROD_NO_DB } = PROD_ENV;
+
 describe('database rules', () => {
   it.each([
     ['Postgres', 5432],
@@ -184,9 +190,86 @@ describe('database rules', () => {
     expect(messages[0]).not.toContain('hunter2');
   });
 
-  it('rejects a DATABASE_URL with Pglite, pointing at PGLITE_DATA_DIR', () => {
-    expect(messagesAbout(issuesFor({ DATABASE_URL: 'postgres://db/app' }), 'DATABASE_URL')).toEqual([
-      expect.stringContaining('PGLITE_DATA_DIR'),
+  it('rejects a DATABASE_URL with SELECTED_DB=Pglite, pointing at PGLITE_DATA_DIR', () => {
+    expect(
+      messagesAbout(issuesFor({ SELECTED_DB: 'Pglite', DATABASE_URL: 'postgres://db/app' }), 'DATABASE_URL'),
+    ).toEqual([expect.stringContaining('PGLITE_DATA_DIR')]);
+  });
+
+  it.each([
+    ['DB_HOST', { DB_HOST: 'db.internal' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://app@db.internal/app' }],
+    ['SQLALCHEMY_DATABASE_URI', { SQLALCHEMY_DATABASE_URI: 'postgresql+psycopg://app@db.internal/app' }],
+  ])('rejects SELECTED_DB left unset while %s names a server, saying what to set', (name, env) => {
+    const issues = issuesFor(env);
+    expect(issues.map((i) => i.variable)).toEqual(['SELECTED_DB']);
+    expect(issues[0]?.message).toContain(`is not set but ${name} is`);
+    expect(issues[0]?.message).toContain('set SELECTED_DB=Postgres or SELECTED_DB=Mysql');
+  });
+
+  it.each([
+    ['unset', {}],
+    ['Pglite', { SELECTED_DB: 'Pglite' }],
+  ])(
+    'rejects production on an in-memory database (SELECTED_DB %s, no PGLITE_DATA_DIR), naming SELECTED_DB',
+    (_, env) => {
+      const issues = issuesFor(env, PROD_NO_DB);
+      expect(issues.map((i) => i.variable)).toEqual(['SELECTED_DB']);
+      expect(issues[0]?.message).toContain('ENVIRONMENT=production');
+      expect(issues[0]?.message).toContain('set PGLITE_DATA_DIR');
+    },
+  );
+
+  it('accepts production on Pglite with PGLITE_DATA_DIR, and in-memory Pglite outside production', () => {
+    expect(load({ PGLITE_DATA_DIR: '/var/lib/app' }, PROD_NO_DB).SELECTED_DB).toBe('Pglite');
+    expect(load({ SELECTED_DB: 'Pglite', PGLITE_DATA_DIR: '/var/lib/app' }, PROD_NO_DB).SELECTED_DB).toBe(
+      'Pglite',
+    );
+    expect(load({ ENVIRONMENT: 'staging' }).SELECTED_DB).toBe('Pglite');
+  });
+
+  it('reads SQLALCHEMY_DATABASE_URI as DATABASE_URL, dropping the +driver suffix of the scheme', () => {
+    expect(
+      load({ SELECTED_DB: 'Postgres', SQLALCHEMY_DATABASE_URI: 'postgresql+psycopg://app:pw@db/app' })
+        .DATABASE_URL,
+    ).toBe('postgresql://app:pw@db/app');
+    expect(load({ SELECTED_DB: 'Mysql', SQLALCHEMY_DATABASE_URI: 'mysql://app@db/app' }).DATABASE_URL).toBe(
+      'mysql://app@db/app',
+    );
+  });
+
+  it('prefers DATABASE_URL over SQLALCHEMY_DATABASE_URI when both are set', () => {
+    const s = load({
+      SELECTED_DB: 'Postgres',
+      DATABASE_URL: 'postgres://app@primary/app',
+      SQLALCHEMY_DATABASE_URI: 'mysql://app@other/app',
+    });
+    expect(s.DATABASE_URL).toBe('postgres://app@primary/app');
+  });
+
+  it('reads SQLALCHEMY_DATABASE_URI_FILE like any X_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm8-alias-'));
+    try {
+      const file = join(dir, 'uri');
+      writeFileSync(file, 'postgresql://app@db/app\n');
+      expect(load({ SELECTED_DB: 'Postgres', SQLALCHEMY_DATABASE_URI_FILE: file }).DATABASE_URL).toBe(
+        'postgresql://app@db/app',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names SQLALCHEMY_DATABASE_URI when its scheme does not fit SELECTED_DB', () => {
+    const issues = issuesFor({ SELECTED_DB: 'Mysql', SQLALCHEMY_DATABASE_URI: 'postgresql://app@db/app' });
+    expect(issues.map((i) => i.variable)).toEqual(['SQLALCHEMY_DATABASE_URI']);
+  });
+
+  it('accepts DB_STATEMENT_TIMEOUT_MS of 0 (off) and rejects a negative one', () => {
+    expect(load({ DB_STATEMENT_TIMEOUT_MS: '0' }).DB_STATEMENT_TIMEOUT_MS).toBe(0);
+    expect(load({ DB_STATEMENT_TIMEOUT_MS: '2500' }).DB_STATEMENT_TIMEOUT_MS).toBe(2500);
+    expect(messagesAbout(issuesFor({ DB_STATEMENT_TIMEOUT_MS: '-1' }), 'DB_STATEMENT_TIMEOUT_MS')).toEqual([
+      expect.stringContaining('expected a whole number between 0 and'),
     ]);
   });
 

@@ -96,6 +96,7 @@ export function logSink(): {
   logger: {
     warn(obj: object, msg: string): void;
     error(obj: object, msg: string): void;
+    info(obj: object, msg: string): void;
     debug(obj: object, msg: string): void;
   };
 } {
@@ -105,7 +106,10 @@ export function logSink(): {
     (obj: object, msg: string): void => {
       lines.push({ level, ...obj, msg });
     };
-  return { lines, logger: { warn: at('warn'), error: at('error'), debug: at('debug') } };
+  return {
+    lines,
+    logger: { warn: at('warn'), error: at('error'), info: at('info'), debug: at('debug') },
+  };
 }
 
 /** A unique, lower-case identifier for tables created by one test run. */

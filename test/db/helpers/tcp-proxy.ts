@@ -8,19 +8,26 @@ export interface TcpProxy {
   readonly port: number;
   down(): void;
   up(): void;
+  /** A hung server: connections stay open but nothing is forwarded either way, new ones included. */
+  stall(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(upstreamHost: string, upstreamPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let isDown = false;
+  let stalled = false;
   const server = net.createServer((client) => {
     if (isDown) {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(upstreamPort, upstreamHost);
     sockets.add(client);
+    if (stalled) {
+      client.on('error', () => client.destroy());
+      return;
+    }
+    const upstream = net.connect(upstreamPort, upstreamHost);
     sockets.add(upstream);
     const drop = (): void => {
       client.destroy();
@@ -45,6 +52,13 @@ export async function startTcpProxy(upstreamHost: string, upstreamPort: number):
     },
     up() {
       isDown = false;
+    },
+    stall() {
+      stalled = true;
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
     },
     close() {
       for (const socket of sockets) socket.destroy();
