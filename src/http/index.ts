@@ -10,4 +10,13 @@ export {
   problemBody,
   sendProblem,
 } from './problem.js';
-export { createAppServer, serverClassesOf, useAppServerForListen } from './server.js';
+export {
+  type AppServerListenOptions,
+  appServerClasses,
+  type CreateAppServerOptions,
+  createAppServer,
+  FIRST_V8_WITHOUT_GAIN,
+  type ServerClasses,
+  type ServerClassesLogger,
+  useAppServerForListen,
+} from './server.js';
