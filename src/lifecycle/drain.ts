@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 /** A server whose connections are tracked so that shutdown can finish them cleanly. */
 export interface TrackedServer {
@@ -52,6 +53,10 @@ export function trackServer(server: Server): TrackedServer {
   }
 
   server.on('connection', onConnection);
+  // On an https server, 'connection' gives the raw TCP socket, but the response in flight hangs on the TLS socket
+  // that wraps it ('secureConnection'): track both, so the drain finds the response and the deadline destroys both.
+  const secure = server instanceof TlsServer;
+  if (secure) server.on('secureConnection', onConnection);
 
   function drain(): Promise<void> {
     if (draining) return draining;
@@ -80,6 +85,7 @@ export function trackServer(server: Server): TrackedServer {
     },
     detach() {
       server.off('connection', onConnection);
+      if (secure) server.off('secureConnection', onConnection);
       server.off('request', onRequestWhileDraining);
     },
   };
