@@ -80,11 +80,15 @@ interface Shadowed {
 
 /**
  * Replaces each getter-only property reachable from `request` (below `IncomingMessage.prototype`) by an own
- * accessor that behaves as on a plain `IncomingMessage` until Express has taken the request (Express sets
- * `req.res` when it does, Node never sets it): reads give `undefined`, assignments make an own data property
- * that then shadows the getter, exactly as on the stock server. Once Express has the request, reads call
- * Express's getter and an assignment throws the TypeError a strict-mode assignment to a getter-only property
- * throws (here even from sloppy-mode code, which the stock server would let fail silently).
+ * accessor that behaves as on a plain `IncomingMessage` until Express has taken the request: reads give
+ * `undefined`, assignments make an own data property that then shadows the getter, exactly as on the stock
+ * server. Once Express has the request, reads call Express's getter and an assignment throws the TypeError a
+ * strict-mode assignment to a getter-only property throws (here even from sloppy-mode code, which the stock
+ * server would let fail silently).
+ *
+ * "Express has taken the request" is read from `req.originalUrl`, which the router of Express 4 and 5 sets as it
+ * starts and never removes. Not `req.res`: engine.io sets it before running `io.engine.use` middleware. Not
+ * `req.next`: the router restores it when it hands over to the final handler.
  */
 function shadowGetters(request: object): Shadowed[] {
   const shadowed: Shadowed[] = [];
@@ -106,11 +110,11 @@ function shadowGetters(request: object): Shadowed[] {
       Object.defineProperty(request, name, {
         configurable: true,
         enumerable: descriptor?.enumerable ?? true,
-        get(this: { res?: unknown }) {
-          return this.res === undefined ? undefined : getter.call(this);
+        get(this: { originalUrl?: unknown }) {
+          return this.originalUrl === undefined ? undefined : getter.call(this);
         },
-        set(this: { res?: unknown }, value: unknown) {
-          if (this.res !== undefined) {
+        set(this: { originalUrl?: unknown }, value: unknown) {
+          if (this.originalUrl !== undefined) {
             throw new TypeError(`Cannot set property ${label} of #<IncomingMessage> which has only a getter`);
           }
           Object.defineProperty(this, name, { configurable: true, enumerable: true, writable: true, value });

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { LifecycleError } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppServer } from '../../src/http/server.js';
