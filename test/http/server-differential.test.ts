@@ -80,6 +80,31 @@ function seeUpgrade(url: string, path: string): Promise<Seen> {
   });
 }
 
+/** A POST with `Expect: 100-continue`: the body goes out only once the server said continue. */
+function seeContinue(url: string, path: string): Promise<Seen & { continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(new URL(path, url), {
+      method: 'POST',
+      agent: false,
+      headers: { Expect: '100-continue', 'Content-Type': 'text/plain', 'Content-Length': '5' },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end('hello');
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: {}, body, continued }));
+    });
+    req.on('error', reject);
+  });
+}
+
 interface Running {
   readonly url: string;
   readonly server: Server;
@@ -93,6 +118,9 @@ function buildApp(): M8App {
   router.use(compression({ threshold: 512 }));
   router.get('/early', (req, res) => {
     res.json({ ip: req.ip, path: req.path, query: req.query });
+  });
+  router.post('/upload', express.text(), (req, res) => {
+    res.json({ query: req.query, body: req.body as unknown });
   });
   router.get('/events', (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
@@ -118,6 +146,13 @@ function attachBeforeExpress(server: Server, recorded: unknown[]): IoServer {
     socket.end(
       `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+  });
+  // A checkContinue listener replaces Node's automatic 100 Continue: it sees the request before Express does.
+  server.on('checkContinue', (req: Request, res) => {
+    recorded.push({ checkContinue: { ip: req.ip, path: req.path, query: req.query } });
+    req.query = { continued: 'yes' };
+    res.writeContinue();
+    server.emit('request', req, res);
   });
   server.prependListener('request', (req: Request) => {
     if (!req.url.startsWith('/early')) return;
@@ -235,6 +270,18 @@ describe('code around Express sees the same on the stock server and on serve(), 
       query: { early: 'yes' },
     });
     expect(stock.recorded).toEqual([{ early: {} }]);
+  });
+
+  it('a checkContinue listener reads plain-request values and assigns req.query before Express', async () => {
+    const stock = expectSame(
+      await onEach(async (r) => ({
+        seen: await seeContinue(r.url, '/upload?x=1'),
+        recorded: [...r.recorded],
+      })),
+    );
+    expect(stock.seen.continued).toBe(true);
+    expect(JSON.parse(stock.seen.body)).toEqual({ query: { continued: 'yes' }, body: 'hello' });
+    expect(stock.recorded).toEqual([{ checkContinue: {} }]);
   });
 
   it('socket.io with io.engine.use middleware connects over polling and websocket', async () => {
