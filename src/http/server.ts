@@ -18,9 +18,9 @@ import type { Application } from 'express';
  *   listeners, engine.io middleware). Express's getter-only properties (`ip`, `path`, `protocol`, `query` on
  *   Express 5, …) would throw on assignment there and compute values (or throw: `fresh` reads `req.res`) on
  *   read. `shadowGetters` makes them behave as on a plain `IncomingMessage` until Express has taken the request.
- * - Node's constructors are called on an existing object (`Base.apply(this, args)`), the path Node deprecates as
- *   DEP0195 on the versions where these classes are not used anyway. It only works while they are functions,
- *   not ES classes; a start-up self-test builds one pair and falls back to the stock classes when anything is off.
+ * - Node's constructors are called on an existing object (`Base.apply(this, args)`), which Node deprecates
+ *   (DEP0195, documentation-only) and which stops working once they become ES classes: a start-up self-test
+ *   builds one pair and falls back to the stock classes when anything is off.
  */
 
 type Constructor = new (...args: never[]) => object;
