@@ -48,6 +48,11 @@ export {
   scrubText,
 } from './health/index.js';
 export {
+  type CreateAppServerOptions,
+  createAppServer,
+  type ServerClassesLogger,
+} from './http/index.js';
+export {
   type AppState,
   type LifecycleAuth,
   type LifecycleDb,

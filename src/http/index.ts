@@ -17,4 +17,13 @@ export {
   type RouteBodies,
   type RouteBodiesOptions,
 } from './route-body.js';
-export { createAppServer, serverClassesOf, useAppServerForListen } from './server.js';
+export {
+  type AppServerListenOptions,
+  appServerClasses,
+  type CreateAppServerOptions,
+  createAppServer,
+  FIRST_V8_WITHOUT_GAIN,
+  type ServerClasses,
+  type ServerClassesLogger,
+  useAppServerForListen,
+} from './server.js';

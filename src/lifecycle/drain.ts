@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 /**
  * How long a connection with no request in flight is left open once the drain starts. A keep-alive client
@@ -100,6 +101,10 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
   }
 
   server.on('connection', onConnection);
+  // On an https server, 'connection' gives the raw TCP socket, but the response in flight hangs on the TLS socket
+  // that wraps it ('secureConnection'): track both, so the drain finds the response and the deadline destroys both.
+  const secure = server instanceof TlsServer;
+  if (secure) server.on('secureConnection', onConnection);
 
   function drain(): Promise<void> {
     if (draining) return draining;
@@ -136,6 +141,7 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
     detach() {
       clearGrace();
       server.off('connection', onConnection);
+      if (secure) server.off('secureConnection', onConnection);
       server.off('request', onRequestWhileDraining);
     },
   };

@@ -1,12 +1,13 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { type AddressInfo, isIPv6 } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { LifecycleError, SettingsError } from '../errors.js';
 import { createAppServer } from '../http/server.js';
 import { abandonLogFlush, flushLogsBeforeExit } from '../logging/destination.js';
 import { getLifecycle } from './binding.js';
 import { hardenServer, MAX_HEADERS_TIMEOUT_MS } from './harden.js';
 import { type ExitFunction, installSignalHandlers, type SignalSource } from './signals.js';
-import type { M8App } from './types.js';
+import type { LifecycleLogger, M8App } from './types.js';
 
 /** Port used when neither `options.port` nor `PORT` is given. */
 export const DEFAULT_PORT = 8000;
@@ -36,6 +37,19 @@ export interface ServeOptions {
   port?: number;
   /** Default `0.0.0.0`. */
   host?: string;
+  /**
+   * Opt-in: serve through {@link createAppServer}, whose requests are born with the app's Express prototypes
+   * (~2.3–2.5× fewer instructions for bare Express on Node 20 and 22). Ignored, with one warning, on V8 ≥ 13
+   * (Node 24+), where it is slower, and when its start-up self-test fails. Default `false`: a stock
+   * `http.createServer(app)`. Not allowed together with `server`. See docs/lifecycle.md for what it changes.
+   */
+  appServerClasses?: boolean;
+  /**
+   * A server you built (`http.createServer()`, `https.createServer({ key, cert })`, `createAppServer(app)`), not
+   * yet listening. The app becomes its `request` listener unless it already has one; `serve()` sets the same
+   * timeouts as on its own server, listens, and drains it on shutdown.
+   */
+  server?: Server;
 }
 
 /** @internal What tests inject into `serve()`. */
@@ -46,6 +60,8 @@ export interface ServeInternals {
   exit?: ExitFunction;
   /** Environment read for `PORT` (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The V8 major `appServerClasses` decides on (default: the running one). */
+  v8Major?: number;
 }
 
 /**
@@ -77,10 +93,37 @@ function resolvePort(port: number | undefined, env: Readonly<Record<string, stri
   return value;
 }
 
-function formatUrl(address: AddressInfo): string {
+function formatUrl(address: AddressInfo, scheme: 'http' | 'https'): string {
   const host =
     address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-  return `http://${isIPv6(host) ? `[${host}]` : host}:${address.port}`;
+  return `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${address.port}`;
+}
+
+/**
+ * The server to listen on: the caller's (the app as its request listener when it has none), else a stock
+ * `http.createServer(app)`, or the app server classes when opted in.
+ */
+function serverFor(app: M8App, options: ServeOptions & ServeInternals, logger: LifecycleLogger): Server {
+  const { server } = options;
+  if (server === undefined) {
+    return options.appServerClasses === true
+      ? createAppServer(app, { logger, v8Major: options.v8Major })
+      : createServer(app);
+  }
+  if (server.listenerCount('request') === 0) server.on('request', app);
+  return server;
+}
+
+/** Why a caller-built server cannot be served, checked before the app starts. */
+function unusableServer(options: ServeOptions): string | undefined {
+  const { server } = options;
+  if (server === undefined) return undefined;
+  if (options.appServerClasses === true) {
+    return 'serve() cannot give a server you built the app server classes (a server instantiates the classes it was created with): build it with createAppServer(app) and pass only { server }';
+  }
+  if (server.listening)
+    return 'serve() needs a server that is not listening yet: it listens itself and must see every connection to drain them on shutdown';
+  return undefined;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -101,7 +144,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  *
  * @example
  * const running = await serve(createApp(loadSettings(), router), { port: 8080 });
- * @throws {LifecycleError} `ERR_LIFECYCLE_STARTUP` when `start()` fails or the app was not made by `createApp`.
+ * @throws {LifecycleError} `ERR_LIFECYCLE_STARTUP` when `start()` fails, the app was not made by `createApp`, or
+ * `options.server` is already listening or comes with `appServerClasses`.
  * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `PORT` is not a port number.
  * Listen errors (`EADDRINUSE`, …) are rethrown after the app is stopped.
  */
@@ -113,13 +157,14 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
       'serve() needs an app made by createApp (this object has no express-m8 lifecycle)',
     );
   }
+  const unusable = unusableServer(options);
+  if (unusable !== undefined) throw new LifecycleError('ERR_LIFECYCLE_STARTUP', unusable);
   const port = resolvePort(options.port, options.env ?? process.env);
   const host = options.host ?? DEFAULT_HOST;
   const { logger } = lifecycle;
   await app.start();
 
-  // Requests and responses are created with the app's prototypes (see createAppServer): ~2.5× faster Express.
-  const server = createAppServer(app);
+  const server = serverFor(app, options, logger);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   hardenServer(server, {
     requestTimeoutSeconds: lifecycle.settings.REQUEST_TIMEOUT_SECONDS,
@@ -135,7 +180,7 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
     throw error;
   }
 
-  const url = formatUrl(server.address() as AddressInfo);
+  const url = formatUrl(server.address() as AddressInfo, server instanceof TlsServer ? 'https' : 'http');
   const removeSignalHandlers = installSignalHandlers(
     options.signals ?? process,
     () => app.stop(),

@@ -117,7 +117,8 @@ describe('the whole stack on the app server answers exactly as on http.createSer
     const plainApp = await build();
     const bornApp = await build();
     const plain = createServer(plainApp);
-    const born = createAppServer(bornApp);
+    // V8 12 forces the classes on (they are ignored on V8 ≥ 13), so this compares them on any Node.
+    const born = createAppServer(bornApp, { v8Major: 12 });
     const seenPlain: Seen[] = [];
     const seenBorn: Seen[] = [];
     for (const step of steps) {
