@@ -235,11 +235,11 @@ describe('running checks', () => {
     expect(res.text).toBe('{"status":"ok"}');
   });
 
-  it('sets ok to true exactly for ok and degraded', async () => {
+  it('sets ok to true only for a check whose status is ok (degraded is not ok)', async () => {
     const statuses: HealthStatus[] = ['ok', 'degraded', 'fail', 'unknown'];
     const { app } = healthApp({ health: { ...detail, checks: statuses.map((s) => withStatus(s, s)) } });
     const res = await request(app).get('/api/health');
-    expect(res.body.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, true, false, false]);
+    expect(res.body.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, false, false, false]);
   });
 });
 
@@ -250,12 +250,16 @@ describe('aggregation', () => {
     [['ok'], 'ok', 'ok'],
     [['ok', 'ok'], 'ok', 'ok'],
     [['ok', 'degraded'], 'degraded', 'degraded'],
-    [['ok', 'unknown'], 'degraded', 'fail'],
-    [['unknown'], 'degraded', 'fail'],
-    [['degraded', 'unknown'], 'degraded', 'fail'],
+    [['ok', 'unknown'], 'unknown', 'fail'],
+    [['unknown'], 'unknown', 'fail'],
+    [['degraded', 'unknown'], 'unknown', 'fail'],
+    [['unknown', 'degraded'], 'unknown', 'fail'],
+    [['unknown', 'ok', 'degraded'], 'unknown', 'fail'],
     [['ok', 'fail'], 'fail', 'fail'],
     [['degraded', 'fail'], 'fail', 'fail'],
     [['unknown', 'fail'], 'fail', 'fail'],
+    [['fail', 'unknown'], 'fail', 'fail'],
+    [['degraded', 'degraded'], 'degraded', 'degraded'],
   ];
   for (const [statuses, lenient, strict] of table) {
     for (const [policy, expected] of [
