@@ -86,6 +86,44 @@ describe('running checks', () => {
     expect(seen).toEqual(['slowpoke:fail']);
   });
 
+  it('ignores a result that arrives after the timeout when nothing is cached (cacheTtlMs: 0)', async () => {
+    const seen: string[] = [];
+    const late = deferred();
+    let calls = 0;
+    const { app } = healthApp({
+      clock: fakeClock().clock,
+      observer: { onCheck: (name, status) => seen.push(`${name}:${status}`) },
+      health: {
+        ...detail,
+        timeoutMs: 30,
+        cacheTtlMs: 0,
+        checks: [
+          async function slowpoke() {
+            calls++;
+            if (calls === 1) {
+              await late.promise;
+              return healthResult('slowpoke', true, { call: 1 });
+            }
+            return { name: 'slowpoke', status: 'degraded', meta: { call: calls } };
+          },
+        ],
+      },
+    });
+    const first = await request(app).get('/api/health');
+    expect(first.status).toBe(503);
+    expect(first.body.checks[0]).toMatchObject({ status: 'fail', error: 'timeout 30ms', meta: null });
+    late.resolve();
+    await new Promise((r) => setImmediate(r));
+    // The late `ok` of the first call neither reaches the observer nor answers the next request: that one is
+    // a fresh run with the second call's own result.
+    expect(seen).toEqual(['slowpoke:fail']);
+    const again = await request(app).get('/api/health');
+    expect(calls).toBe(2);
+    expect(again.status).toBe(200);
+    expect(again.body.checks[0]).toMatchObject({ status: 'degraded', error: null, meta: { call: 2 } });
+    expect(seen).toEqual(['slowpoke:fail', 'slowpoke:degraded']);
+  });
+
   it('clears the per-check timer when the check settles in time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { app } = healthApp({
