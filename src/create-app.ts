@@ -24,7 +24,12 @@ import {
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
-import { instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
+import {
+  catchAsyncErrorsOnFirstRequest,
+  instrumentRoutes,
+  markUnmatched,
+  routeTemplateOf,
+} from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
@@ -166,11 +171,11 @@ export function createApp(
 
   // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
   // request log → metrics → security headers → host check → CORS → JSON body.
-  const edge: Middleware[] = [
-    createRequestId(),
-    tracing.middleware,
-    createRequestLogger(logger, { routeOf: routeTemplateOf }),
-  ];
+  const edge: Middleware[] = [];
+  // Express 4 ignores a handler's returned promise: wrap the handlers so a rejection reaches the error handler.
+  const catchAsync = catchAsyncErrorsOnFirstRequest(app);
+  if (catchAsync) edge.push(catchAsync);
+  edge.push(createRequestId(), tracing.middleware, createRequestLogger(logger, { routeOf: routeTemplateOf }));
   // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
   if (metrics) edge.push(metrics.middleware);
   const securityHeaders = createSecurityHeaders(settings);
