@@ -1,19 +1,9 @@
-import { createRequire } from 'node:module';
 import express from 'express';
 import { createApp, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-// The express this run resolves (the repo's Express 5, or Express 4 in CI's Express 4 job).
-const expressMajor = Number(
-  (createRequire(import.meta.url)(`${expressDir()}/package.json`) as { version: string }).version.split(
-    '.',
-  )[0],
-);
-function expressDir(): string {
-  return process.env.EXPRESS_M8_TEST_EXPRESS ?? 'express';
-}
+import { EXPRESS_MAJOR } from '../express-version.js';
 
 const apps: M8App[] = [];
 const rejections: unknown[] = [];
@@ -62,7 +52,7 @@ async function problem(app: M8App, path: string) {
   return res;
 }
 
-describe(`a rejected promise from an async handler (express ${expressMajor})`, () => {
+describe(`a rejected promise from an async handler (express ${EXPRESS_MAJOR})`, () => {
   it('answers 500 problem+json from an async route handler and keeps serving', async () => {
     const app = createApp(testSettings(), asyncRouter());
     apps.push(app);
