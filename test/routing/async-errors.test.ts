@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import express from 'express';
 import { createApp, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
@@ -53,6 +54,19 @@ async function problem(app: M8App, path: string) {
 }
 
 describe(`a rejected promise from an async handler (express ${EXPRESS_MAJOR})`, () => {
+  it.runIf(process.env.EXPRESS_M8_TEST_EXPRESS)(
+    'runs the tests and the library code on the express install the job asked for',
+    () => {
+      const wanted = createRequire(import.meta.url)(
+        `${process.env.EXPRESS_M8_TEST_EXPRESS}/package.json`,
+      ) as { version: string };
+      expect(EXPRESS_MAJOR).toBe(Number(wanted.version.split('.')[0]));
+      // createApp builds its app with the express that src/ imports: Express 4 apps have `lazyrouter`.
+      const app = createApp(testSettings(), express.Router()) as unknown as { lazyrouter?: unknown };
+      expect(typeof app.lazyrouter === 'function').toBe(EXPRESS_MAJOR === 4);
+    },
+  );
+
   it('answers 500 problem+json from an async route handler and keeps serving', async () => {
     const app = createApp(testSettings(), asyncRouter());
     apps.push(app);
