@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAppServer, serverClassesOf, useAppServerForListen } from '../../src/http/server.js';
 import { EXPRESS_4 } from '../express-version.js';
 
+// Express 4's app.listen has no error wiring (the Express 4 listen test below pins that behaviour).
+const itExpress5 = it.skipIf(EXPRESS_4);
+
 const servers: Server[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) {
@@ -118,27 +121,23 @@ describe('app server: requests are born with the app prototypes', () => {
     expect(serverClassesOf(a).IncomingMessage.prototype).toBe((a as unknown as { request: object }).request);
   });
 
-  // Express 4's app.listen has no error wiring (the next test pins that behaviour).
-  it.skipIf(EXPRESS_4)(
-    'app.listen() calls its callback once with the error when the port is taken',
-    async () => {
-      const port = await takenPort();
-      const second = appWith(express.Router());
-      const calls: unknown[][] = [];
-      let server: Server | undefined;
-      await new Promise<void>((resolve) => {
-        server = second.listen(port, '127.0.0.1', (...args: unknown[]) => {
-          calls.push(args);
-          resolve();
-        });
+  itExpress5('app.listen() calls its callback once with the error when the port is taken', async () => {
+    const port = await takenPort();
+    const second = appWith(express.Router());
+    const calls: unknown[][] = [];
+    let server: Server | undefined;
+    await new Promise<void>((resolve) => {
+      server = second.listen(port, '127.0.0.1', (...args: unknown[]) => {
+        calls.push(args);
+        resolve();
       });
-      await new Promise((resolve) => setImmediate(resolve));
-      if (server === undefined) throw new Error('listen returned nothing');
-      expect(server.listening).toBe(false);
-      expect(calls).toHaveLength(1);
-      expect((calls[0]?.[0] as NodeJS.ErrnoException | undefined)?.code).toBe('EADDRINUSE');
-    },
-  );
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    if (server === undefined) throw new Error('listen returned nothing');
+    expect(server.listening).toBe(false);
+    expect(calls).toHaveLength(1);
+    expect((calls[0]?.[0] as NodeJS.ErrnoException | undefined)?.code).toBe('EADDRINUSE');
+  });
 
   it('mirrors an Express 4 listen: a listen error is an error event on the server, never the callback', async () => {
     const port = await takenPort();
