@@ -171,11 +171,14 @@ export function createApp(
 
   // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
   // request log → metrics → security headers → host check → CORS → JSON body.
-  const edge: Middleware[] = [];
+  const edge: Middleware[] = [
+    createRequestId(),
+    tracing.middleware,
+    createRequestLogger(logger, { routeOf: routeTemplateOf }),
+  ];
   // Express 4 ignores a handler's returned promise: wrap the handlers so a rejection reaches the error handler.
   const catchAsync = catchAsyncErrorsOnFirstRequest(app);
-  if (catchAsync) edge.push(catchAsync);
-  edge.push(createRequestId(), tracing.middleware, createRequestLogger(logger, { routeOf: routeTemplateOf }));
+  if (catchAsync) edge.unshift(catchAsync);
   // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
   if (metrics) edge.push(metrics.middleware);
   const securityHeaders = createSecurityHeaders(settings);
