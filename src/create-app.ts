@@ -27,7 +27,12 @@ import {
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
-import { instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
+import {
+  catchAsyncErrorsOnFirstRequest,
+  instrumentRoutes,
+  markUnmatched,
+  routeTemplateOf,
+} from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
@@ -202,6 +207,9 @@ export function createApp(
     tracing.middleware,
     createRequestLogger(logger, { routeOf: routeTemplateOf }),
   ];
+  // Express 4 ignores a handler's returned promise: wrap the handlers so a rejection reaches the error handler.
+  const catchAsync = catchAsyncErrorsOnFirstRequest(app);
+  if (catchAsync) edge.unshift(catchAsync);
   // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
   if (metrics) edge.push(metrics.middleware);
   const securityHeaders = createSecurityHeaders(settings);

@@ -36,7 +36,7 @@ export function defaultOpenApiDocument(
       get: {
         summary: 'Aggregate health (details for authorised callers)',
         tags: ['health'],
-        responses: { 200: jsonResponse('Healthy or degraded', STATUS), 503: unavailable },
+        responses: { 200: jsonResponse('ok, degraded or unknown', STATUS), 503: unavailable },
       },
     },
     [`${p}/health/live`]: {

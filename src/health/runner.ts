@@ -20,7 +20,7 @@ export interface CheckReport {
   readonly latency_ms: number;
   readonly error: string | null;
   readonly meta: Readonly<Record<string, unknown>> | null;
-  /** `status` is `ok` or `degraded`. */
+  /** `status` is `ok`: a degraded dependency is not an ok one. */
   readonly ok: boolean;
 }
 
@@ -52,19 +52,27 @@ export const MAX_ERROR_LENGTH = 500;
 const VALID_STATUSES: ReadonlySet<unknown> = new Set(Object.values(HealthStatus));
 
 /**
- * Aggregates statuses: any `fail` ⇒ `fail`; `unknown` ⇒ `fail` under `strict`, else counts as `degraded`;
- * any `degraded` ⇒ `degraded`; otherwise (none too) `ok`.
+ * Aggregates statuses, most severe first: any `fail` ⇒ `fail`; under `strict` any `unknown` ⇒ `fail`; any
+ * `unknown` ⇒ `unknown` (not knowing is not the same as knowing it is degraded); any `degraded` ⇒ `degraded`;
+ * otherwise (none too) `ok`.
  * @example
- * aggregateStatus(['ok', 'unknown'], 'lenient'); // 'degraded'
+ * aggregateStatus(['ok', 'unknown'], 'lenient'); // 'unknown'
+ * aggregateStatus(['ok', 'unknown'], 'strict'); // 'fail'
  */
 export function aggregateStatus(statuses: Iterable<HealthStatus>, policy: HealthPolicy): HealthStatus {
-  let result: HealthStatus = HealthStatus.OK;
+  let unknown = false;
+  let degraded = false;
   for (const s of statuses) {
     if (s === HealthStatus.FAIL) return HealthStatus.FAIL;
-    if (s === HealthStatus.UNKNOWN && policy === HealthPolicy.STRICT) return HealthStatus.FAIL;
-    if (s !== HealthStatus.OK) result = HealthStatus.DEGRADED;
+    if (s === HealthStatus.UNKNOWN) {
+      if (policy === HealthPolicy.STRICT) return HealthStatus.FAIL;
+      unknown = true;
+    } else if (s === HealthStatus.DEGRADED) {
+      degraded = true;
+    }
   }
-  return result;
+  if (unknown) return HealthStatus.UNKNOWN;
+  return degraded ? HealthStatus.DEGRADED : HealthStatus.OK;
 }
 
 /** Creates the runner; `present` turns each fresh report into what callers get (e.g. serialised bodies). */
@@ -161,8 +169,7 @@ function runOne(
       done = true;
       clearTimeout(timer);
       const latency = Math.max(0, Math.round((clock() - started) * 10) / 10);
-      const ok = status === HealthStatus.OK || status === HealthStatus.DEGRADED;
-      resolve({ name, status, latency_ms: latency, error, meta, ok });
+      resolve({ name, status, latency_ms: latency, error, meta, ok: status === HealthStatus.OK });
     };
     const timer = setTimeout(() => finish(fallbackName, HealthStatus.FAIL, timeoutError, null), timeoutMs);
     timer.unref();

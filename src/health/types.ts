@@ -21,8 +21,8 @@ export const HealthStatus = Object.freeze({
 export type HealthStatus = (typeof HealthStatus)[keyof typeof HealthStatus];
 
 /**
- * How `unknown` counts in the aggregate: `lenient` treats it like `degraded` (still 200), `strict` like
- * `fail` (503). A frozen object of the wire values and a type of the same name.
+ * How `unknown` counts in the aggregate: `lenient` reports it as `unknown` (still 200), `strict` as `fail`
+ * (503). A frozen object of the wire values and a type of the same name.
  * @example
  * createApp(settings, router, { health: { checks, policy: HealthPolicy.STRICT } });
  */

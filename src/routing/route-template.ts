@@ -15,6 +15,8 @@
  * Requests that reach no route keep `req[ROUTE]` unset and are reported as `UNMATCHED`.
  */
 
+import { catchAsyncErrors } from './async-errors.js';
+
 /** The label value of every request that matched no route. */
 export const UNMATCHED = 'UNMATCHED';
 
@@ -168,6 +170,7 @@ function rootRouterOf(app: unknown): RouterLike | undefined {
 export function instrumentRoutes(app: unknown): void {
   const router = rootRouterOf(app);
   if (router === undefined) return;
+  catchAsyncErrors(router); // Express 4: before `walk` wraps the mount layers it must see through
   let root = rootNodes.get(router);
   if (root === undefined) {
     root = { router, template: '', parent: undefined };

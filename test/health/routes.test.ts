@@ -260,4 +260,21 @@ describe('/health/ready', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('{"status":"degraded"}');
   });
+
+  it('answers unknown with 200 under the default policy and fail with 503 under strict', async () => {
+    const checks = [
+      async () => healthResult('db', true),
+      async () => ({ name: 'q', status: 'unknown' as const }),
+    ];
+    const lenient = healthApp({ health: { checks } });
+    for (const path of ['/api/health', '/api/health/ready']) {
+      const res = await request(lenient.app).get(path);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('{"status":"unknown"}');
+    }
+    const strict = healthApp({ health: { checks, policy: 'strict' } });
+    const res = await request(strict.app).get('/api/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.text).toBe('{"status":"fail"}');
+  });
 });

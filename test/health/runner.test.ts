@@ -86,6 +86,44 @@ describe('running checks', () => {
     expect(seen).toEqual(['slowpoke:fail']);
   });
 
+  it('ignores a result that arrives after the timeout when nothing is cached (cacheTtlMs: 0)', async () => {
+    const seen: string[] = [];
+    const late = deferred();
+    let calls = 0;
+    const { app } = healthApp({
+      clock: fakeClock().clock,
+      observer: { onCheck: (name, status) => seen.push(`${name}:${status}`) },
+      health: {
+        ...detail,
+        timeoutMs: 30,
+        cacheTtlMs: 0,
+        checks: [
+          async function slowpoke() {
+            calls++;
+            if (calls === 1) {
+              await late.promise;
+              return healthResult('slowpoke', true, { call: 1 });
+            }
+            return { name: 'slowpoke', status: 'degraded', meta: { call: calls } };
+          },
+        ],
+      },
+    });
+    const first = await request(app).get('/api/health');
+    expect(first.status).toBe(503);
+    expect(first.body.checks[0]).toMatchObject({ status: 'fail', error: 'timeout 30ms', meta: null });
+    late.resolve();
+    await new Promise((r) => setImmediate(r));
+    // The late `ok` of the first call neither reaches the observer nor answers the next request: that one is
+    // a fresh run with the second call's own result.
+    expect(seen).toEqual(['slowpoke:fail']);
+    const again = await request(app).get('/api/health');
+    expect(calls).toBe(2);
+    expect(again.status).toBe(200);
+    expect(again.body.checks[0]).toMatchObject({ status: 'degraded', error: null, meta: { call: 2 } });
+    expect(seen).toEqual(['slowpoke:fail', 'slowpoke:degraded']);
+  });
+
   it('clears the per-check timer when the check settles in time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { app } = healthApp({
@@ -235,11 +273,11 @@ describe('running checks', () => {
     expect(res.text).toBe('{"status":"ok"}');
   });
 
-  it('sets ok to true exactly for ok and degraded', async () => {
+  it('sets ok to true only for a check whose status is ok (degraded is not ok)', async () => {
     const statuses: HealthStatus[] = ['ok', 'degraded', 'fail', 'unknown'];
     const { app } = healthApp({ health: { ...detail, checks: statuses.map((s) => withStatus(s, s)) } });
     const res = await request(app).get('/api/health');
-    expect(res.body.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, true, false, false]);
+    expect(res.body.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, false, false, false]);
   });
 });
 
@@ -250,12 +288,16 @@ describe('aggregation', () => {
     [['ok'], 'ok', 'ok'],
     [['ok', 'ok'], 'ok', 'ok'],
     [['ok', 'degraded'], 'degraded', 'degraded'],
-    [['ok', 'unknown'], 'degraded', 'fail'],
-    [['unknown'], 'degraded', 'fail'],
-    [['degraded', 'unknown'], 'degraded', 'fail'],
+    [['ok', 'unknown'], 'unknown', 'fail'],
+    [['unknown'], 'unknown', 'fail'],
+    [['degraded', 'unknown'], 'unknown', 'fail'],
+    [['unknown', 'degraded'], 'unknown', 'fail'],
+    [['unknown', 'ok', 'degraded'], 'unknown', 'fail'],
     [['ok', 'fail'], 'fail', 'fail'],
     [['degraded', 'fail'], 'fail', 'fail'],
     [['unknown', 'fail'], 'fail', 'fail'],
+    [['fail', 'unknown'], 'fail', 'fail'],
+    [['degraded', 'degraded'], 'degraded', 'degraded'],
   ];
   for (const [statuses, lenient, strict] of table) {
     for (const [policy, expected] of [

@@ -124,6 +124,25 @@ describe('HTTP recording', () => {
     expect(sampleValue(samples, inf, { method: 'GET', route: '/orders/:id', le: '10' })).toBe(3);
   });
 
+  it('counts a 400 as a 4xx error and a 3xx as none, at the exact class boundaries', async () => {
+    const metrics = track(mustCreate(metricsSettings()));
+    const app = appWithMetrics(metrics);
+    app.get('/status/:code', (req, res) => {
+      res.status(Number(req.params.code)).end();
+    });
+    for (const code of [200, 399, 400, 400, 499, 500, 599])
+      await request(app).get(`/status/${code}`).expect(code);
+    const samples = parseSamples((await request(app).get('/metrics')).text);
+    const errors = (statusClass: string) =>
+      sampleValue(samples, 'api_http_errors_total', { route: '/status/:code', status_class: statusClass });
+    expect(errors('4xx')).toBe(3);
+    expect(errors('5xx')).toBe(2);
+    const classes = samples
+      .filter((s) => s.name === 'api_http_errors_total')
+      .map((s) => s.labels.status_class);
+    expect(classes.sort()).toEqual(['4xx', '5xx']);
+  });
+
   it('counts a request whose handler throws with its 500 and its route', async () => {
     const metrics = track(mustCreate(metricsSettings()));
     const app = appWithMetrics(metrics);

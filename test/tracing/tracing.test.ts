@@ -11,7 +11,11 @@ import {
   parseTraceparent,
   traceHeaders,
 } from '../../src/tracing/index.js';
+import { EXPRESS_4 } from '../express-version.js';
 import { AlsContextManager, RecordingTracerProvider } from './recording-provider.js';
+
+// Express 4 layers keep no mount path: a route below a mount is named by its own template only.
+const ORDER_ROUTE = EXPRESS_4 ? '/:id' : '/users/:userId/orders/:id';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -129,7 +133,7 @@ describe('with a registered tracer provider', () => {
       .expect(200);
     expect(provider.spans).toHaveLength(1);
     const span = provider.spans[0];
-    expect(span?.name).toBe('GET /users/:userId/orders/:id');
+    expect(span?.name).toBe(`GET ${ORDER_ROUTE}`);
     expect(span?.kind).toBe(SpanKind.SERVER);
     expect(span?.ended).toBe(true);
     expect(span?.parent?.spanId).toBe(PARENT_ID);
@@ -138,7 +142,7 @@ describe('with a registered tracer provider', () => {
       'http.request.method': 'GET',
       'url.path': '/users/7/orders/42',
       'url.scheme': 'http',
-      'http.route': '/users/:userId/orders/:id',
+      'http.route': ORDER_ROUTE,
       'http.response.status_code': 200,
       'server.address': '127.0.0.1',
       'user_agent.original': 'vitest',
@@ -155,7 +159,7 @@ describe('with a registered tracer provider', () => {
     await request(app).get('/users/1/orders/2/fail').expect(500);
     await request(app).get('/wp-admin/x.php').expect(404);
     const [failed, unmatched] = provider.spans;
-    expect(failed?.name).toBe('GET /users/:userId/orders/:id/fail');
+    expect(failed?.name).toBe(`GET ${ORDER_ROUTE}/fail`);
     expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed?.attributes['error.type']).toBe('500');
     expect(unmatched?.name).toBe('GET');
