@@ -6,6 +6,7 @@ import { buildAuthDeps, createApp, type M8App } from 'express-m8';
 import { generateKeys, mintToken, startJwksServer, testSettings } from 'express-m8/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXPRESS_4 } from '../express-version.js';
 
 const apps: M8App[] = [];
 const servers: Server[] = [];
@@ -161,7 +162,8 @@ describe('JSON bodies are parsed in the matched route only', () => {
     expect((await request(app).put('/v1/things/9').send({ b: 2 })).body).toEqual({ id: '9', body: { b: 2 } });
     expect((await request(app).post('/hook').send({ c: 3 })).body).toEqual({ hook: { c: 3 } });
     expect((await request(app).post('/sub/echo').send({ d: 4 })).body).toEqual({ sub: { d: 4 } });
-    expect((await request(app).post('/items')).body).toEqual({ body: null });
+    // An empty body: Express 5's body-parser leaves req.body unset, Express 4's sets {} (as before this change).
+    expect((await request(app).post('/items')).body).toEqual({ body: EXPRESS_4 ? {} : null });
     await app.start();
     expect((await request(app).put('/v1/things/1').send([1, 2])).body).toEqual({ id: '1', body: [1, 2] });
   });
