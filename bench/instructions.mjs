@@ -98,13 +98,21 @@ function startServer(c, outFile) {
     args.node,
     join(root, 'bench/servers', c.file),
   ];
-  return startServerProcess(c.file, 'valgrind', argv, { ...env, ...c.env }, 'ignore');
+  return startServerProcess(
+    c.file,
+    'valgrind',
+    argv,
+    { ...env, ...c.env },
+    process.env.BENCH_VERBOSE ? 'inherit' : 'ignore',
+  );
 }
 
 async function send(port, headers, count, expected) {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let left = count;
-  const one = () =>
+  // A server slowed down by valgrind on a loaded machine can let a keep-alive timeout fire before it reads
+  // the next request already sent on that socket: the request is retried on a fresh socket.
+  const one = (attempt = 0) =>
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path: '/api/items', headers, agent }, (res) => {
         res.resume();
@@ -112,7 +120,10 @@ async function send(port, headers, count, expected) {
           res.statusCode === expected ? resolve() : reject(new Error(`status ${res.statusCode}`)),
         );
       });
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (attempt < 3 && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) resolve(one(attempt + 1));
+        else reject(error);
+      });
       req.end();
     });
   const worker = async () => {
@@ -121,6 +132,12 @@ async function send(port, headers, count, expected) {
   await Promise.all(Array.from({ length: 8 }, worker));
   agent.destroy();
 }
+
+// The same race can reset a socket that is idle in the agent's pool, where no request listens for it.
+process.on('uncaughtException', (error) => {
+  if (error.code === 'ECONNRESET') return;
+  throw error;
+});
 
 const control = (...argv) => spawnSync('callgrind_control', argv, { encoding: 'utf8' });
 function totalOf(file) {
@@ -133,9 +150,13 @@ function totalOf(file) {
 const requests = Number(args.requests);
 console.log(`servers on node ${spawnSync(args.node, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
 const results = {};
+// A valgrind server must not outlive this script, whatever makes it stop.
+let current;
+process.on('exit', () => current?.kill('SIGKILL'));
 for (const c of cases) {
   const outFile = join(work, `${c.name}.out`);
   const server = await startServer(c, outFile);
+  current = server.child;
   await send(server.port, c.headers, Number(args.warmup), c.status);
   control('-z', String(server.child.pid));
   await send(server.port, c.headers, requests, c.status);
