@@ -5,7 +5,11 @@
 // counters are dumped. Only user-space instructions of the server process are counted (no kernel time, no GC
 // pauses weighted by time), so this complements `bench/run.mjs`, it does not replace it.
 //
-//   npm run build && node bench/instructions.mjs [--warmup 3000] [--requests 1000] [--only m8]
+//   npm run build && node bench/instructions.mjs [--node /path/to/node] [--warmup 3000] [--requests 1000]
+//     [--only bare,m8] [--variant name=/path/to/express-m8/dist/index.js]
+//
+// --node: the Node binary the servers run on (default: the one running this script). --variant counts the
+// express-m8 server loaded from another build (A/B of a change: build the base into another folder first).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -21,6 +25,8 @@ const { values: args } = parseArgs({
     // Extra servers to count, each `name=path` (path relative to bench/servers/), answering 200 to the
     // authenticated request: for trying a change before wiring it into the real stack.
     extra: { type: 'string', multiple: true, default: [] },
+    variant: { type: 'string', multiple: true, default: [] },
+    node: { type: 'string', default: process.execPath },
   },
 });
 if (spawnSync('valgrind', ['--version']).status !== 0) {
@@ -34,7 +40,28 @@ const origin = { Origin: 'https://app.example.com' };
 const cases = [
   { name: 'bare', file: 'bare.mjs', headers: {}, status: 200 },
   { name: 'bare-born', file: 'bare-born.mjs', headers: {}, status: 200 },
+  {
+    name: 'fastify',
+    file: 'fastify.mjs',
+    headers: { ...origin, Authorization: `Bearer ${good}` },
+    status: 200,
+  },
+  {
+    name: 'fastify-forged',
+    file: 'fastify.mjs',
+    headers: { ...origin, Authorization: `Bearer ${forged}` },
+    status: 401,
+  },
+  // express-m8 on a stock http.createServer(app): the target.
   { name: 'm8', file: 'm8.mjs', headers: { ...origin, Authorization: `Bearer ${good}` }, status: 200 },
+  // The same on the opt-in app server classes.
+  {
+    name: 'm8-app',
+    file: 'm8.mjs',
+    env: { BENCH_SERVER: 'app' },
+    headers: { ...origin, Authorization: `Bearer ${good}` },
+    status: 200,
+  },
   {
     name: 'm8-forged',
     file: 'm8.mjs',
@@ -48,6 +75,16 @@ const cases = [
     headers: { ...origin, Authorization: `Bearer ${good}` },
     status: 200,
   },
+  ...args.variant.map((spec) => {
+    const [name, module] = spec.split('=');
+    return {
+      name,
+      file: 'm8.mjs',
+      env: { BENCH_M8_MODULE: module },
+      headers: { ...origin, Authorization: `Bearer ${good}` },
+      status: 200,
+    };
+  }),
   ...args.extra.map((spec) => {
     const [name, file] = spec.split('=');
     return { name, file, headers: { ...origin, Authorization: `Bearer ${good}` }, status: 200 };
@@ -58,16 +95,24 @@ function startServer(c, outFile) {
   const argv = [
     `--tool=callgrind`,
     `--callgrind-out-file=${outFile}`,
-    process.execPath,
+    args.node,
     join(root, 'bench/servers', c.file),
   ];
-  return startServerProcess(c.file, 'valgrind', argv, { ...env, ...c.env }, 'ignore');
+  return startServerProcess(
+    c.file,
+    'valgrind',
+    argv,
+    { ...env, ...c.env },
+    process.env.BENCH_VERBOSE ? 'inherit' : 'ignore',
+  );
 }
 
 async function send(port, headers, count, expected) {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let left = count;
-  const one = () =>
+  // A server slowed down by valgrind on a loaded machine can let a keep-alive timeout fire before it reads
+  // the next request already sent on that socket: the request is retried on a fresh socket.
+  const one = (attempt = 0) =>
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path: '/api/items', headers, agent }, (res) => {
         res.resume();
@@ -75,7 +120,10 @@ async function send(port, headers, count, expected) {
           res.statusCode === expected ? resolve() : reject(new Error(`status ${res.statusCode}`)),
         );
       });
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (attempt < 3 && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) resolve(one(attempt + 1));
+        else reject(error);
+      });
       req.end();
     });
   const worker = async () => {
@@ -84,6 +132,12 @@ async function send(port, headers, count, expected) {
   await Promise.all(Array.from({ length: 8 }, worker));
   agent.destroy();
 }
+
+// The same race can reset a socket that is idle in the agent's pool, where no request listens for it.
+process.on('uncaughtException', (error) => {
+  if (error.code === 'ECONNRESET') return;
+  throw error;
+});
 
 const control = (...argv) => spawnSync('callgrind_control', argv, { encoding: 'utf8' });
 function totalOf(file) {
@@ -94,10 +148,15 @@ function totalOf(file) {
 }
 
 const requests = Number(args.requests);
+console.log(`servers on node ${spawnSync(args.node, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
 const results = {};
+// A valgrind server must not outlive this script, whatever makes it stop.
+let current;
+process.on('exit', () => current?.kill('SIGKILL'));
 for (const c of cases) {
   const outFile = join(work, `${c.name}.out`);
   const server = await startServer(c, outFile);
+  current = server.child;
   await send(server.port, c.headers, Number(args.warmup), c.status);
   control('-z', String(server.child.pid));
   await send(server.port, c.headers, requests, c.status);

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Throughput of bare Express 5 against the express-m8 full stack, in one run (PERF-NOTES: only ratios
-// measured in the same run count). Server pinned to core 0, autocannon to core 1 (`taskset`), stacks
-// alternated over several rounds, medians reported.
+// Throughput of bare Express 5, the fastify full stack and the express-m8 full stack, in one run (PERF-NOTES:
+// only ratios measured in the same run count). Server pinned to core 0, autocannon to core 1 (`taskset`),
+// stacks alternated over several rounds, medians reported.
 //
-//   npm run build && node bench/run.mjs [--rounds 3] [--duration 10] [--connections 50]
+//   npm run build && node bench/run.mjs [--node /path/to/node] [--rounds 3] [--duration 10] [--connections 50]
+//     [--app-server] [--variant name=/path/to/express-m8/dist/index.js]
+//
+// --node: the Node binary the servers run on (default: the one running this script); autocannon runs on
+// the Node running this script. --app-server adds express-m8 on the opt-in app server classes (an extra
+// row, not the target). --variant adds express-m8 loaded from another build (A/B of a change in one run).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +21,9 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '3' },
+    node: { type: 'string', default: process.execPath },
+    'app-server': { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const rounds = Number(args.rounds);
@@ -33,8 +41,15 @@ function pinned(core, cmd, argv) {
 
 const { work, logFile, goodToken, forgedToken, env } = benchInputs('m8-bench-');
 
+const serverNode = args.node;
+const serverVersion = spawnSync(serverNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
+if (!serverVersion) {
+  console.error(`--node ${serverNode}: not a Node binary`);
+  process.exit(2);
+}
+
 function startServer(file, extraEnv) {
-  const [cmd, argv] = pinned(0, process.execPath, [join(root, 'bench/servers', file)]);
+  const [cmd, argv] = pinned(0, serverNode, [join(root, 'bench/servers', file)]);
   return startServerProcess(file, cmd, argv, { ...env, ...extraEnv });
 }
 
@@ -77,34 +92,55 @@ function load(port, headers, seconds) {
 }
 
 const origin = { Origin: 'https://app.example.com' };
+const good = { ...origin, Authorization: `Bearer ${goodToken}` };
+const forged = { ...origin, Authorization: `Bearer ${forgedToken}` };
+const BARE = 'bare express 5';
+const FASTIFY = 'fastify, reused token';
+const FASTIFY_FORGED = 'fastify, forged token';
 const cases = [
-  { name: 'bare express 5', file: 'bare.mjs', headers: {}, expect2xx: true },
-  // Not a target: bare Express on the server classes express-m8 uses, to show what the stack itself costs.
-  { name: 'bare express 5, app server', file: 'bare-born.mjs', headers: {}, expect2xx: true },
-  {
-    name: 'express-m8, reused token',
-    file: 'm8.mjs',
-    headers: { ...origin, Authorization: `Bearer ${goodToken}` },
-    expect2xx: true,
-  },
-  {
-    name: 'express-m8, forged token',
-    file: 'm8.mjs',
-    headers: { ...origin, Authorization: `Bearer ${forgedToken}` },
-    expect2xx: false,
-  },
+  { name: BARE, file: 'bare.mjs', headers: {}, expect2xx: true },
+  { name: FASTIFY, file: 'fastify.mjs', headers: good, expect2xx: true },
+  { name: FASTIFY_FORGED, file: 'fastify.mjs', headers: forged, expect2xx: false },
+  // The targets: express-m8 on a stock `http.createServer(app)`.
+  { name: 'express-m8, reused token', file: 'm8.mjs', headers: good, expect2xx: true, vs: FASTIFY },
+  { name: 'express-m8, forged token', file: 'm8.mjs', headers: forged, expect2xx: false, vs: FASTIFY_FORGED },
 ];
+if (args['app-server']) {
+  // Not a target: the opt-in server classes (requests born with Express's prototypes).
+  cases.push(
+    { name: 'bare express 5, app server', file: 'bare-born.mjs', headers: {}, expect2xx: true },
+    {
+      name: 'express-m8 app server, reused',
+      file: 'm8.mjs',
+      env: { BENCH_SERVER: 'app' },
+      headers: good,
+      expect2xx: true,
+      vs: FASTIFY,
+    },
+  );
+}
+for (const spec of args.variant) {
+  const [name, module] = spec.split('=');
+  cases.push({
+    name: `${name}, reused token`,
+    file: 'm8.mjs',
+    env: { BENCH_M8_MODULE: module },
+    headers: good,
+    expect2xx: true,
+    vs: FASTIFY,
+  });
+}
 const results = new Map(cases.map((c) => [c.name, []]));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(
-  `node ${process.version}; ${rounds} rounds × ${duration}s, ${connections} connections; taskset: ${haveTaskset}`,
+  `servers on node ${serverVersion} (${serverNode}); autocannon on node ${process.version}; ${rounds} rounds × ${duration}s, ${connections} connections; taskset: ${haveTaskset}`,
 );
 for (let round = 1; round <= rounds; round++) {
   // Alternate the order each round so neither stack always runs on a warmer machine.
   const order = round % 2 === 1 ? cases : [...cases].reverse();
   for (const c of order) {
-    const server = await startServer(c.file, {});
+    const server = await startServer(c.file, c.env ?? {});
     await load(server.port, c.headers, Number(args.warmup));
     const r = await load(server.port, c.headers, duration);
     await stopServer(server);
@@ -112,29 +148,37 @@ for (let round = 1; round <= rounds; round++) {
     if (!c.expect2xx && r.non2xx === 0) throw new Error(`${c.name}: forged token was accepted`);
     results.get(c.name).push(r);
     console.log(
-      `round ${round}: ${c.name.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99} ms`,
+      `round ${round}: ${c.name.padEnd(32)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99} ms`,
     );
   }
 }
-const base = median(results.get('bare express 5').map((r) => r.rps));
-const born = median(results.get('bare express 5, app server').map((r) => r.rps));
-console.log('\nmedians (× bare: the target; × app server: the cost of the stack on the same server)');
+const medianRps = (name) => median(results.get(name).map((r) => r.rps));
+const base = medianRps(BARE);
+console.log(
+  '\nmedians (× bare Express 5: the target; × fastify: the same token case on the fastify full stack)',
+);
 const summary = {};
 for (const c of cases) {
-  const rps = median(results.get(c.name).map((r) => r.rps));
+  const rps = medianRps(c.name);
+  const vsFastify = c.vs === undefined ? undefined : rps / medianRps(c.vs);
   summary[c.name] = {
     rps: Math.round(rps),
     ratio: Number((rps / base).toFixed(3)),
-    ratioToAppServer: Number((rps / born).toFixed(3)),
+    // The server is saturated on one core: 1/rps is its CPU time per request.
+    addedMicroseconds: Math.round((1e6 / rps - 1e6 / base) * 10) / 10,
+    ratioToFastify: vsFastify === undefined ? undefined : Number(vsFastify.toFixed(3)),
+    p99: median(results.get(c.name).map((r) => r.p99)),
   };
   console.log(
-    `${c.name.padEnd(28)} ${Math.round(rps).toString().padStart(7)} req/s  ${(rps / base).toFixed(3)}× bare  ${(rps / born).toFixed(3)}× app server`,
+    `${c.name.padEnd(32)} ${Math.round(rps).toString().padStart(7)} req/s  ${(rps / base).toFixed(3)}× bare` +
+      `  ${summary[c.name].addedMicroseconds.toFixed(1).padStart(6)} µs/req vs bare` +
+      (vsFastify === undefined ? '' : `  ${vsFastify.toFixed(3)}× fastify`),
   );
 }
 console.log(`request log written: ${statSync(logFile).size} bytes`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   join(root, 'bench/results', `run-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
-  JSON.stringify({ node: process.version, rounds, duration, connections, summary }, null, 2),
+  JSON.stringify({ node: serverVersion, rounds, duration, connections, summary }, null, 2),
 );
 rmSync(work, { recursive: true, force: true });

@@ -1,8 +1,14 @@
 // The express-m8 full stack: RS256 auth (PEM), CORS, security headers (production tier with HSTS), trusted
 // hosts, request id, metrics, one JSON log line per request written to a file (bounded async destination).
+// Served the way most applications serve an Express app: a stock `http.createServer(app)`. With
+// BENCH_SERVER=app the server creates requests and responses with the app's prototypes instead (the
+// opt-in app server classes; a labelled extra row, not the target). BENCH_M8_MODULE=/path/to/index.js
+// measures another build of express-m8 (A/B comparisons of a change in one run).
+import http from 'node:http';
 import express from 'express';
-import { buildAuthDeps, createApp, loadSettings } from 'express-m8';
 import pino from 'pino';
+
+const { buildAuthDeps, createApp, loadSettings } = await import(process.env.BENCH_M8_MODULE ?? 'express-m8');
 
 const settings = loadSettings({
   envFile: false,
@@ -23,6 +29,7 @@ const settings = loadSettings({
     TOKEN_AUDIENCE: 'bench',
     EVENT_SIGNING_ENABLED: 'false',
     HSTS_ENABLED: 'true',
+    CONTENT_SECURITY_POLICY_ENABLED: 'true',
     METRICS_ENABLED: process.env.BENCH_METRICS === '0' ? 'false' : 'true',
     LOG_LEVEL: 'info',
   },
@@ -46,7 +53,24 @@ router.get('/api/items', auth.requireUser, (_req, res) => {
 });
 const app = createApp(settings, router, { logger, lifecycle: { auth } });
 await app.start();
-const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => {
+function bornWith(base, prototype) {
+  function Born(a, b) {
+    base.call(this, a, b);
+  }
+  Born.prototype = prototype;
+  return Born;
+}
+const server =
+  process.env.BENCH_SERVER === 'app'
+    ? http.createServer(
+        {
+          IncomingMessage: bornWith(http.IncomingMessage, app.request),
+          ServerResponse: bornWith(http.ServerResponse, app.response),
+        },
+        app,
+      )
+    : http.createServer(app);
+server.listen(Number(process.env.PORT), '127.0.0.1', () => {
   process.stdout.write(`READY ${server.address().port}\n`);
 });
 process.on('SIGTERM', () => {
