@@ -32,6 +32,8 @@ const settings = loadSettings({
     CONTENT_SECURITY_POLICY_ENABLED: 'true',
     METRICS_ENABLED: process.env.BENCH_METRICS === '0' ? 'false' : 'true',
     LOG_LEVEL: 'info',
+    // Production refuses an in-memory database; this service opens none, so the directory is never created.
+    PGLITE_DATA_DIR: '/tmp/express-m8-bench-pglite',
   },
 });
 // The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file.
