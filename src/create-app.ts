@@ -27,12 +27,7 @@ import {
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
-import {
-  catchAsyncErrorsOnFirstRequest,
-  instrumentRoutes,
-  markUnmatched,
-  routeTemplateOf,
-} from './routing/index.js';
+import { catchAsyncErrors, instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
@@ -159,7 +154,13 @@ export function createApp(
   const tracing = createTracing();
   const app = express();
   app.disable('x-powered-by');
-  const bodies = createRouteBodies(app, { maxBytesInFlight: options.maxBodyBytesInFlight });
+  // Express 4 ignores a handler's returned promise: after each walk of the body gate (at creation, at start and
+  // on the first request after routes were added) the new handlers are wrapped so a rejection reaches the
+  // error handler. A no-op on Express 5.
+  const bodies = createRouteBodies(app, {
+    maxBytesInFlight: options.maxBodyBytesInFlight,
+    afterWalk: () => catchAsyncErrors(app),
+  });
   // The same weak ETags as Express's default, computed without a Hash object per response.
   app.set('etag fn', weakEtag);
   const lifecycle = createLifecycle({
@@ -207,9 +208,6 @@ export function createApp(
     tracing.middleware,
     createRequestLogger(logger, { routeOf: routeTemplateOf }),
   ];
-  // Express 4 ignores a handler's returned promise: wrap the handlers so a rejection reaches the error handler.
-  const catchAsync = catchAsyncErrorsOnFirstRequest(app);
-  if (catchAsync) edge.unshift(catchAsync);
   // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
   if (metrics) edge.push(metrics.middleware);
   const securityHeaders = createSecurityHeaders(settings);

@@ -18,6 +18,8 @@ const INTERNAL = Symbol.for('express-m8.noBody');
 /** Set on a request once the parser ran for it, so later layers skip straight to their handler. */
 const PARSED = Symbol('express-m8.bodyParsed');
 const GATED = Symbol('express-m8.bodyGated');
+/** On Express 4's async-errors wrappers (routing/async-errors.ts): they forward a rejection themselves. */
+const FORWARDS_REJECTIONS = Symbol.for('express-m8.forwardsRejections');
 
 type Next = (err?: unknown) => void;
 type Handle = ((req: IncomingMessage, res: ServerResponse, next: Next) => unknown) & {
@@ -69,6 +71,11 @@ export interface RouteBodiesOptions {
   readonly limitBytes?: number;
   /** Most body bytes read at once across the process (503 with `Retry-After` beyond); default 16 MiB. */
   readonly maxBytesInFlight?: number;
+  /**
+   * Runs after every walk, so whatever wraps handles after the body gate (Express 4's async-errors wrapper)
+   * sees routes registered since the last walk, always after they were gated.
+   */
+  readonly afterWalk?: () => void;
 }
 
 /** What {@link createRouteBodies} returns. */
@@ -173,6 +180,7 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
     if (layer[GATED] === true) return;
     layer[GATED] = true;
     const original = layer.handle;
+    const forwards = (original as { [FORWARDS_REJECTIONS]?: true })[FORWARDS_REJECTIONS];
     // Error handlers (four parameters) are told apart by their length: leave them untouched.
     if (original.length > 3) return;
     const gated = function m8Body(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
@@ -189,8 +197,14 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
           next(error);
           return;
         }
-        // Called from the parser's callback, a rejected promise no longer reaches the router: forward it.
-        if (ret !== null && typeof ret === 'object' && typeof (ret as Promise<unknown>).then === 'function')
+        // Called from the parser's callback, a rejected promise no longer reaches the router: forward it,
+        // unless the handle is Express 4's async-errors wrapper, which already does.
+        if (
+          forwards !== true &&
+          ret !== null &&
+          typeof ret === 'object' &&
+          typeof (ret as Promise<unknown>).then === 'function'
+        )
           (ret as Promise<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('rejected')));
       });
       return undefined;
@@ -203,11 +217,13 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
     // takes falls through to the 404 like any other unhandled method.
     if (typeof route._methods === 'function') route._methods = NO_METHODS;
     if (typeof route._options === 'function') route._options = NO_METHODS;
-    let leading = true;
     for (const layer of route.stack) {
-      if (leading && layer.handle[GUARD] === true) continue;
-      leading = false;
-      if (layer.handle[GUARD] !== true) gate(layer);
+      if (layer.handle[GUARD] === true) {
+        // Skipped for good (see walk): a guard stays ungated whatever wraps it later.
+        layer[GATED] = true;
+        continue;
+      }
+      gate(layer);
     }
   }
 
@@ -241,8 +257,17 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
         continue;
       }
       // Express 4's own `query`/`expressInit` layers and ours never read the body; guards run before it.
-      if (handle[INTERNAL] === true || handle[GUARD] === true) continue;
-      if (handle.name === 'query' || handle.name === 'expressInit') continue;
+      // The decision is kept on the layer: a later walk must not gate a layer skipped here once another
+      // wrapper (Express 4's async-errors) has replaced its handle.
+      if (layer[GATED] === true) continue;
+      if (handle[INTERNAL] === true || handle[GUARD] === true) {
+        layer[GATED] = true;
+        continue;
+      }
+      if (handle.name === 'query' || handle.name === 'expressInit') {
+        layer[GATED] = true;
+        continue;
+      }
       // A consumer middleware or a mounted sub-app: it may read `req.body`, as it could at the edge.
       gate(layer);
     }
@@ -253,6 +278,7 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
     if (root !== undefined) walk(root, 0, new Set());
     // A watched stack the walk no longer reaches (a layer removed by hand) must not re-walk on every request.
     for (const w of watched) w.length = w.stack.length;
+    options.afterWalk?.();
   }
 
   function refresh(): void {

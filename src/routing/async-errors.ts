@@ -15,6 +15,10 @@
  */
 
 const WRAPPED = Symbol('express-m8.asyncErrors');
+/** On our wrappers: they forward a rejection themselves (the body gate must not forward it a second time). */
+export const FORWARDS_REJECTIONS = Symbol.for('express-m8.forwardsRejections');
+/** Marks other modules read on a handle (auth guard, no-body): the wrapper must carry them on. */
+const CARRIED_MARKS = [Symbol.for('express-m8.authGuard'), Symbol.for('express-m8.noBody')];
 const MAX_DEPTH = 32;
 
 type Next = (err?: unknown) => void;
@@ -72,8 +76,19 @@ function wrapLayer(layer: LayerLike): void {
   const fn = layer.handle;
   if (typeof fn !== 'function') return;
   // Express 4 calls a handle of length 4 only with an error, one of length <= 3 only without: keep the arity.
-  if (fn.length === 4) layer.handle = wrapErrorHandler(fn as Parameters<typeof wrapErrorHandler>[0]);
-  else if (fn.length <= 3) layer.handle = wrapRequestHandler(fn as Parameters<typeof wrapRequestHandler>[0]);
+  let wrapped: AnyHandle | undefined;
+  if (fn.length === 4) wrapped = wrapErrorHandler(fn as Parameters<typeof wrapErrorHandler>[0]);
+  else if (fn.length <= 3) wrapped = wrapRequestHandler(fn as Parameters<typeof wrapRequestHandler>[0]);
+  if (wrapped !== undefined) {
+    const marks = wrapped as unknown as Record<symbol, unknown>;
+    marks[FORWARDS_REJECTIONS] = true;
+    for (const mark of CARRIED_MARKS) {
+      if ((fn as unknown as Record<symbol, unknown>)[mark] === true) marks[mark] = true;
+    }
+    // Express 4 recognises its own `query` and `expressInit` layers by name elsewhere: keep the name.
+    Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
+    layer.handle = wrapped;
+  }
   layer[WRAPPED] = true;
 }
 
@@ -108,35 +123,12 @@ function rootRouterOf(app: unknown): RouterLike | undefined {
 /**
  * Makes the rejected promise of any handler or middleware registered so far in an Express 4 app (or router)
  * reach `next(err)`, as Express 5 does. Idempotent and cheap to repeat (each layer is wrapped once); a no-op
- * on Express 5. Handlers registered later are covered by a later call (`createApp` calls it on the first
- * request and at `start()`).
+ * on Express 5. Handlers registered later are covered by a later call (`createApp` calls it after each walk of its body
+ * gate: at creation, at `start()`, and on the first request after a walked router gained layers).
  * @example
  * catchAsyncErrors(app); // after the routes are registered
  */
 export function catchAsyncErrors(app: unknown): void {
   const router = rootRouterOf(app);
   if (router !== undefined) walk(router, new Set(), 0);
-}
-
-/**
- * For an Express 4 app, a middleware that runs {@link catchAsyncErrors} on the app once, on its first request
- * (routes are usually all registered by then, whether or not `start()` was called); `undefined` on Express 5,
- * which needs nothing.
- * @example
- * const hook = catchAsyncErrorsOnFirstRequest(app);
- * if (hook) app.use(hook);
- */
-export function catchAsyncErrorsOnFirstRequest(
-  app: unknown,
-): ((req: unknown, res: unknown, next: Next) => void) | undefined {
-  // `lazyrouter` exists on Express 4 applications only (Express 5 removed it).
-  if (typeof (app as { lazyrouter?: unknown } | null)?.lazyrouter !== 'function') return undefined;
-  let done = false;
-  return function m8CatchAsyncErrors(_req, _res, next): void {
-    if (!done) {
-      done = true;
-      catchAsyncErrors(app);
-    }
-    next();
-  };
 }

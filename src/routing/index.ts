@@ -1,4 +1,4 @@
-export { catchAsyncErrors, catchAsyncErrorsOnFirstRequest } from './async-errors.js';
+export { catchAsyncErrors } from './async-errors.js';
 /** Route templates of requests (`/orders/:orderId/items/:id`), shared by metrics, tracing and log lines. */
 export {
   instrumentRoutes,

@@ -130,3 +130,62 @@ describe(`a rejected promise from an async handler (express ${EXPRESS_MAJOR})`, 
     await request(app).get('/fine').expect(200, 'fine');
   });
 });
+
+describe(`handlers registered late, with the body gate (express ${EXPRESS_MAJOR})`, () => {
+  it('answers 500 from an async route added after start() and after the first request, body or not', async () => {
+    const router = express.Router();
+    const app = createApp(testSettings(), router);
+    apps.push(app);
+    await app.start();
+    await request(app).get('/api/health/live').expect(200);
+    router.post('/late', async () => {
+      await Promise.resolve();
+      throw new Error('late failure');
+    });
+    const noBody = await request(app).post('/late').timeout(3000);
+    expect(noBody.status).toBe(500);
+    const withBody = await request(app).post('/late').send({ a: 1 }).timeout(3000);
+    expect(withBody.status).toBe(500);
+    expect(rejections).toEqual([]);
+  });
+
+  it('hands a rejection with a body to the error handler once, for a route added before the first request', async () => {
+    const router = express.Router();
+    const errors: unknown[] = [];
+    const app = createApp(testSettings(), router);
+    apps.push(app);
+    router.post('/once', async () => {
+      await Promise.resolve();
+      throw new Error('once');
+    });
+    router.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      errors.push(err);
+      next(err);
+    });
+    const res = await request(app).post('/once').send({ a: 1 }).timeout(3000);
+    expect(res.status).toBe(500);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(1);
+    expect(rejections).toEqual([]);
+  });
+
+  it('keeps the host check and the guards before the body after routes are added late', async () => {
+    const router = express.Router();
+    const app = createApp(testSettings({ ALLOWED_HOSTS: ['api.example.com'] }), router);
+    apps.push(app);
+    await app.start();
+    await request(app).get('/api/health/live').expect(200);
+    router.get('/late', (_req, res) => {
+      res.send('late');
+    });
+    await request(app).get('/late').set('Host', 'api.example.com').expect(200, 'late');
+    const res = await request(app)
+      .post('/nope')
+      .set('Host', 'evil.example')
+      .set('Content-Type', 'application/json')
+      .send('{bad');
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toBe('Invalid host header');
+    expect(res.headers['x-request-id']).toBeDefined();
+  });
+});
