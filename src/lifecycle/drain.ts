@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Server as TlsServer } from 'node:tls';
+import { TLSSocket, Server as TlsServer } from 'node:tls';
 
 /**
  * How long a connection with no request in flight is left open once the drain starts. A keep-alive client
@@ -94,6 +94,9 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
   function closeUnserved(): void {
     graceTimer = undefined;
     for (const socket of sockets) {
+      // The TCP socket under a TLS socket carries no response: closing it would cut the request its TLS
+      // socket is serving. The TLS socket decides for both.
+      if (wrapped.has(socket)) continue;
       const res = servingCompleteRequest(socket);
       if (res) closeSocketAfterResponse(res, socket);
       else socket.destroy();
@@ -104,7 +107,24 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
   // On an https server, 'connection' gives the raw TCP socket, but the response in flight hangs on the TLS socket
   // that wraps it ('secureConnection'): track both, so the drain finds the response and the deadline destroys both.
   const secure = server instanceof TlsServer;
-  if (secure) server.on('secureConnection', onConnection);
+  // TCP sockets that carry a TLS socket, found by their peer address (public API only): the TLS socket's
+  // remote address and port are its TCP socket's.
+  const wrapped = new WeakSet<Socket>();
+  function onSecureConnection(tlsSocket: HttpSocket): void {
+    onConnection(tlsSocket);
+    for (const socket of sockets) {
+      if (
+        socket !== tlsSocket &&
+        !(socket instanceof TLSSocket) &&
+        socket.remotePort === tlsSocket.remotePort &&
+        socket.remoteAddress === tlsSocket.remoteAddress
+      ) {
+        wrapped.add(socket);
+        break;
+      }
+    }
+  }
+  if (secure) server.on('secureConnection', onSecureConnection);
 
   function drain(): Promise<void> {
     if (draining) return draining;
@@ -141,7 +161,7 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
     detach() {
       clearGrace();
       server.off('connection', onConnection);
-      if (secure) server.off('secureConnection', onConnection);
+      if (secure) server.off('secureConnection', onSecureConnection);
       server.off('request', onRequestWhileDraining);
     },
   };

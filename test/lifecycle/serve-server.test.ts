@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, Agent as HttpsAgent, request as http
 import { LifecycleError } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppServer } from '../../src/http/server.js';
+import { trackServer } from '../../src/lifecycle/drain.js';
 import { type ServeInternals, type ServeOptions, serve } from '../../src/lifecycle/index.js';
 import { buildTestApp, get, logged, type Reply, type TestApp } from './helpers.js';
 
@@ -199,5 +200,40 @@ describe('serve() with an https server', () => {
     expect(exits).toEqual([0]);
     // Well before the 3 s deadline: the drain saw the TLS socket, it did not wait for a timeout.
     expect(Date.now() - stopping).toBeLessThan(1500);
+  });
+});
+
+describe('the drain of an https server', () => {
+  it('lets a request that outlasts the idle grace finish: the TCP socket under its TLS socket is not closed', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const server = createHttpsServer(TLS, (_req, res) => {
+      started();
+      void released.then(() => res.end('slow'));
+    });
+    const tracked = trackServer(server, { idleGraceMs: 20 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      tracked.destroyAll();
+      return undefined;
+    });
+    const { port } = server.address() as { port: number };
+    const reply = getTls(`https://127.0.0.1:${port}`, '/slow');
+    await inFlight;
+    const drained = tracked.drain();
+    // Past the grace: what has no request in flight is closed by now; the TLS request must still be open.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    release();
+    const answer = await reply;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('slow');
+    expect(answer.headers.connection).toBe('close');
+    await drained;
   });
 });
