@@ -3,7 +3,7 @@ import type { DbError } from '../errors.js';
 import type { HealthCheckResult } from '../health/types.js';
 import { defaultDriverLoader, defaultDriverVersion, loadDriver } from './drivers.js';
 import { GuardedDriver } from './guarded-driver.js';
-import { isDbOutage } from './outage.js';
+import { isDbOutage, markEngineError } from './outage.js';
 import { createPoolHandle, type PoolErrorHandler, type PoolHandle } from './pools.js';
 import { describeError, errorCodeOf } from './scrub.js';
 import { type DbSettings, type DbTarget, resolveDbTarget } from './target.js';
@@ -207,6 +207,7 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       availability.ok();
     } else {
       slot.observer?.onError?.();
+      markEngineError(event.error);
       if (isDbOutage(event.error)) availability.failed(event.error);
       slot.logger?.debug(
         { err: { message: describeError(event.error, target.secrets), code: errorCodeOf(event.error) } },

@@ -1,4 +1,4 @@
-import { M8Error } from '../errors.js';
+import { DbError, M8Error } from '../errors.js';
 
 /**
  * Codes meaning "the database is away or overloaded right now; the same request will work later": ours, the
@@ -55,4 +55,22 @@ export function isDbOutage(error: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** Driver errors a `DbEngine` saw (its query log hook): only these may be read as database outages upstream. */
+const engineErrors = new WeakSet<object>();
+
+/** Records that a `DbEngine` query failed with `error` (called by the engine's kysely log hook). */
+export function markEngineError(error: unknown): void {
+  if (typeof error === 'object' && error !== null) engineErrors.add(error);
+}
+
+/**
+ * True when `error` is a database outage that came from a `DbEngine`: one of our `DbError`s with an outage code,
+ * or a driver error the engine saw. `ECONNRESET` from another client (an HTTP call, a cache) is not a
+ * database outage: such errors stay 500 and are logged in full.
+ */
+export function isEngineOutage(error: unknown): boolean {
+  if (error instanceof M8Error) return error instanceof DbError && OUTAGE_CODES.has(error.code);
+  return typeof error === 'object' && error !== null && engineErrors.has(error) && isDbOutage(error);
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { isDbOutage } from '../db/outage.js';
+import { isEngineOutage } from '../db/outage.js';
 import { type ErrorCode, M8Error } from '../errors.js';
 import { scrubUrl } from '../logging/index.js';
 import { currentTraceIds } from '../tracing/index.js';
@@ -124,7 +124,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
         return;
       }
     }
-    if (isDbOutage(err)) {
+    if (isEngineOutage(err)) {
       sendProblem(res, DB_UNAVAILABLE);
       return;
     }

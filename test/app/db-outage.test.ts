@@ -137,3 +137,23 @@ describe.each(CASES)('a database outage on the $name seen through HTTP', ({ targ
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
   });
 });
+
+describe('errors that only look like a database outage', () => {
+  it.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', '08006'])(
+    'answers 500 and logs the error in full for a %s that did not come from the database engine',
+    async (code) => {
+      const { logger, lines } = logLines();
+      const router = express.Router().get('/upstream', () => {
+        // An HTTP client or a cache failing with a socket code: not the database.
+        throw Object.assign(new Error('upstream call failed'), { code });
+      });
+      const app = createApp(testSettings(), router, { logger });
+      cleanup.push(() => app.stop());
+      const res = await request(app).get('/upstream');
+      expect(res.status).toBe(500);
+      expect(res.body.code).toBe('ERR_HTTP_INTERNAL');
+      const errorLine = lines().find((line) => line.level === 50);
+      expect(errorLine?.err).toMatchObject({ message: 'upstream call failed', code });
+    },
+  );
+});
