@@ -102,5 +102,8 @@ export function hardenServer(server: Server, options: HardenOptions = {}): void 
   // Read by Node when the server starts listening (the interval is set up on 'listening').
   (server as Server & { connectionsCheckingInterval?: number }).connectionsCheckingInterval =
     CONNECTIONS_CHECK_INTERVAL_MS;
-  server.on('clientError', createClientErrorHandler(options));
+  // Once per server: a second serve() of the same server (after a failed listen) must not add a listener that
+  // destroys the socket before the first one's answer is written. A server with its own clientError listener
+  // keeps it, alone.
+  if (server.listenerCount('clientError') === 0) server.on('clientError', createClientErrorHandler(options));
 }

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
 import { createApp } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hardenServer } from '../../src/lifecycle/harden.js';
 import { type RunningServer, serve } from '../../src/lifecycle/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 
@@ -143,5 +145,19 @@ describe('the METRICS_PORT server', () => {
     await close();
     // The idle grace (1 s), not Node's 60 s headers limit.
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('hardenServer', () => {
+  it('adds one clientError listener however often it runs, and none beside a listener of the caller', () => {
+    const server = createServer();
+    hardenServer(server);
+    hardenServer(server);
+    expect(server.listenerCount('clientError')).toBe(1);
+    const own = createServer();
+    const mine = () => {};
+    own.on('clientError', mine);
+    hardenServer(own);
+    expect(own.listeners('clientError')).toEqual([mine]);
   });
 });
