@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import express from 'express';
 import { createApp, createDbEngine, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
@@ -8,29 +7,21 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { probe, TARGETS, urlFor } from '../db/helpers/targets.js';
 import { startTcpProxy, type TcpProxy } from '../db/helpers/tcp-proxy.js';
+import { createSink } from '../http/helpers.js';
 
 const SERVERS = TARGETS.filter((target) => target.server !== undefined);
 const CASES = await Promise.all(
   SERVERS.map(async (target) => ({ target, name: target.name, unreachable: await probe(target) })),
 );
 
-function logLines(): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      chunks.push(String(chunk));
-      callback();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+/** A pino logger writing into the shared test sink (test/http/helpers.ts). */
+function logLines(): {
+  logger: pino.Logger;
+  lines: () => Array<Record<string, unknown>>;
+  text: () => string;
+} {
+  const sink = createSink();
+  return { logger: pino({ level: 'info' }, sink.stream), lines: sink.lines, text: sink.text };
 }
 
 let cleanup: Array<() => Promise<void>> = [];

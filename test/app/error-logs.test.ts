@@ -1,34 +1,20 @@
-import { Writable } from 'node:stream';
 import express from 'express';
 import { createApp, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import pino from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSink } from '../http/helpers.js';
 
 const apps: M8App[] = [];
 afterEach(async () => {
   await Promise.allSettled(apps.splice(0).map((app) => app.stop()));
 });
 
+/** A pino logger writing into the shared test sink (test/http/helpers.ts). */
 function sink(): { lines: () => Record<string, unknown>[]; text: () => string; logger: pino.Logger } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    text: () => chunks.join(''),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+  const sink = createSink();
+  return { logger: pino({ level: 'info' }, sink.stream), lines: sink.lines, text: sink.text };
 }
 
 async function eventually(predicate: () => boolean): Promise<void> {
