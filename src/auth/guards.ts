@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { markAuthGuard } from '../http/index.js';
+import { withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
 import { REJECT, type Rejection, sendRejection } from './rejections.js';
@@ -150,7 +151,10 @@ export function createGuards(
     const name = `requireRole${role[0]!.toUpperCase()}${role.slice(1)}`;
     // A named function per role (STYLE: requireRole('admin') returns `function requireRoleAdmin`).
     const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
-    byRole.set(role, markAuthGuard(fn));
+    byRole.set(
+      role,
+      withRouteMeta(markAuthGuard(fn), { kind: 'auth', role: role === 'superadmin' ? 'superuser' : role }),
+    );
   }
 
   function requireUser(req: Request, res: Response, next: NextFunction): void {
@@ -165,9 +169,9 @@ export function createGuards(
 
   // Marked so a route parses its JSON body only after its guards: refused requests are never read.
   return {
-    requireUser: markAuthGuard(requireUser),
-    optionalUser: markAuthGuard(optionalUser),
-    requireSuperuser: markAuthGuard(requireSuperuser),
+    requireUser: withRouteMeta(markAuthGuard(requireUser), { kind: 'auth' }),
+    optionalUser: withRouteMeta(markAuthGuard(optionalUser), { kind: 'auth', optional: true }),
+    requireSuperuser: withRouteMeta(markAuthGuard(requireSuperuser), { kind: 'auth', role: 'superuser' }),
     byRole,
   };
 }
