@@ -55,7 +55,8 @@ export const ERROR_CODES = {
   // route contracts
   ERR_VALIDATION:
     'The request failed its route contract; the `errors` member lists each failing field by part and path (400).',
-  ERR_CONTRACT_SPEC: 'contract(spec) was given a part or response that is not a zod 4 schema.',
+  ERR_CONTRACT_SPEC:
+    'contract(spec) was given a part or response that is not a zod 4 schema, or a schema with an async refinement (contracts validate synchronously).',
   ERR_METRICS_UNAUTHORIZED: 'The /metrics scrape credential is missing or wrong (401).',
 } as const;
 

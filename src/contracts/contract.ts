@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { safeParse } from 'zod/v4/core';
+import { $ZodAsyncError, safeParse } from 'zod/v4/core';
 import { M8Error } from '../errors.js';
 import { problemBody, sendProblem } from '../http/problem.js';
 import { withRouteMeta } from '../routing/route-meta.js';
@@ -73,6 +73,15 @@ function sendValidationProblem(res: Response, { errors, omitted }: Failures): vo
   );
 }
 
+/** An async refinement or transform cannot run in a synchronous check: say so instead of zod's "use parseAsync". */
+function asyncSchemaError(cause: unknown): M8Error {
+  return new M8Error(
+    'ERR_CONTRACT_SPEC',
+    'contract(spec): a schema has an async refinement or transform; contract() validates synchronously',
+    { cause },
+  );
+}
+
 function isSchema(value: unknown): value is ContractSchema {
   return (
     typeof value === 'object' && value !== null && typeof (value as { _zod?: unknown })._zod === 'object'
@@ -109,8 +118,9 @@ function assertSpec(spec: ContractSpec): void {
  * `code: "ERR_VALIDATION"` and an `errors` list naming every failing field of every part (at most
  * {@link MAX_VALIDATION_ERRORS}; `errorsOmitted` counts the rest). With a `body` schema, a body that no parser
  * read (not JSON) answers `415` `ERR_HTTP_UNSUPPORTED_MEDIA_TYPE`. Place it after the route's auth guards:
- * they run first, and createApp parses the JSON body after them. Schemas must be synchronous (no async
- * refinements). The spec, schemas included, is what the OpenAPI generator documents.
+ * they run first, and createApp parses the JSON body after them. Schemas must be synchronous (an async
+ * refinement fails the request with 500 and `ERR_CONTRACT_SPEC` in the log). The spec, schemas included, is
+ * what the OpenAPI generator documents.
  *
  * Types: the handlers after it see the schemas' outputs. After a guard typed `RequestHandler`, Express's
  * inference keeps `req.params`/`req.query` as strings: `body` is always typed, and `params`/`query` are when
@@ -129,12 +139,8 @@ export function contract<const S extends ContractSpec>(spec: S): ContractHandler
   const headers = spec.headers;
   const body = spec.body;
 
-  function validateContract(req: Request, res: Response, next: NextFunction): void {
-    const state = body === undefined ? NO_BODY : bodyState(req);
-    if (state === UNREAD_BODY) {
-      sendProblem(res, UNSUPPORTED_BODY);
-      return;
-    }
+  /** Parses every part with a schema, replaces the request's parts with the outputs, gathers the failures. */
+  function check(req: Request, state: number): Failures | undefined {
     let failures: Failures | undefined;
     if (params !== undefined) {
       const result = safeParse(params, req.params);
@@ -161,6 +167,22 @@ export function contract<const S extends ContractSpec>(spec: S): ContractHandler
       const result = safeParse(body, state === READ_BODY ? req.body : undefined);
       if (result.success) req.body = result.data;
       else failures = fail(failures, 'body', result.error.issues);
+    }
+    return failures;
+  }
+
+  function validateContract(req: Request, res: Response, next: NextFunction): void {
+    const state = body === undefined ? NO_BODY : bodyState(req);
+    if (state === UNREAD_BODY) {
+      sendProblem(res, UNSUPPORTED_BODY);
+      return;
+    }
+    let failures: Failures | undefined;
+    try {
+      failures = check(req, state);
+    } catch (error) {
+      next(error instanceof $ZodAsyncError ? asyncSchemaError(error) : error);
+      return;
     }
     if (failures !== undefined) {
       sendValidationProblem(res, failures);

@@ -1,11 +1,13 @@
 import express from 'express';
 import { type AuthDeps, buildAuthDeps, contract, createApp, type M8App, M8Error } from 'express-m8';
 import { generateKeys, type JwksServer, mintToken, startJwksServer, testSettings } from 'express-m8/testing';
+import pino from 'pino';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { routeMetaOf } from '../../src/routing/index.js';
 import { EXPRESS_4, EXPRESS_MAJOR } from '../express-version.js';
+import { createSink } from '../http/helpers.js';
 
 const apps: M8App[] = [];
 afterEach(async () => {
@@ -286,6 +288,27 @@ describe(`contract() over HTTP (express ${EXPRESS_MAJOR})`, () => {
       /query must be a zod 4 schema; body must be a zod 4 schema; responses\[200\] must be a zod 4 schema or a description string; responses key "nope" is not a status/,
     );
     expect(() => contract(null as never)).toThrow(/spec must be an object/);
+  });
+
+  it('fails a request whose schema is async with 500, logging ERR_CONTRACT_SPEC and no input', async () => {
+    const sink = createSink();
+    const router = express.Router();
+    const Slow = z.object({ name: z.string().refine(async (v) => v !== 'taken') });
+    router.post('/names', contract({ body: Slow }), (_req, res) => {
+      res.end();
+    });
+    const app = createApp(settings, router, {
+      lifecycle: { auth },
+      logger: pino({ level: 'info' }, sink.stream),
+    });
+    apps.push(app);
+    await app.start();
+    const res = await request(app).post('/names').send({ name: 'secret-name-value' });
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('ERR_HTTP_INTERNAL');
+    expect(res.text).not.toContain('secret-name-value');
+    expect(sink.text()).toContain('ERR_CONTRACT_SPEC');
+    expect(sink.text()).toContain('async refinement');
   });
 
   it.runIf(EXPRESS_4)('runs on Express 4 (the CI job aliases express to express@4)', () => {
