@@ -7,7 +7,7 @@
 //   npm run build && node bench/contract.mjs [--node /path/to/node] [--rounds 5] [--duration 10]
 //     [--connections 50] [--warmup 3]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchInputs, root, startServerProcess } from './common.mjs';
@@ -70,9 +70,26 @@ function load(port, seconds) {
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
       const result = JSON.parse(out);
-      resolve({ rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
+      resolve({
+        rps: result.requests.average,
+        total: result.requests.total,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+      });
     });
   });
+}
+
+// CPU seconds (user + system) the server process used so far, from /proc (Linux): with the request count it
+// gives CPU time per request, steadier than requests per second on a busy machine (10 ms clock ticks).
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const cases = [
@@ -90,7 +107,9 @@ for (let round = 1; round <= rounds; round++) {
     const [cmd, argv] = pinned(0, args.node, [join(root, 'bench/servers/m8-contract.mjs')]);
     const server = await startServerProcess(c.name, cmd, argv, { ...env, BENCH_CONTRACT: c.contract });
     await load(server.port, Number(args.warmup));
+    const cpuBefore = cpuSeconds(server.child.pid);
     const r = await load(server.port, duration);
+    r.cpuMicroseconds = ((cpuSeconds(server.child.pid) - cpuBefore) * 1e6) / r.total;
     await new Promise((resolve) => {
       server.child.once('exit', resolve);
       server.child.kill('SIGTERM');
@@ -98,21 +117,35 @@ for (let round = 1; round <= rounds; round++) {
     if (r.non2xx > 0) throw new Error(`${c.name}: ${r.non2xx} non-2xx answers`);
     results.get(c.name).push(r);
     console.log(
-      `round ${round}: ${c.name.padEnd(34)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99} ms`,
+      `round ${round}: ${c.name.padEnd(34)} ${Math.round(r.rps).toString().padStart(7)} req/s  ` +
+        `${r.cpuMicroseconds.toFixed(1)} µs CPU/req  p99 ${r.p99} ms`,
     );
   }
 }
-const [plain, checked] = cases.map((c) => median(results.get(c.name).map((r) => r.rps)));
+const medianOf = (key) => cases.map((c) => median(results.get(c.name).map((r) => r[key])));
+const [plain, checked] = medianOf('rps');
+const [plainCpu, checkedCpu] = medianOf('cpuMicroseconds');
 const ratio = checked / plain;
 console.log(
   `\nmedians: without ${Math.round(plain)} req/s, with contract ${Math.round(checked)} req/s: ` +
-    `${ratio.toFixed(3)}× (target ≥ 0.9×), ${(1e6 / checked - 1e6 / plain || 0).toFixed(1)} µs added per request`,
+    `${ratio.toFixed(3)}× (target ≥ 0.9×); server CPU per request ${plainCpu.toFixed(1)} → ` +
+    `${checkedCpu.toFixed(1)} µs (${(plainCpu / checkedCpu).toFixed(3)}×)`,
 );
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   join(root, 'bench/results', `contract-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
   JSON.stringify(
-    { node: serverVersion, rounds, duration, connections, plain, contract: checked, ratio },
+    {
+      node: serverVersion,
+      rounds,
+      duration,
+      connections,
+      plain,
+      contract: checked,
+      ratio,
+      plainCpu,
+      checkedCpu,
+    },
     null,
     2,
   ),
