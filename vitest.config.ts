@@ -19,6 +19,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Type-level tests (`*.test-d.ts`, expectTypeOf) run with every `vitest run`, so `npm test` fails on a
+    // type regression of the public API (e.g. what handlers after contract() see).
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     reporters: process.env.CI_JSON_REPORT
       ? ['default', ['json', { outputFile: process.env.CI_JSON_REPORT }]]
       : ['default'],

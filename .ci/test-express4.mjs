@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the tests whose subject behaves differently on Express 4 (routing and route templates, error handling,
+// Runs the tests whose subject behaves differently on Express 4 (routing and route templates, route contracts, error handling,
 // async handler rejections, listen, createApp, auth guards, health, metrics, tracing, the app and example
 // tests) against Express 4, a supported peer the repo does not install (its devDependency is Express 5).
 // express@4 is installed into a scratch folder (default: <tmpdir>/express-m8-express4, reused when present)
@@ -20,6 +20,7 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const TESTS = [
   'test/app',
   'test/auth',
+  'test/contracts',
   'test/docs',
   'test/health',
   'test/http',

@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   ERR_HTTP_UNAVAILABLE: 'The service is starting or shutting down (503).',
   ERR_HTTP_BODY_BUDGET_EXHAUSTED:
     'Too many request body bytes are being read at once (createApp option maxBodyBytesInFlight, default 16 MiB); retry after Retry-After (503).',
+  // route contracts
+  ERR_VALIDATION:
+    'The request failed its route contract; the `errors` member lists each failing field by part and path (400).',
+  ERR_CONTRACT_SPEC:
+    'contract(spec) was given a part or response that is not a zod 4 schema, or a schema with an async refinement (contracts validate synchronously).',
   ERR_METRICS_UNAUTHORIZED: 'The /metrics scrape credential is missing or wrong (401).',
 } as const;
 

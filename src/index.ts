@@ -22,6 +22,14 @@ export {
   type CompatRow,
   VERSION,
 } from './compat/index.js';
+export {
+  type ContractHandler,
+  type ContractSchema,
+  type ContractSpec,
+  contract,
+  MAX_VALIDATION_ERRORS,
+  type ValidationIssue,
+} from './contracts/index.js';
 export { type CreateAppOptions, createApp } from './create-app.js';
 export { createDbEngine, type DbEngine, type DbEngineOptions } from './db/index.js';
 export {

@@ -16,6 +16,8 @@ export interface ProblemInit {
   readonly detail: string;
   /** Extra response headers, e.g. `WWW-Authenticate` or `Retry-After`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** RFC 9457 extension members after the standard ones, e.g. the `errors` list of a validation failure. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
 /** A problem+json answer serialised once, ready to be sent many times. */
@@ -44,6 +46,7 @@ export function problemBody(init: ProblemInit): PreparedProblem {
     status: init.status,
     detail: init.detail,
     code: init.code,
+    ...init.extensions,
   });
   const headers: string[] = [];
   if (init.headers !== undefined) {
