@@ -131,79 +131,87 @@ describe('express-m8 migrate against PostgreSQL', () => {
     expect(status.stdout).toContain('1 applied, 1 pending');
   });
 
-  it('refuses .ts migrations without a loader (exit 1, nothing recorded), runs them under tsx', async () => {
-    const dir = path.join(scratch.dir, 'ts-migrations');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
-    const tsPrefix = `${prefix}_ts`;
-    const tsEnv = { ...env, TABLES_PREFIX: tsPrefix };
-    const tables = async () =>
-      (
-        await client.query<{ table_name: string }>(
-          'select table_name from information_schema.tables where table_name like $1 order by table_name',
-          [`${tsPrefix}_%`],
-        )
-      ).rows.map((r) => r.table_name);
-    try {
-      for (const action of ['up', 'status']) {
-        const plain = await runCli(['migrate', action, '--dir', dir], { env: tsEnv, cwd: scratch.dir });
-        expect(plain.code).toBe(1);
-        expect(plain.stderr).toContain(
-          `express-m8 migrate ${action}: migration 001_ts_table.ts is TypeScript and this Node.js (${process.version}) runs no TypeScript loader: run the CLI under tsx (npx tsx node_modules/express-m8/dist/cli/index.js migrate …), use Node.js >= 22.18 or >= 23.6 (which strip types), or write the migration as .js/.mjs. Nothing was run.`,
-        );
-        expect(plain.stdout).not.toContain('up to date');
-      }
-      expect(await tables()).toEqual([]);
+  it(
+    'refuses .ts migrations without a loader (exit 1, nothing recorded), runs them under tsx',
+    async () => {
+      const dir = path.join(scratch.dir, 'ts-migrations');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
+      const tsPrefix = `${prefix}_ts`;
+      const tsEnv = { ...env, TABLES_PREFIX: tsPrefix };
+      const tables = async () =>
+        (
+          await client.query<{ table_name: string }>(
+            'select table_name from information_schema.tables where table_name like $1 order by table_name',
+            [`${tsPrefix}_%`],
+          )
+        ).rows.map((r) => r.table_name);
+      try {
+        for (const action of ['up', 'status']) {
+          const plain = await runCli(['migrate', action, '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+          expect(plain.code).toBe(1);
+          expect(plain.stderr).toContain(
+            `express-m8 migrate ${action}: migration 001_ts_table.ts is TypeScript and this Node.js (${process.version}) runs no TypeScript loader: run the CLI under tsx (npx tsx node_modules/express-m8/dist/cli/index.js migrate …), use Node.js >= 22.18 or >= 23.6 (which strip types), or write the migration as .js/.mjs. Nothing was run.`,
+          );
+          expect(plain.stdout).not.toContain('up to date');
+        }
+        expect(await tables()).toEqual([]);
 
-      const withTsx = await runCli(['migrate', 'up', '--dir', dir], {
-        env: tsEnv,
-        cwd: scratch.dir,
-        nodeArgs: ['--import', tsx],
-      });
-      expect(withTsx.code).toBe(0);
-      expect(lines(withTsx.stdout)).toEqual(['  applied     001_ts_table']);
-      expect(await tables()).toEqual([
-        `${tsPrefix}_kysely_migration`,
-        `${tsPrefix}_kysely_migration_lock`,
-        `${tsPrefix}_t`,
-      ]);
+        const withTsx = await runCli(['migrate', 'up', '--dir', dir], {
+          env: tsEnv,
+          cwd: scratch.dir,
+          nodeArgs: ['--import', tsx],
+        });
+        expect(withTsx.code).toBe(0);
+        expect(lines(withTsx.stdout)).toEqual(['  applied     001_ts_table']);
+        expect(await tables()).toEqual([
+          `${tsPrefix}_kysely_migration`,
+          `${tsPrefix}_kysely_migration_lock`,
+          `${tsPrefix}_t`,
+        ]);
 
-      // Later, without the loader: a clear refusal again, not a "corrupted migrations" report.
-      const later = await runCli(['migrate', 'up', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
-      expect(later.code).toBe(1);
-      expect(later.stderr).toContain('001_ts_table.ts is TypeScript');
-      expect(later.stderr).not.toMatch(/corrupt/i);
-      // history reads the table only: it works without a loader.
-      const history = await runCli(['migrate', 'history', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
-      expect(history.code).toBe(0);
-      expect(lines(history.stdout)).toEqual([expect.stringMatching(/^ {2}\S+Z {2}001_ts_table$/)]);
-    } finally {
-      for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
-        await client.query(`drop table if exists "${tsPrefix}_${table}"`);
+        // Later, without the loader: a clear refusal again, not a "corrupted migrations" report.
+        const later = await runCli(['migrate', 'up', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+        expect(later.code).toBe(1);
+        expect(later.stderr).toContain('001_ts_table.ts is TypeScript');
+        expect(later.stderr).not.toMatch(/corrupt/i);
+        // history reads the table only: it works without a loader.
+        const history = await runCli(['migrate', 'history', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+        expect(history.code).toBe(0);
+        expect(lines(history.stdout)).toEqual([expect.stringMatching(/^ {2}\S+Z {2}001_ts_table$/)]);
+      } finally {
+        for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
+          await client.query(`drop table if exists "${tsPrefix}_${table}"`);
+        }
       }
-    }
-  });
+    },
+    SLOW,
+  );
 
-  it.runIf(STRIPS_TYPES)('runs .ts migrations with Node.js type stripping, without tsx', async () => {
-    const dir = path.join(scratch.dir, 'ts-strip');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
-    const stripPrefix = `${prefix}_strip`;
-    try {
-      const run = await runCli(['migrate', 'up', '--dir', dir], {
-        env: { ...env, TABLES_PREFIX: stripPrefix },
-        cwd: scratch.dir,
-        nodeArgs: [],
-      });
-      expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
-      expect(lines(run.stdout)).toEqual(['  applied     001_ts_table']);
-    } finally {
-      for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
-        await client.query(`drop table if exists "${stripPrefix}_${table}"`);
+  it.runIf(STRIPS_TYPES)(
+    'runs .ts migrations with Node.js type stripping, without tsx',
+    async () => {
+      const dir = path.join(scratch.dir, 'ts-strip');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
+      const stripPrefix = `${prefix}_strip`;
+      try {
+        const run = await runCli(['migrate', 'up', '--dir', dir], {
+          env: { ...env, TABLES_PREFIX: stripPrefix },
+          cwd: scratch.dir,
+          nodeArgs: [],
+        });
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        expect(lines(run.stdout)).toEqual(['  applied     001_ts_table']);
+      } finally {
+        for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
+          await client.query(`drop table if exists "${stripPrefix}_${table}"`);
+        }
       }
-    }
-  });
+    },
+    SLOW,
+  );
 
   it('does not cancel a migration running longer than DB_STATEMENT_TIMEOUT_MS', async () => {
     const dir = path.join(scratch.dir, 'slow');
