@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationStamp, migrationTemplate } from '../../src/cli/migrate-create.js';
+import { createMigration, migrationStamp, migrationTemplate } from '../../src/cli/migrate-create.js';
 import { ensureCliBuilt } from './build.js';
 import { runCli, scratchDir } from './helpers.js';
 
@@ -59,23 +59,25 @@ describe('express-m8 migrate create', () => {
     expect(CREATED.exec(run.stdout)?.[3]).toBe(ext);
   });
 
-  it('honours --dir and never overwrites a file', async () => {
+  it('honours --dir', async () => {
     const cwd = await project('dir');
-    const first = await runCli(['migrate', 'create', 'x', '--dir', 'db/m', '--ext', 'mjs'], { cwd });
-    expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^created db\/m\/\d{14}_x\.mjs\n$/);
-    const [file] = await readdir(path.join(cwd, 'db/m'));
-    await writeFile(path.join(cwd, 'db/m', file as string), 'mine');
-    // Same second, same name: the second run must fail rather than replace the file.
-    const name = (file as string).replace(/\.mjs$/, '').slice(15);
-    const again = await runCli(['migrate', 'create', name, '--dir', 'db/m', '--ext', 'mjs'], { cwd });
-    if (again.code === 1) {
-      expect(again.stderr).toContain('(EEXIST)');
-      expect(await readFile(path.join(cwd, 'db/m', file as string), 'utf8')).toBe('mine');
-    } else {
-      expect(again.code).toBe(0); // the clock moved on: a second file with a later stamp
-      expect(await readdir(path.join(cwd, 'db/m'))).toHaveLength(2);
-    }
+    const run = await runCli(['migrate', 'create', 'x', '--dir', 'db/m', '--ext', 'mjs'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^created db\/m\/\d{14}_x\.mjs\n$/);
+    expect(await readdir(path.join(cwd, 'db/m'))).toEqual([expect.stringMatching(/^\d{14}_x\.mjs$/)]);
+  });
+
+  it('never overwrites a file: the same name in the same second exits 1 and leaves it alone', async () => {
+    const dir = await project('no-overwrite');
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    const out: string[] = [];
+    const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s) };
+    expect(await createMigration('x', dir, 'mjs', io, now)).toBe(0);
+    const file = path.join(dir, '20260102030405_x.mjs');
+    await writeFile(file, 'mine');
+    expect(await createMigration('x', dir, 'mjs', io, now)).toBe(1);
+    expect(out[1]).toBe(`express-m8 migrate create: cannot write ${file} (EEXIST)\n`);
+    expect(await readFile(file, 'utf8')).toBe('mine');
   });
 
   it(
