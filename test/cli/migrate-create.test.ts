@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigration, migrationStamp, migrationTemplate } from '../../src/cli/migrate-create.js';
 import { ensureCliBuilt } from './build.js';
@@ -10,12 +12,32 @@ import { runCli, scratchDir } from './helpers.js';
 const SLOW = 240_000;
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const run8 = randomBytes(4).toString('hex');
+const prefixes: string[] = [];
+/** PostgreSQL settings with bookkeeping tables of their own, dropped after the file. */
+function pgEnv(name: string): Record<string, string> {
+  const prefix = `m8create_${run8}_${name}`;
+  prefixes.push(prefix);
+  return { SELECTED_DB: 'Postgres', DATABASE_URL: PG, TABLES_PREFIX: prefix };
+}
+
 let scratch: { dir: string; cleanup: () => Promise<void> };
 beforeAll(async () => {
   await ensureCliBuilt();
   scratch = await scratchDir();
 }, SLOW);
-afterAll(() => scratch.cleanup());
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  for (const prefix of prefixes) {
+    for (const table of ['kysely_migration', 'kysely_migration_lock']) {
+      await client.query(`drop table if exists "${prefix}_${table}"`);
+    }
+  }
+  await client.end();
+  await scratch.cleanup();
+});
 
 /** A fresh project folder under the scratch directory, with the given files. */
 async function project(name: string, files: Record<string, string> = {}): Promise<string> {
@@ -81,7 +103,7 @@ describe('express-m8 migrate create', () => {
   });
 
   it(
-    'templates of every type run as they are: up and down on PGlite (ts under tsx)',
+    'templates of every type run as they are: up and down on PostgreSQL (ts under tsx)',
     async () => {
       const cwd = await project('run', { 'package.json': '{}' });
       for (const ext of ['mjs', 'cjs', 'ts']) {
@@ -89,7 +111,7 @@ describe('express-m8 migrate create', () => {
         expect(run.code).toBe(0);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      const env = { PGLITE_DATA_DIR: path.join(cwd, 'pgdata') };
+      const env = pgEnv('run');
       const up = await runCli(['migrate', 'up'], { cwd, env, nodeArgs: ['--import', tsx] });
       expect(up.stderr).toBe('');
       expect(up.code).toBe(0);
@@ -111,7 +133,7 @@ describe('express-m8 migrate create', () => {
         'migrations/001_kept.mjs': 'export async function up() {}\n',
         'migrations/002_gone.mjs': 'export async function up() {}\n',
       });
-      const env = { PGLITE_DATA_DIR: path.join(cwd, 'pgdata') };
+      const env = pgEnv('gone');
       expect((await runCli(['migrate', 'up'], { cwd, env })).code).toBe(0);
       await import('node:fs/promises').then((fs) => fs.rm(path.join(cwd, 'migrations/002_gone.mjs')));
       const history = await runCli(['migrate', 'history'], { cwd, env });
