@@ -70,6 +70,7 @@ export {
   type ServeOptions,
   serve,
 } from './lifecycle/index.js';
+export { redactPaths } from './logging/redact.js';
 export { setupClusterMetrics } from './metrics/index.js';
 export {
   type AccessTokenAlgorithm,
@@ -88,3 +89,4 @@ export {
   summarizeSettings,
   type TokenMode,
 } from './settings/index.js';
+export { traceHeaders } from './tracing/index.js';

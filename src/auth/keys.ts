@@ -33,8 +33,9 @@ export function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
 }
 
 /**
- * Reads and parses `ACCESS_PUBLIC_KEY_FILE` once. A private key PEM is accepted and reduced to its public
- * half. Returns the key or a message naming what is wrong (never the file's content).
+ * Reads and parses `ACCESS_PUBLIC_KEY_FILE` once. A private key PEM is refused, as `loadSettings` refuses it: a
+ * token consumer must never hold the signing key. Returns the key or a message naming what is wrong (never the
+ * file's content).
  */
 export function loadPemKey(file: string, alg: AccessTokenAlgorithm): KeyObject | string {
   let pem: string;
@@ -43,11 +44,14 @@ export function loadPemKey(file: string, alg: AccessTokenAlgorithm): KeyObject |
   } catch (error) {
     return `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
   }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    return `${file} holds a private key; give the consumer the public key only (SPKI PEM)`;
+  }
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch {
-    return `${file} is not a PEM public key (or private key) that Node.js can parse`;
+    return `${file} is not a PEM public key that Node.js can parse`;
   }
   const problem = keyProblem(key, alg);
   return problem === undefined ? key : `${file}: ${problem} for ${alg}`;

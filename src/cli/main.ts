@@ -17,7 +17,7 @@ Commands:
                       validate the settings and print the redacted summary
   dev-token [--role admin] [--email ...]
                       mint a local token for the configured HS256 secret or dev key (refused in production)
-  migrate up|down|status [--dir migrations]
+  migrate up|down|status|history [--dir migrations], migrate create <name> [--ext ts|js|…]
                       run kysely migrations
 
 Options:

@@ -5,31 +5,39 @@ import { createDbEngine, type DbEngine, resolveDbTarget, scrubDbText } from '../
 import type { Settings } from '../settings/index.js';
 import { parseCommandArgs, stringOption } from './args.js';
 import { type CliIo, codeOf, loadCliSettings, messageOf, UsageError } from './io.js';
+import { createMigration } from './migrate-create.js';
+import { printHistory } from './migrate-history.js';
 import { FolderMigrationProvider } from './migration-files.js';
 
 /** The `express-m8 migrate --help` text. */
-export const MIGRATE_USAGE = `Usage: express-m8 migrate up|down|status [--dir migrations]
+export const MIGRATE_USAGE = `Usage: express-m8 migrate up|down|status|history [--dir migrations]
+       express-m8 migrate create <name> [--dir migrations] [--ext ts|mts|js|mjs|cjs]
 
 Runs kysely migrations from a folder against the configured database (SELECTED_DB, DATABASE_URL / DB_*).
   up        apply every pending migration, in name order
   down      revert the last applied migration (one step)
   status    list applied and pending migrations
+  history   list the applied migrations with the time each ran, oldest first
+  create    write <UTC timestamp>_<name>.<ext> with up/down stubs (no settings needed); --ext defaults to
+            the type of the newest migration, else ts beside a tsconfig.json, else js/mjs
 
-Migration files export up(db) and down(db) (named or on default). The built CLI runs under plain node and
-reads .js, .mjs and .cjs files; .ts/.mts/.cts files are read only under a TypeScript loader
-(npx tsx node_modules/express-m8/dist/cli/index.js migrate up). The applied list is kept in the tables
-<TABLES_PREFIX>_kysely_migration and <TABLES_PREFIX>_kysely_migration_lock.
+Migration files export up(db) and down(db) (named or on default). .js, .mjs and .cjs files run under plain
+node; .ts/.mts/.cts files need a TypeScript loader: tsx (npx tsx node_modules/express-m8/dist/cli/index.js
+migrate up) or Node.js >= 22.18 / 23.6. A file that cannot be loaded stops the command before anything runs.
+The applied list is kept in the tables <TABLES_PREFIX>_kysely_migration and <TABLES_PREFIX>_kysely_migration_lock.
 
 Options:
   --dir PATH    the migrations folder (default ./migrations)
+  --ext EXT     create only: the file type
   -h, --help    show this help
 
-Exit codes: 0 done (or nothing to do); 1 a migration or the database failed; 2 bad usage, invalid settings
-or a missing folder.
+Exit codes: 0 done (or nothing to do); 1 a migration, a migration file or the database failed; 2 bad usage,
+invalid settings or a missing folder.
 `;
 
-const ACTIONS = ['up', 'down', 'status'] as const;
+const ACTIONS = ['up', 'down', 'status', 'history', 'create'] as const;
 type Action = (typeof ACTIONS)[number];
+type DbAction = Exclude<Action, 'create'>;
 
 const LABEL: Record<MigrationResult['status'], Record<MigrationResult['direction'], string>> = {
   Success: { Up: 'applied', Down: 'reverted' },
@@ -69,25 +77,44 @@ function describe(error: unknown, secrets: readonly string[]): string {
   );
 }
 
-/** `express-m8 migrate up|down|status`: one line per migration, exit 1 on any failure. */
+/** `express-m8 migrate up|down|status|history|create`: one line per migration, exit 1 on any failure. */
 export async function migrateCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { dir: { type: 'string' } }, true);
+  const args = parseCommandArgs(argv, { dir: { type: 'string' }, ext: { type: 'string' } }, true);
   if (args.values.help === true) {
     io.stdout(MIGRATE_USAGE);
     return 0;
   }
   const [action, ...extra] = args.positionals;
-  if (action === undefined) throw new UsageError('missing the action: up, down or status');
+  const expected = 'expected up, down, status, history or create';
+  if (action === undefined) throw new UsageError(`missing the action: ${expected}`);
   if (!(ACTIONS as readonly string[]).includes(action)) {
-    throw new UsageError(`unknown action ${JSON.stringify(action)}: expected up, down or status`);
+    throw new UsageError(`unknown action ${JSON.stringify(action)}: ${expected}`);
   }
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const dir = path.resolve(stringOption(args, 'dir') ?? 'migrations');
-  if (!(await isFolder(dir))) {
+  const ext = stringOption(args, 'ext');
+  if (action === 'create') {
+    if (extra.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(extra[1])}`);
+    return createMigration(extra[0], dir, ext, io);
+  }
+  if (ext !== undefined) throw new UsageError('--ext is an option of migrate create only');
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const folder = await isFolder(dir);
+  if (!folder && action !== 'history') {
     io.stderr(
       `express-m8 migrate: the migrations folder ${JSON.stringify(dir)} does not exist (use --dir)\n`,
     );
     return 2;
+  }
+  const provider = folder ? new FolderMigrationProvider(dir) : undefined;
+  if (provider && action !== 'history') {
+    // Every file is loaded before the database is touched: a file that cannot run (a .ts file without a
+    // loader) stops the command, so nothing is applied or reported up to date on a partial list.
+    try {
+      await provider.getMigrations();
+    } catch (error) {
+      io.stderr(`express-m8 migrate ${action}: ${messageOf(error)}\n`);
+      return 1;
+    }
   }
   const settings = loadCliSettings(io, 'migrate');
   let engine: DbEngine<unknown>;
@@ -102,36 +129,40 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
     return 2;
   }
   try {
-    return await run(action as Action, dir, settings, engine, secrets, io);
+    const context = { dir, provider, settings, engine, secrets, io };
+    return await run(action as DbAction, context);
   } finally {
     await engine.dispose();
   }
 }
 
-async function run(
-  action: Action,
-  dir: string,
-  settings: Settings,
-  engine: DbEngine<unknown>,
-  secrets: readonly string[],
-  io: CliIo,
-): Promise<number> {
-  const provider = new FolderMigrationProvider(dir);
+interface RunContext {
+  readonly dir: string;
+  readonly provider: FolderMigrationProvider | undefined;
+  readonly settings: Settings;
+  readonly engine: DbEngine<unknown>;
+  readonly secrets: readonly string[];
+  readonly io: CliIo;
+}
+
+async function run(action: DbAction, context: RunContext): Promise<number> {
+  const { dir, provider, settings, engine, secrets, io } = context;
   const tables = migrationTables(settings);
+  io.stdout(`migrate ${action}: ${dir} on ${engine.target} (table ${tables.table})\n`);
+  if (action === 'history' || provider === undefined) {
+    try {
+      return await printHistory(engine, tables.table, await provider?.files(), io);
+    } catch (error) {
+      io.stderr(`express-m8 migrate history: ${describe(error, secrets)}\n`);
+      return 1;
+    }
+  }
   const migrator = new Migrator({
     db: engine.db,
     provider,
     migrationTableName: tables.table,
     migrationLockTableName: tables.lock,
   });
-  const { skippedTs } = await provider.files();
-  io.stdout(`migrate ${action}: ${dir} on ${engine.target} (table ${tables.table})\n`);
-  if (skippedTs.length > 0) {
-    io.stderr(
-      `warning: ${skippedTs.length} TypeScript migration file(s) ignored without a TypeScript loader ` +
-        `(${skippedTs.join(', ')}): compile them to .js or run the CLI under tsx\n`,
-    );
-  }
   if (action === 'status') {
     let infos: Awaited<ReturnType<Migrator['getMigrations']>>;
     try {

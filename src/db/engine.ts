@@ -120,7 +120,8 @@ function guardedDialect(handle: PoolHandle, guard: GuardedDriver): Dialect {
  * `PGLITE_DATA_DIR`), PostgreSQL through a `pg` pool, or MySQL/MariaDB through a `mysql2` pool.
  * `DATABASE_URL` overrides the `DB_*` fields; pools hold at most `DB_POOL_MAX` connections. Nothing connects
  * until the first query or `check()`.
- * @typeParam DB - the kysely database interface of your tables.
+ * @typeParam DB - the kysely database interface of your tables. Pass it: without it `db` is a
+ * `Kysely<unknown>`, on which no `selectFrom('table')` compiles.
  * @param settings - the validated settings (`loadSettings()`).
  * @param options - injectable logger, acquisition timeout, driver loader and metrics observer.
  * @returns `{ db, check, dispose, kind, target, poolStats }`.

@@ -63,10 +63,13 @@ export const SECRET_PARENTS = [
 ] as const;
 
 /**
- * The pino `redact.paths`: secret headers under `req.headers`, `res.headers`, `headers`, `request.headers`,
- * `response.headers`, and secret-named fields at the top level and under each of {@link SECRET_PARENTS}.
+ * The pino `redact.paths` express-m8's own logger uses: secret headers under `req.headers`, `res.headers`,
+ * `headers`, `request.headers`, `response.headers`, and secret-named fields at the top level and under each of
+ * {@link SECRET_PARENTS}. Give them to a pino logger you pass as `createApp`'s `logger` option so it redacts
+ * the same fields. A fresh array on each call.
  * @example
- * pino({ redact: { paths: redactPaths(), censor: REDACTED } });
+ * import { redactPaths } from 'express-m8';
+ * const logger = pino({ redact: { paths: redactPaths(), censor: '[REDACTED]' } });
  */
 export function redactPaths(): string[] {
   const paths = headerPaths();

@@ -27,6 +27,15 @@ module.exports = {
 const BROKEN = `export default { async up(db) { await db.schema.createTable(process.env.TABLES_PREFIX + '_items').addColumn('id', 'integer').execute(); } };
 `;
 
+// Needs a TypeScript loader: the annotations are not JavaScript.
+const TS_MIGRATION = `const t: string = process.env.TABLES_PREFIX + '_t';
+export async function up(db: { schema: { createTable(name: string): any } }): Promise<void> {
+  await db.schema.createTable(t).addColumn('id', 'integer').execute();
+}
+`;
+/** Node.js >= 22.18 / 23.6 strips types by default (the CLI tests switch it off unless asked). */
+const STRIPS_TYPES = Boolean((process.features as { typescript?: unknown }).typescript);
+
 let scratch: { dir: string; cleanup: () => Promise<void> };
 let migrations: string;
 beforeAll(async () => {
@@ -36,7 +45,6 @@ beforeAll(async () => {
   await mkdir(migrations);
   await writeFile(path.join(migrations, '001_create_items.mjs'), CREATE_ITEMS);
   await writeFile(path.join(migrations, '002_add_name.cjs'), ADD_NAME);
-  await writeFile(path.join(migrations, '003_later.ts'), 'export async function up() {}\n');
   await writeFile(path.join(migrations, 'README.md'), 'not a migration\n');
 }, SLOW);
 afterAll(() => scratch.cleanup());
@@ -67,13 +75,15 @@ describe('express-m8 migrate against PostgreSQL', () => {
     return rows.map((r) => r.column_name);
   }
 
-  it('lists every migration as pending before the first run, and warns about .ts files', async () => {
+  it('lists every migration as pending before the first run, and history says none was applied', async () => {
     const run = await migrate('status');
     expect(run.code).toBe(0);
     expect(lines(run.stdout)).toEqual(['  pending     001_create_items', '  pending     002_add_name']);
     expect(run.stdout).toContain('0 applied, 2 pending');
-    expect(run.stderr).toContain(
-      '1 TypeScript migration file(s) ignored without a TypeScript loader (003_later.ts)',
+    const history = await migrate('history');
+    expect(history.code).toBe(0);
+    expect(history.stdout).toContain(
+      `no migration has been applied (there is no table ${prefix}_kysely_migration yet)`,
     );
   });
 
@@ -100,6 +110,18 @@ describe('express-m8 migrate against PostgreSQL', () => {
     expect(status.stdout).toContain('2 applied, 0 pending');
   });
 
+  it('history lists the applied migrations with the time each ran, oldest first', async () => {
+    const run = await migrate('history');
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual([
+      expect.stringMatching(/^ {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}001_create_items$/),
+      expect.stringMatching(/^ {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}002_add_name$/),
+    ]);
+    expect(run.stdout).toContain('2 applied');
+    const { rows } = await client.query(`select timestamp from "${prefix}_kysely_migration" order by name`);
+    expect(lines(run.stdout)[0]).toContain(rows[0].timestamp);
+  });
+
   it('reverts the last migration with down', async () => {
     const run = await migrate('down');
     expect(run.code).toBe(0);
@@ -109,16 +131,87 @@ describe('express-m8 migrate against PostgreSQL', () => {
     expect(status.stdout).toContain('1 applied, 1 pending');
   });
 
-  it('reads .ts migrations when the CLI runs under tsx', async () => {
-    const run = await runCli(['migrate', 'status'], { env, cwd: scratch.dir, nodeArgs: ['--import', tsx] });
-    expect(run.code).toBe(0);
-    expect(lines(run.stdout)).toEqual([
-      expect.stringMatching(/^ {2}applied {5}001_create_items /),
-      '  pending     002_add_name',
-      '  pending     003_later',
-    ]);
-    expect(run.stderr).not.toContain('TypeScript migration');
-  });
+  it(
+    'refuses .ts migrations without a loader (exit 1, nothing recorded), runs them under tsx',
+    async () => {
+      const dir = path.join(scratch.dir, 'ts-migrations');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
+      const tsPrefix = `${prefix}_ts`;
+      const tsEnv = { ...env, TABLES_PREFIX: tsPrefix };
+      const tables = async () =>
+        (
+          await client.query<{ table_name: string }>(
+            'select table_name from information_schema.tables where table_name like $1 order by table_name',
+            [`${tsPrefix}_%`],
+          )
+        ).rows.map((r) => r.table_name);
+      try {
+        for (const action of ['up', 'status']) {
+          const plain = await runCli(['migrate', action, '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+          expect(plain.code).toBe(1);
+          expect(plain.stderr).toContain(
+            `express-m8 migrate ${action}: migration 001_ts_table.ts is TypeScript and this Node.js (${process.version}) runs no TypeScript loader: run the CLI under tsx (npx tsx node_modules/express-m8/dist/cli/index.js migrate …), use Node.js >= 22.18 or >= 23.6 (which strip types), or write the migration as .js/.mjs. Nothing was run.`,
+          );
+          expect(plain.stdout).not.toContain('up to date');
+        }
+        expect(await tables()).toEqual([]);
+
+        const withTsx = await runCli(['migrate', 'up', '--dir', dir], {
+          env: tsEnv,
+          cwd: scratch.dir,
+          nodeArgs: ['--import', tsx],
+        });
+        expect(withTsx.code).toBe(0);
+        expect(lines(withTsx.stdout)).toEqual(['  applied     001_ts_table']);
+        expect(await tables()).toEqual([
+          `${tsPrefix}_kysely_migration`,
+          `${tsPrefix}_kysely_migration_lock`,
+          `${tsPrefix}_t`,
+        ]);
+
+        // Later, without the loader: a clear refusal again, not a "corrupted migrations" report.
+        const later = await runCli(['migrate', 'up', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+        expect(later.code).toBe(1);
+        expect(later.stderr).toContain('001_ts_table.ts is TypeScript');
+        expect(later.stderr).not.toMatch(/corrupt/i);
+        // history reads the table only: it works without a loader.
+        const history = await runCli(['migrate', 'history', '--dir', dir], { env: tsEnv, cwd: scratch.dir });
+        expect(history.code).toBe(0);
+        expect(lines(history.stdout)).toEqual([expect.stringMatching(/^ {2}\S+Z {2}001_ts_table$/)]);
+      } finally {
+        for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
+          await client.query(`drop table if exists "${tsPrefix}_${table}"`);
+        }
+      }
+    },
+    SLOW,
+  );
+
+  it.runIf(STRIPS_TYPES)(
+    'runs .ts migrations with Node.js type stripping, without tsx',
+    async () => {
+      const dir = path.join(scratch.dir, 'ts-strip');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, '001_ts_table.ts'), TS_MIGRATION);
+      const stripPrefix = `${prefix}_strip`;
+      try {
+        const run = await runCli(['migrate', 'up', '--dir', dir], {
+          env: { ...env, TABLES_PREFIX: stripPrefix },
+          cwd: scratch.dir,
+          nodeArgs: [],
+        });
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        expect(lines(run.stdout)).toEqual(['  applied     001_ts_table']);
+      } finally {
+        for (const table of ['t', 'kysely_migration', 'kysely_migration_lock']) {
+          await client.query(`drop table if exists "${stripPrefix}_${table}"`);
+        }
+      }
+    },
+    SLOW,
+  );
 
   it('does not cancel a migration running longer than DB_STATEMENT_TIMEOUT_MS', async () => {
     const dir = path.join(scratch.dir, 'slow');
@@ -181,7 +274,11 @@ describe('express-m8 migrate', () => {
   });
 
   it.each([
-    [[], 'missing the action: up, down or status'],
+    [[], 'missing the action: expected up, down, status, history or create'],
+    [['create'], 'migrate create needs a name'],
+    [['create', 'bad name'], 'migration name "bad name": use letters'],
+    [['create', 'ok', '--ext', 'py'], '--ext "py": expected one of ts, mts, js, mjs, cjs'],
+    [['up', '--ext', 'ts'], '--ext is an option of migrate create only'],
     [['sideways'], 'unknown action "sideways"'],
     [['up', 'extra'], 'unexpected argument "extra"'],
     [['up', '--force'], "Unknown option '--force'"],
