@@ -152,11 +152,10 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
   });
   const tokens = verifier;
 
-  // stateful always asks the issuer; hybrid does when an introspection endpoint is configured.
+  // Only stateful asks the issuer about access tokens: hybrid verifies locally and learns revocations from the
+  // event stream (0.1.0 asked the issuer in hybrid mode too when INTROSPECTION_URL was set).
   const revocation =
-    settings.INTROSPECTION_URL &&
-    settings.PRIVATE_API_SECRET &&
-    (settings.TOKEN_MODE === 'stateful' || settings.TOKEN_MODE === 'hybrid')
+    settings.INTROSPECTION_URL && settings.PRIVATE_API_SECRET && settings.TOKEN_MODE === 'stateful'
       ? new RevocationClient({
           url: new URL(settings.INTROSPECTION_URL),
           secret: settings.PRIVATE_API_SECRET,
