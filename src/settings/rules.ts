@@ -83,7 +83,7 @@ function eventStreamRules(c: RuleContext): void {
   const { f } = c;
   if (!c.ok('EVENT_STREAM_ENABLED') || !f.EVENT_STREAM_ENABLED) return;
   c.require('INTROSPECTION_URL', 'EVENT_STREAM_ENABLED=true (the stream is served next to it)');
-  c.require('PRIVATE_API_SECRET', 'EVENT_STREAM_ENABLED=true (it obtains the stream\'s service token)');
+  c.require('PRIVATE_API_SECRET', "EVENT_STREAM_ENABLED=true (it obtains the stream's service token)");
   c.require('INTERNAL_CLIENT_ID', 'EVENT_STREAM_ENABLED=true (it identifies this service to the issuer)');
   c.require('EVENT_SIGNING_KEY', 'EVENT_STREAM_ENABLED=true (stream events are signed with it)');
 }
