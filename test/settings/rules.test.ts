@@ -66,7 +66,12 @@ describe('token rules', () => {
     expect(load({}).EVENT_STREAM_ENABLED).toBe(false);
     expect(load({}).EVENT_SIGNING_ACCEPT_UNSIGNED).toBe(false);
     const issues = issuesFor({ EVENT_STREAM_ENABLED: 'true' });
-    for (const name of ['INTROSPECTION_URL', 'PRIVATE_API_SECRET', 'INTERNAL_CLIENT_ID', 'EVENT_SIGNING_KEY']) {
+    for (const name of [
+      'INTROSPECTION_URL',
+      'PRIVATE_API_SECRET',
+      'INTERNAL_CLIENT_ID',
+      'EVENT_SIGNING_KEY',
+    ]) {
       expect(messagesAbout(issues, name)).toEqual([expect.stringContaining('EVENT_STREAM_ENABLED=true')]);
     }
     const s = load({
