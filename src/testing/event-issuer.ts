@@ -67,6 +67,99 @@ export interface EventIssuer {
   close(): Promise<void>;
 }
 
+interface IssuerState {
+  readonly requests: EventIssuerRequest[];
+  readonly streams: Set<ServerResponse>;
+  readonly validTokens: Set<string>;
+  readonly revoked: Set<string>;
+  readonly waiters: { count: number; resolve: () => void }[];
+  readonly failures: { stream: number[]; token: number[] };
+  accepted: number;
+  issued: number;
+  checks: number;
+  nextId: number;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The request handler of the fake issuer: service token, event stream, revocation check. */
+function issuerHandler(
+  state: IssuerState,
+  options: EventIssuerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const handlers = {
+    token(req: IncomingMessage, res: ServerResponse): void {
+      const status = state.failures.token.shift();
+      if (status !== undefined) return void json(res, status, { detail: 'failure requested by the test' });
+      if (
+        req.headers['x-internal-token'] !== options.secret ||
+        req.headers['x-internal-client'] !== options.clientId
+      ) {
+        return void json(res, 401, { detail: 'bad internal credentials' });
+      }
+      const token = randomBytes(18).toString('base64url');
+      state.validTokens.add(token);
+      state.issued++;
+      json(res, 200, {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: options.tokenLifetimeSeconds ?? 3600,
+        scope: 'event-stream',
+      });
+    },
+    stream(req: IncomingMessage, res: ServerResponse): void {
+      const status = state.failures.stream.shift();
+      if (status !== undefined) return void json(res, status, { detail: 'failure requested by the test' });
+      const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (token === undefined || !state.validTokens.has(token))
+        return void json(res, 401, { detail: 'bad token' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      state.streams.add(res);
+      res.on('close', () => state.streams.delete(res));
+      state.accepted++;
+      for (const w of [...state.waiters]) {
+        if (state.accepted >= w.count) {
+          state.waiters.splice(state.waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    },
+    check(body: string, res: ServerResponse): void {
+      state.checks++;
+      let parsed: { jti?: unknown; expected_user_id?: unknown } = {};
+      try {
+        parsed = JSON.parse(body) as typeof parsed;
+      } catch {
+        // answered as an unknown jti below
+      }
+      if (typeof parsed.jti === 'string' && state.revoked.has(parsed.jti))
+        return void json(res, 200, { active: false });
+      json(res, 200, {
+        active: true,
+        user_id: parsed.expected_user_id,
+        auth_generation: 1,
+        schema_version: '2',
+      });
+    },
+  };
+
+  return (req, res) => {
+    void readBody(req).then((body) => {
+      const path = req.url ?? '';
+      state.requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+      if (req.method === 'POST' && path.endsWith('/service-token')) return void handlers.token(req, res);
+      if (req.method === 'GET' && path.endsWith('/events/stream')) return void handlers.stream(req, res);
+      if (req.method === 'POST' && path.endsWith('/jti-status')) return void handlers.check(body, res);
+      json(res, 404, { detail: 'not found' });
+    });
+  };
+}
+
 /**
  * Starts a fake fa-auth-m8 on `127.0.0.1` serving `POST …/service-token`, `GET …/events/stream` (SSE, signed
  * frames pushed by the test) and `POST …/jti-status` (schema v2; `active` unless revoked), so tests drive
@@ -80,94 +173,23 @@ export interface EventIssuer {
  * await issuer.push('session-revoked', { user_id: sub, jti });
  */
 export async function startEventIssuer(options: EventIssuerOptions): Promise<EventIssuer> {
-  const requests: EventIssuerRequest[] = [];
-  const streams = new Set<ServerResponse>();
-  const validTokens = new Set<string>();
-  const revoked = new Set<string>();
-  const waiters: { count: number; resolve: () => void }[] = [];
-  let accepted = 0;
-  let issued = 0;
-  let checks = 0;
-  let nextId = 1;
-  const failures = { stream: [] as number[], token: [] as number[] };
-
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  const state: IssuerState = {
+    requests: [],
+    streams: new Set(),
+    validTokens: new Set(),
+    revoked: new Set(),
+    waiters: [],
+    failures: { stream: [], token: [] },
+    accepted: 0,
+    issued: 0,
+    checks: 0,
+    nextId: 1,
   };
-  const handlers = {
-    token(req: IncomingMessage, res: ServerResponse): void {
-      const status = failures.token.shift();
-      if (status !== undefined) return void json(res, status, { detail: 'failure requested by the test' });
-      if (
-        req.headers['x-internal-token'] !== options.secret ||
-        req.headers['x-internal-client'] !== options.clientId
-      ) {
-        return void json(res, 401, { detail: 'bad internal credentials' });
-      }
-      const token = randomBytes(18).toString('base64url');
-      validTokens.add(token);
-      issued++;
-      json(res, 200, {
-        access_token: token,
-        token_type: 'Bearer',
-        expires_in: options.tokenLifetimeSeconds ?? 3600,
-        scope: 'event-stream',
-      });
-    },
-    stream(req: IncomingMessage, res: ServerResponse): void {
-      const status = failures.stream.shift();
-      if (status !== undefined) return void json(res, status, { detail: 'failure requested by the test' });
-      const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (token === undefined || !validTokens.has(token)) return void json(res, 401, { detail: 'bad token' });
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.flushHeaders();
-      streams.add(res);
-      res.on('close', () => streams.delete(res));
-      accepted++;
-      for (const w of [...waiters]) {
-        if (accepted >= w.count) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    },
-    check(body: string, res: ServerResponse): void {
-      checks++;
-      let parsed: { jti?: unknown; expected_user_id?: unknown } = {};
-      try {
-        parsed = JSON.parse(body) as typeof parsed;
-      } catch {
-        // answered as an unknown jti below
-      }
-      if (typeof parsed.jti === 'string' && revoked.has(parsed.jti))
-        return void json(res, 200, { active: false });
-      json(res, 200, {
-        active: true,
-        user_id: parsed.expected_user_id,
-        auth_generation: 1,
-        schema_version: '2',
-      });
-    },
-  };
-
-  const loopback = await listenLoopback(
-    (req, res) => {
-      void readBody(req).then((body) => {
-        const path = req.url ?? '';
-        requests.push({ method: req.method ?? '', path, headers: req.headers, body });
-        if (req.method === 'POST' && path.endsWith('/service-token')) return void handlers.token(req, res);
-        if (req.method === 'GET' && path.endsWith('/events/stream')) return void handlers.stream(req, res);
-        if (req.method === 'POST' && path.endsWith('/jti-status')) return void handlers.check(body, res);
-        json(res, 404, { detail: 'not found' });
-      });
-    },
-    () => {
-      for (const res of streams) res.destroy();
-      streams.clear();
-    },
-  );
+  const { streams } = state;
+  const loopback = await listenLoopback(issuerHandler(state, options), () => {
+    for (const res of streams) res.destroy();
+    streams.clear();
+  });
 
   const write = async (text: string, split?: 'bytes'): Promise<void> => {
     const bytes = Buffer.from(text, 'utf8');
@@ -186,29 +208,29 @@ export async function startEventIssuer(options: EventIssuerOptions): Promise<Eve
 
   return {
     introspectionUrl: `${loopback.origin}/private/v1/jti-status`,
-    requests,
+    requests: state.requests,
     get tokensIssued() {
-      return issued;
+      return state.issued;
     },
     get streamConnections() {
-      return accepted;
+      return state.accepted;
     },
     get revocationChecks() {
-      return checks;
+      return state.checks;
     },
     get openStreams() {
       return streams.size;
     },
     waitForStreams(count) {
-      if (accepted >= count) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ count, resolve }));
+      if (state.accepted >= count) return Promise.resolve();
+      return new Promise((resolve) => state.waiters.push({ count, resolve }));
     },
     push(event, payload, pushOptions = {}) {
       const signing = pushOptions.signing ?? 'valid';
       const frame: Record<string, unknown> = { payload };
       if (signing === 'valid') frame.sig = signPayload(payload, options.signingKey);
       if (signing === 'bad') frame.sig = signPayload({ ...payload, tampered: true }, options.signingKey);
-      const id = pushOptions.id === undefined ? String(nextId++) : pushOptions.id;
+      const id = pushOptions.id === undefined ? String(state.nextId++) : pushOptions.id;
       const idLine = id === null ? '' : `id: ${id}\n`;
       return write(`event: ${event}\n${idLine}data: ${JSON.stringify(frame)}\n\n`, pushOptions.split);
     },
@@ -217,16 +239,16 @@ export async function startEventIssuer(options: EventIssuerOptions): Promise<Eve
       for (const res of streams) res.end();
     },
     failStreams(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.stream.push(status);
+      for (let i = 0; i < count; i++) state.failures.stream.push(status);
     },
     failTokens(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.token.push(status);
+      for (let i = 0; i < count; i++) state.failures.token.push(status);
     },
     expireServiceTokens() {
-      validTokens.clear();
+      state.validTokens.clear();
     },
     revoke(jti) {
-      revoked.add(jti);
+      state.revoked.add(jti);
     },
     close: () => loopback.close(),
   };
