@@ -352,6 +352,19 @@ describe('event stream: reconnection', () => {
     expect(issuer.tokensIssued).toBe(1);
   });
 
+  it('a retry: field from the server replaces the 1 s base delay', async () => {
+    const timers = manualTimers();
+    const { issuer, auth, observer } = await setup({}, { timers });
+    await auth.start();
+    await connected(observer);
+    await issuer.sendRaw(': heartbeat\nretry: 5000\n\n');
+    await issuer.push('gap', {});
+    await until(() => observer.events.length === 1, 'the frame');
+    issuer.disconnect();
+    await until(() => timers.delays().length === 1, 'the reconnection');
+    expect(timers.delays()).toEqual([5000]);
+  });
+
   it('jitters each delay by ± 25 %', async () => {
     for (const [random, expected] of [
       [0, 750],
