@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     node: { type: 'string', default: process.execPath },
     'app-server': { type: 'boolean', default: false },
     variant: { type: 'string', multiple: true, default: [] },
+    'stateful-stream': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(args.rounds);
@@ -119,6 +120,29 @@ if (args['app-server']) {
     },
   );
 }
+if (args['stateful-stream']) {
+  // Stateful with a 300 s revocation cache and the event stream connected, against the same stack stateless
+  // (both ENVIRONMENT=staging: production refuses the in-process fake issuer's http:// URL). Target ≥ 0.9×.
+  const STATELESS_STAGING = 'express-m8 stateless (staging)';
+  cases.push(
+    {
+      name: STATELESS_STAGING,
+      file: 'm8.mjs',
+      env: { BENCH_M8_MODE: 'stateless-staging' },
+      headers: good,
+      expect2xx: true,
+    },
+    {
+      name: 'express-m8 stateful + stream',
+      file: 'm8.mjs',
+      env: { BENCH_M8_MODE: 'stateful-stream' },
+      headers: good,
+      expect2xx: true,
+      vs: STATELESS_STAGING,
+      vsLabel: 'stateless',
+    },
+  );
+}
 for (const spec of args.variant) {
   const [name, module] = spec.split('=');
   cases.push({
@@ -172,7 +196,7 @@ for (const c of cases) {
   console.log(
     `${c.name.padEnd(32)} ${Math.round(rps).toString().padStart(7)} req/s  ${(rps / base).toFixed(3)}× bare` +
       `  ${summary[c.name].addedMicroseconds.toFixed(1).padStart(6)} µs/req vs bare` +
-      (vsFastify === undefined ? '' : `  ${vsFastify.toFixed(3)}× fastify`),
+      (vsFastify === undefined ? '' : `  ${vsFastify.toFixed(3)}× ${c.vsLabel ?? 'fastify'}`),
   );
 }
 console.log(`request log written: ${statSync(logFile).size} bytes`);

@@ -222,6 +222,7 @@ export function createApp(
   const checks = [...(options.health?.checks ?? [])];
   const dbCheck = healthCheckOf(db);
   if (dbCheck && !checks.includes(dbCheck)) checks.push(dbCheck);
+  if (isAuthDeps(auth)) checks.push(...auth[AUTH_INTERNALS].healthChecks());
   // Built-in routes are app-level routes, not mounted routers: a consumer request under API_PREFIX then pays
   // one path test per route instead of a router dispatch per mounted router.
   registerHealthRoutes(app, prefix, {

@@ -3,12 +3,37 @@
 // Served the way most applications serve an Express app: a stock `http.createServer(app)`. With
 // BENCH_SERVER=app the server creates requests and responses with the app's prototypes instead (the
 // opt-in app server classes; a labelled extra row, not the target). BENCH_M8_MODULE=/path/to/index.js
-// measures another build of express-m8 (A/B comparisons of a change in one run).
+// measures another build of express-m8 (A/B comparisons of a change in one run). BENCH_M8_MODE=stateful-stream
+// runs TOKEN_MODE=stateful with a 300 s revocation cache and the revocation event stream connected to an
+// in-process fake issuer (startEventIssuer), and BENCH_M8_MODE=stateless-staging its stateless control; both
+// use ENVIRONMENT=staging because production refuses the fake issuer's http:// INTROSPECTION_URL.
 import http from 'node:http';
 import express from 'express';
 import pino from 'pino';
 
-const { buildAuthDeps, createApp, loadSettings } = await import(process.env.BENCH_M8_MODULE ?? 'express-m8');
+const m8Module = process.env.BENCH_M8_MODULE ?? 'express-m8';
+const { buildAuthDeps, createApp, loadSettings } = await import(m8Module);
+const mode = process.env.BENCH_M8_MODE ?? 'stateless';
+const SIGNING_KEY = 'Bench-Event-Signing-Key-0123456789-abcXYZ!';
+const INTERNAL_SECRET = 'Bench-Internal-Secret-0123456789-abcXYZ!';
+let issuer;
+const streamEnv = {};
+if (mode === 'stateful-stream') {
+  const testingModule = process.env.BENCH_M8_MODULE
+    ? new URL('./testing/index.js', `file://${process.env.BENCH_M8_MODULE}`).href
+    : 'express-m8/testing';
+  const { startEventIssuer } = await import(testingModule);
+  issuer = await startEventIssuer({ signingKey: SIGNING_KEY, secret: INTERNAL_SECRET, clientId: 'bench' });
+  Object.assign(streamEnv, {
+    TOKEN_MODE: 'stateful',
+    REVOCATION_CACHE_TTL_SECONDS: '300',
+    EVENT_STREAM_ENABLED: 'true',
+    INTROSPECTION_URL: issuer.introspectionUrl,
+    PRIVATE_API_SECRET: INTERNAL_SECRET,
+    INTERNAL_CLIENT_ID: 'bench',
+    EVENT_SIGNING_KEY: SIGNING_KEY,
+  });
+}
 
 const settings = loadSettings({
   envFile: false,
@@ -34,6 +59,8 @@ const settings = loadSettings({
     LOG_LEVEL: 'info',
     // Production refuses an in-memory database; this service opens none, so the directory is never created.
     PGLITE_DATA_DIR: '/tmp/express-m8-bench-pglite',
+    ...(mode === 'stateless' ? {} : { ENVIRONMENT: 'staging' }),
+    ...streamEnv,
   },
 });
 // The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file.
@@ -55,6 +82,7 @@ router.get('/api/items', auth.requireUser, (_req, res) => {
 });
 const app = createApp(settings, router, { logger, lifecycle: { auth } });
 await app.start();
+if (issuer !== undefined) await issuer.waitForStreams(1);
 function bornWith(base, prototype) {
   function Born(a, b) {
     base.call(this, a, b);
@@ -76,6 +104,9 @@ server.listen(Number(process.env.PORT), '127.0.0.1', () => {
   process.stdout.write(`READY ${server.address().port}\n`);
 });
 process.on('SIGTERM', () => {
-  void app.stop().finally(() => process.exit(0));
+  void app
+    .stop()
+    .then(() => issuer?.close())
+    .finally(() => process.exit(0));
   server.close();
 });

@@ -4,7 +4,9 @@ import https from 'node:https';
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
 import { SettingsError, type SettingsIssue } from '../errors.js';
+import type { HealthCheck } from '../health/types.js';
 import type { Settings } from '../settings/types.js';
+import { createEventStream, type EventStreamParts } from './events/index.js';
 import { createGuards } from './guards.js';
 import { JwksStore } from './jwks.js';
 import { hmacKey, loadPemKey } from './keys.js';
@@ -57,6 +59,8 @@ export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.interna
 export interface AuthInternals {
   setObserver(observer: AuthObserver | undefined): void;
   setLogger(logger: import('pino').Logger): void;
+  /** The health checks auth contributes (`auth_event_stream` when the event stream is on). */
+  healthChecks(): readonly HealthCheck[];
 }
 
 /** The authentication dependencies of a service: route guards plus their lifecycle. */
@@ -75,9 +79,15 @@ export interface AuthDeps {
   readonly requireSuperuser: RequestHandler;
   /** Role ≥ `role`; returns the same middleware for the same role. */
   requireRole(role: Role): RequestHandler;
-  /** Fetches the JWKS ahead of the first request (no-op otherwise). Never throws. */
+  /**
+   * Fetches the JWKS ahead of the first request and opens the revocation event stream in the background
+   * (when `EVENT_STREAM_ENABLED`). Never throws.
+   */
   start(): Promise<void>;
-  /** Closes the keep-alive connections this instance opened. Idempotent; the guards keep working after it. */
+  /**
+   * Closes the event stream (no socket or timer left) and the keep-alive connections this instance opened.
+   * Idempotent; the guards keep working after it.
+   */
   close(): Promise<void>;
   readonly [AUTH_INTERNALS]: AuthInternals;
 }
@@ -152,11 +162,10 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
   });
   const tokens = verifier;
 
-  // stateful always asks the issuer; hybrid does when an introspection endpoint is configured.
+  // Only stateful asks the issuer about access tokens: hybrid verifies locally and learns revocations from the
+  // event stream (0.1.0 asked the issuer in hybrid mode too when INTROSPECTION_URL was set).
   const revocation =
-    settings.INTROSPECTION_URL &&
-    settings.PRIVATE_API_SECRET &&
-    (settings.TOKEN_MODE === 'stateful' || settings.TOKEN_MODE === 'hybrid')
+    settings.INTROSPECTION_URL && settings.PRIVATE_API_SECRET && settings.TOKEN_MODE === 'stateful'
       ? new RevocationClient({
           url: new URL(settings.INTROSPECTION_URL),
           secret: settings.PRIVATE_API_SECRET,
@@ -172,7 +181,19 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         })
       : undefined;
 
-  const guards = createGuards(tokens, revocation, ctx);
+  const events: EventStreamParts | undefined = settings.EVENT_STREAM_ENABLED
+    ? createEventStream(settings, {
+        verifier: tokens,
+        revocation,
+        agentFor,
+        now,
+        ctx,
+        connectTimeoutMs: timeouts.revocationConnectMs,
+        totalTimeoutMs: timeouts.revocationTotalMs,
+        hooks: options.eventStream,
+      })
+    : undefined;
+  const guards = createGuards(tokens, revocation, ctx, events?.revoked);
 
   const internals: AuthInternals = {
     setObserver(observer) {
@@ -182,6 +203,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       // A logger given to buildAuthDeps is the consumer's explicit choice: the app's does not replace it.
       if (options.logger === undefined) ctx.logger = logger;
     },
+    healthChecks: () => (events === undefined ? [] : [events.check]),
   };
 
   return Object.freeze({
@@ -204,6 +226,8 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       return fn;
     },
     async start(): Promise<void> {
+      // In the background: a stream that cannot connect yet shows as `degraded`, it does not fail startup.
+      events?.stream.start();
       if (jwks === undefined) return;
       const ok = await jwks.prefetch().catch(() => false);
       if (!ok)
@@ -215,6 +239,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     async close(): Promise<void> {
       // Destroying an agent drops its sockets but leaves it usable, so close() is idempotent and a
       // lifecycle that restarts after a failed start() keeps working.
+      events?.stream.stop();
       if (ownHttp) httpAgent.destroy();
       if (ownHttps) httpsAgent.destroy();
     },

@@ -3,6 +3,7 @@ import { markAuthGuard } from '../http/index.js';
 import { withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
+import type { RevokedSessions } from './events/revoked-sessions.js';
 import { REJECT, type Rejection, sendRejection } from './rejections.js';
 import type { RevocationClient } from './revocation.js';
 import { type AuthContext, type AuthUser, ROLES, type Role } from './types.js';
@@ -41,6 +42,8 @@ export function createGuards(
   tokens: TokenVerifier,
   revocation: RevocationClient | undefined,
   ctx: AuthContext,
+  /** Revocations pushed by the event stream, refused locally (hybrid mode only). */
+  pushed?: RevokedSessions,
 ): GuardSet {
   function refuse(req: Request, res: Response, rejection: Rejection): void {
     try {
@@ -84,6 +87,10 @@ export function createGuards(
 
   function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
     if (!permits(req, res, g, user)) return;
+    if (pushed?.denied(user) === true) {
+      refuse(req, res, REJECT.revoked);
+      return;
+    }
     if (revocation === undefined) {
       accept(req, next, user, CHECKED_FRESH);
       return;

@@ -43,7 +43,11 @@ export class RevocationClient {
   readonly #o: RevocationClientOptions;
   readonly #headers: Record<string, string>;
   readonly #inflight = new Map<string, Promise<RevocationResult>>();
-  readonly #cache = new Map<string, number>();
+  readonly #cache = new Map<string, CacheEntry>();
+  /** The cache keys of each user (lower-cased id), maintained only where entries are added or removed. */
+  readonly #byUser = new Map<string, Set<string>>();
+  /** Bumped by every eviction: an answer that was in flight across one is returned but not remembered. */
+  #epoch = 0;
 
   constructor(options: RevocationClientOptions) {
     this.#o = options;
@@ -60,14 +64,68 @@ export class RevocationClient {
   cachedActive(user: AuthUser): boolean {
     if (this.#o.cacheTtlMs <= 0) return false;
     const key = checkKey(user);
-    const until = this.#cache.get(key);
-    if (until === undefined) return false;
-    if (this.#o.now() < until) {
+    const entry = this.#cache.get(key);
+    if (entry === undefined) return false;
+    if (this.#o.now() < entry.until) {
       this.#observe('cached');
       return true;
     }
-    this.#cache.delete(key);
+    this.#forget(key, entry);
     return false;
+  }
+
+  /**
+   * Forgets the cached answer for one token of a user (a pushed `session-revoked` with a `jti`): the next
+   * request with it asks the issuer again. Returns how many entries were dropped.
+   */
+  evictJti(userId: string, jti: string): number {
+    this.#epoch++;
+    return this.#evictWhere(userId, (key) => key.slice(0, key.indexOf('\n')) === jti);
+  }
+
+  /**
+   * Forgets the cached answers for a user's tokens: all of them, or (with `beforeGeneration`) those whose
+   * issuer-reported `auth_generation` is older than it or unknown. Returns how many entries were dropped.
+   */
+  evictUser(userId: string, beforeGeneration?: number): number {
+    this.#epoch++;
+    if (beforeGeneration === undefined) return this.#evictWhere(userId, () => true);
+    return this.#evictWhere(userId, (_key, entry) => !(entry.generation >= beforeGeneration));
+  }
+
+  /** Forgets every cached answer (a gap in the event stream: some events may have been missed). */
+  flush(): void {
+    this.#epoch++;
+    this.#cache.clear();
+    this.#byUser.clear();
+  }
+
+  /** How many answers are cached (tests and diagnostics). */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  #evictWhere(userId: string, match: (key: string, entry: CacheEntry) => boolean): number {
+    const keys = this.#byUser.get(userId.toLowerCase());
+    if (keys === undefined) return 0;
+    let dropped = 0;
+    for (const key of [...keys]) {
+      const entry = this.#cache.get(key);
+      if (entry === undefined || match(key, entry)) {
+        if (entry !== undefined) dropped++;
+        this.#forget(key, entry);
+      }
+    }
+    return dropped;
+  }
+
+  #forget(key: string, entry: CacheEntry | undefined): void {
+    this.#cache.delete(key);
+    const user = entry?.user ?? key.slice(key.indexOf('\n') + 1).toLowerCase();
+    const keys = this.#byUser.get(user);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.#byUser.delete(user);
   }
 
   /** Asks the issuer (sharing an identical call under way) and turns the result into a verdict. */
@@ -94,6 +152,7 @@ export class RevocationClient {
   }
 
   async #call(user: AuthUser, key: string, caller: RevocationCaller): Promise<RevocationResult> {
+    const epoch = this.#epoch;
     const body = Buffer.from(
       JSON.stringify({ jti: user.jti, expected_user_id: user.id, schema_version: '2' }),
       'utf8',
@@ -110,6 +169,7 @@ export class RevocationClient {
     });
     let result: RevocationResult;
     let cause: string;
+    let generation: number | undefined;
     if (outcome.kind === 'too_large') {
       // An issuer does not send 64 KiB to say yes or no: whatever answered is not the v2 endpoint, so this is
       // not a transient outage that fail_open may excuse.
@@ -134,10 +194,10 @@ export class RevocationClient {
       cause = `status ${outcome.status}`;
       result = 'malformed';
     } else {
-      result = interpret(outcome.body, user.id);
+      [result, generation] = interpret(outcome.body, user.id);
       cause = result;
     }
-    if (result === 'active') this.#remember(user, key);
+    if (result === 'active' && epoch === this.#epoch) this.#remember(user, key, generation);
     this.#log(result, cause, user, caller);
     this.#observe(result);
     return result;
@@ -147,14 +207,27 @@ export class RevocationClient {
     return this.#o.failureMode === 'fail_open' ? 'fail_open' : 'unavailable';
   }
 
-  #remember(user: AuthUser, key: string): void {
+  #remember(user: AuthUser, key: string, generation: number | undefined): void {
     if (this.#o.cacheTtlMs <= 0 || this.#o.cacheSize <= 0) return;
+    const previous = this.#cache.get(key);
+    if (previous !== undefined) this.#forget(key, previous);
     if (this.#cache.size >= this.#o.cacheSize) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
+      const oldest = this.#cache.entries().next();
+      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1]);
     }
     const exp = typeof user.claims.exp === 'number' ? user.claims.exp * 1000 : Number.POSITIVE_INFINITY;
-    this.#cache.set(key, Math.min(this.#o.now() + this.#o.cacheTtlMs, exp));
+    const owner = user.id.toLowerCase();
+    this.#cache.set(key, {
+      until: Math.min(this.#o.now() + this.#o.cacheTtlMs, exp),
+      user: owner,
+      generation: generation ?? Number.NaN,
+    });
+    let keys = this.#byUser.get(owner);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#byUser.set(owner, keys);
+    }
+    keys.add(key);
   }
 
   #log(result: RevocationResult, cause: string, user: AuthUser, caller: RevocationCaller): void {
@@ -191,6 +264,15 @@ export class RevocationClient {
   }
 }
 
+interface CacheEntry {
+  /** Epoch ms after which the answer is asked again. */
+  readonly until: number;
+  /** The token's `sub`, lower-cased: the key of the per-user index. */
+  readonly user: string;
+  /** The issuer's `auth_generation` for the user when it answered; NaN when it sent none. */
+  readonly generation: number;
+}
+
 /** getaddrinfo failures: the name does not exist (`ENOTFOUND`) or no resolver answered (`EAI_AGAIN`). */
 function isDnsFailure(cause: unknown): boolean {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
@@ -202,20 +284,23 @@ function checkKey(user: AuthUser): string {
   return `${user.jti}\n${user.id}`;
 }
 
-/** Reads a 200 reply of the v2 schema. Anything unexpected is a 503 whatever the failure mode. */
-function interpret(body: Buffer, sub: string): RevocationResult {
+/**
+ * Reads a 200 reply of the v2 schema, with the user's `auth_generation` when active. Anything unexpected is a
+ * 503 whatever the failure mode.
+ */
+function interpret(body: Buffer, sub: string): [RevocationResult, number | undefined] {
   let reply: unknown;
   try {
     reply = JSON.parse(body.toString('utf8'));
   } catch {
-    return 'malformed';
+    return ['malformed', undefined];
   }
-  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return 'malformed';
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return ['malformed', undefined];
   const r = reply as Record<string, unknown>;
-  if (r.active === false) return 'revoked';
-  if (r.active !== true) return 'malformed';
-  if (r.schema_version !== '2') return 'unknown_schema';
-  if (typeof r.user_id !== 'string') return 'malformed';
-  if (r.user_id.toLowerCase() !== sub.toLowerCase()) return 'subject_mismatch';
-  return 'active';
+  if (r.active === false) return ['revoked', undefined];
+  if (r.active !== true) return ['malformed', undefined];
+  if (r.schema_version !== '2') return ['unknown_schema', undefined];
+  if (typeof r.user_id !== 'string') return ['malformed', undefined];
+  if (r.user_id.toLowerCase() !== sub.toLowerCase()) return ['subject_mismatch', undefined];
+  return ['active', typeof r.auth_generation === 'number' ? r.auth_generation : undefined];
 }

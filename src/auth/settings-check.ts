@@ -48,6 +48,16 @@ export function authSettingsIssues(s: Settings): SettingsIssue[] {
       issues.push({ variable: 'PRIVATE_API_SECRET', message: 'is required when TOKEN_MODE=stateful' });
     }
   }
+  if (s.EVENT_STREAM_ENABLED) {
+    for (const name of [
+      'INTROSPECTION_URL',
+      'PRIVATE_API_SECRET',
+      'INTERNAL_CLIENT_ID',
+      'EVENT_SIGNING_KEY',
+    ] as const) {
+      if (!s[name]) issues.push({ variable: name, message: 'is required when EVENT_STREAM_ENABLED=true' });
+    }
+  }
   if (s.INTROSPECTION_URL) {
     try {
       const url = new URL(s.INTROSPECTION_URL);

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
+import type { EventStreamHooks } from './events/index.js';
 
 /** The fa-auth-m8 roles, lowest first. `superadmin > admin > writer > reader > user`. */
 export const ROLES = ['user', 'reader', 'writer', 'admin', 'superadmin'] as const;
@@ -97,6 +98,12 @@ export interface AuthObserver {
   onAuthFailure?(reason: AuthFailureReason): void;
   onRevocationCheck?(result: RevocationResult): void;
   onJwksRefresh?(result: JwksRefreshResult): void;
+  /** The revocation event stream connected (`true`) or lost its connection (`false`). */
+  onEventStreamConnected?(connected: boolean): void;
+  /** One stream frame: its `event_type` (`session-revoked`, `user-deleted`, `gap`, `other`) and what became of it. */
+  onEventStreamEvent?(eventType: string, result: string): void;
+  /** A reconnection attempt of the event stream. */
+  onEventStreamReconnect?(): void;
 }
 
 /** Options of {@link buildAuthDeps}: what touches the outside world, swappable in tests. */
@@ -117,6 +124,8 @@ export interface BuildAuthDepsOptions {
   verifiedCacheSize?: number;
   /** Bound of the positive revocation cache (entries). Default 10 000. */
   revocationCacheSize?: number;
+  /** Seams of the revocation event stream for tests (timers, jitter). */
+  eventStream?: EventStreamHooks;
 }
 
 /** Mutable context shared by the auth parts: the logger and observer can be swapped after construction. */

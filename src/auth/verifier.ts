@@ -49,6 +49,10 @@ export class TokenVerifier {
   readonly #leewaySeconds: number;
   readonly #required: string[];
   readonly #cache = new Map<string, CacheEntry>();
+  /** The cached tokens of each user (lower-cased `sub`), maintained only where entries are added or removed. */
+  readonly #byUser = new Map<string, Set<string>>();
+  /** Bumped by every eviction: a verification in flight across one is returned but not remembered. */
+  #epoch = 0;
   readonly #verifyJwt: NonNullable<VerifierOptions['verifyJwt']>;
   #staticKey: KeyObject | webcrypto.CryptoKey | Promise<webcrypto.CryptoKey> | undefined;
 
@@ -66,6 +70,48 @@ export class TokenVerifier {
   /** Drops every remembered token; called when the key set changes (a rotated-out key stops working). */
   clear(): void {
     this.#cache.clear();
+    this.#byUser.clear();
+  }
+
+  /**
+   * Drops every remembered token, including any verification in flight (a gap in the event stream). Unlike
+   * {@link TokenVerifier.clear}, which the key-set generation already guards, this also stops a verification
+   * under way from being remembered when it completes.
+   */
+  flush(): void {
+    this.#epoch++;
+    this.clear();
+  }
+
+  /** Forgets the remembered tokens of a user, all of them or only the one with this `jti`. Returns how many. */
+  evictUser(userId: string, jti?: string): number {
+    this.#epoch++;
+    const tokens = this.#byUser.get(userId.toLowerCase());
+    if (tokens === undefined) return 0;
+    let dropped = 0;
+    for (const token of [...tokens]) {
+      const entry = this.#cache.get(token);
+      if (jti === undefined || entry === undefined || entry.user.jti === jti) {
+        if (entry !== undefined) dropped++;
+        this.#forget(token, entry);
+      }
+    }
+    return dropped;
+  }
+
+  /** How many tokens are remembered (tests and diagnostics). */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  #forget(token: string, entry: CacheEntry | undefined): void {
+    this.#cache.delete(token);
+    if (entry === undefined) return;
+    const owner = entry.user.id.toLowerCase();
+    const tokens = this.#byUser.get(owner);
+    if (tokens === undefined) return;
+    tokens.delete(token);
+    if (tokens.size === 0) this.#byUser.delete(owner);
   }
 
   /** The remembered user for this exact token, if still before its `exp`. */
@@ -75,13 +121,14 @@ export class TokenVerifier {
     const nowMs = this.#o.now();
     this.#o.jwks?.maintain(nowMs);
     if (nowMs < entry.expiresAtMs) return entry.user;
-    this.#cache.delete(token);
+    this.#forget(token, entry);
     return undefined;
   }
 
   /** Verifies a token fully. Never throws: every failure is a precomputed {@link Rejection}. */
   async verify(token: string): Promise<AuthUser | Rejection> {
     if (!COMPACT_JWS.test(token)) return REJECT.malformed;
+    const epoch = this.#epoch;
     const header = decodeHeader(token);
     if (header === undefined) return REJECT.malformed;
     // Compared exactly: `none`, `None`, `rs256`, `HS256` for an RSA deployment… are all refused here,
@@ -145,7 +192,9 @@ export class TokenVerifier {
     }
     const user = userFromClaims(payload);
     if ('status' in user) return user;
-    if (this.#o.jwks?.generation === generation) this.#remember(token, user, payload.exp * 1000, nowMs);
+    if (this.#o.jwks?.generation === generation && this.#epoch === epoch) {
+      this.#remember(token, user, payload.exp * 1000, nowMs);
+    }
     return user;
   }
 
@@ -154,11 +203,19 @@ export class TokenVerifier {
     if (this.#o.cacheSize <= 0 || nowMs >= expiresAtMs) return;
     if (this.#cache.size >= this.#o.cacheSize) {
       // FIFO eviction: Map iteration order is insertion order, so the first key is the oldest entry.
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
+      const oldest = this.#cache.entries().next();
+      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1]);
     }
     // Never past `exp`: after it the token goes through full verification again (leeway included).
+    this.#forget(token, this.#cache.get(token));
     this.#cache.set(token, { user, expiresAtMs });
+    const owner = user.id.toLowerCase();
+    let tokens = this.#byUser.get(owner);
+    if (tokens === undefined) {
+      tokens = new Set();
+      this.#byUser.set(owner, tokens);
+    }
+    tokens.add(token);
   }
 }
 

@@ -100,7 +100,7 @@ export function createMetrics(
     Settings,
     'METRICS_ENABLED' | 'METRICS_GROUPS' | 'METRICS_SCRAPE_CREDENTIAL' | 'METRICS_PORT' | 'API_PREFIX'
   > &
-    Partial<Pick<Settings, 'REQUEST_TIMEOUT_SECONDS' | 'SECURITY_HEADERS_ENABLED'>>,
+    Partial<Pick<Settings, 'REQUEST_TIMEOUT_SECONDS' | 'SECURITY_HEADERS_ENABLED' | 'EVENT_STREAM_ENABLED'>>,
   options: MetricsOptions = {},
 ): M8Metrics | undefined {
   if (!settings.METRICS_ENABLED) return undefined;
@@ -115,7 +115,7 @@ export function createMetrics(
     reliability: groups.has('reliability'),
   });
   const observers = Object.freeze({
-    auth: createAuthObserver(registry, names, groups.has('auth')),
+    auth: createAuthObserver(registry, names, groups.has('auth'), settings.EVENT_STREAM_ENABLED === true),
     health: createHealthObserver(registry, names, groups.has('health')),
     db: createDbObserver(registry, names, groups.has('db')),
   });

@@ -43,6 +43,9 @@ export interface MetricNames {
   readonly authFailuresTotal: string;
   readonly revocationChecksTotal: string;
   readonly jwksRefreshTotal: string;
+  readonly authEventStreamConnected: string;
+  readonly authEventStreamEventsTotal: string;
+  readonly authEventStreamReconnectsTotal: string;
   readonly dbQueryDurationSeconds: string;
   readonly dbErrorsTotal: string;
   readonly dbPoolConnections: string;
@@ -63,6 +66,9 @@ export function metricNames(prefix: string): MetricNames {
     authFailuresTotal: `${prefix}auth_failures_total`,
     revocationChecksTotal: `${prefix}revocation_checks_total`,
     jwksRefreshTotal: `${prefix}jwks_refresh_total`,
+    authEventStreamConnected: `${prefix}auth_event_stream_connected`,
+    authEventStreamEventsTotal: `${prefix}auth_event_stream_events_total`,
+    authEventStreamReconnectsTotal: `${prefix}auth_event_stream_reconnects_total`,
     dbQueryDurationSeconds: `${prefix}db_query_duration_seconds`,
     dbErrorsTotal: `${prefix}db_errors_total`,
     dbPoolConnections: `${prefix}db_pool_connections`,

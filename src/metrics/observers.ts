@@ -10,6 +10,12 @@ export interface AuthObserver {
   onRevocationCheck(result: string): void;
   /** A JWKS fetch finished; `result` is `success` or `failure`. */
   onJwksRefresh(result: string): void;
+  /** The revocation event stream connected or disconnected. */
+  onEventStreamConnected(connected: boolean): void;
+  /** One event stream frame, by type and what became of it. */
+  onEventStreamEvent(eventType: string, result: string): void;
+  /** A reconnection attempt of the event stream. */
+  onEventStreamReconnect(): void;
 }
 
 /** The status of a health check as the health module reports it. */
@@ -69,10 +75,53 @@ function labelledCounter(
   };
 }
 
-/** Builds the auth observer; a no-op when the group is off. */
-export function createAuthObserver(registry: Registry, names: MetricNames, enabled: boolean): AuthObserver {
-  if (!enabled) return { onAuthFailure: noop, onRevocationCheck: noop, onJwksRefresh: noop };
+/** The event stream's series (registered only when the stream is on). */
+function eventStreamObserver(
+  registry: Registry,
+  names: MetricNames,
+): Pick<AuthObserver, 'onEventStreamConnected' | 'onEventStreamEvent' | 'onEventStreamReconnect'> {
+  const connected = new Gauge({
+    name: names.authEventStreamConnected,
+    help: 'Whether the revocation event stream is connected (1) or not (0).',
+    registers: [registry],
+  });
+  connected.set(0);
+  const events = new Counter({
+    name: names.authEventStreamEventsTotal,
+    help: 'Revocation event stream frames, by event type and result.',
+    labelNames: ['event_type', 'result'],
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: names.authEventStreamReconnectsTotal,
+    help: 'Reconnection attempts of the revocation event stream.',
+    registers: [registry],
+  });
   return {
+    // Both labels come from fixed sets in the stream code (unknown event types are counted as `other`).
+    onEventStreamConnected: (value) => connected.set(value ? 1 : 0),
+    onEventStreamEvent: (eventType, result) => events.labels(eventType, result).inc(),
+    onEventStreamReconnect: () => reconnects.inc(),
+  };
+}
+
+/**
+ * Builds the auth observer; a no-op when the group is off. The event stream series exist only when
+ * `eventStream` is true (EVENT_STREAM_ENABLED).
+ */
+export function createAuthObserver(
+  registry: Registry,
+  names: MetricNames,
+  enabled: boolean,
+  eventStream = false,
+): AuthObserver {
+  const stream =
+    enabled && eventStream
+      ? eventStreamObserver(registry, names)
+      : { onEventStreamConnected: noop, onEventStreamEvent: noop, onEventStreamReconnect: noop };
+  if (!enabled) return { onAuthFailure: noop, onRevocationCheck: noop, onJwksRefresh: noop, ...stream };
+  return {
+    ...stream,
     onAuthFailure: labelledCounter(
       registry,
       names.authFailuresTotal,

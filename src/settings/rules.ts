@@ -72,9 +72,20 @@ function tokenRules(c: RuleContext): void {
     c.require('INTROSPECTION_URL', 'TOKEN_MODE=stateful (revocation is checked there)');
     c.require('PRIVATE_API_SECRET', 'TOKEN_MODE=stateful (it authenticates the revocation check)');
   }
-  if (c.ok('EVENT_SIGNING_ENABLED') && f.EVENT_SIGNING_ENABLED) {
-    c.require('EVENT_SIGNING_KEY', 'EVENT_SIGNING_ENABLED=true');
-  }
+  eventStreamRules(c);
+}
+
+/**
+ * The event stream needs the issuer's private API and the signing key. EVENT_SIGNING_ENABLED alone (no stream)
+ * demands nothing: the variable is accepted for the rest of the stack.
+ */
+function eventStreamRules(c: RuleContext): void {
+  const { f } = c;
+  if (!c.ok('EVENT_STREAM_ENABLED') || !f.EVENT_STREAM_ENABLED) return;
+  c.require('INTROSPECTION_URL', 'EVENT_STREAM_ENABLED=true (the stream is served next to it)');
+  c.require('PRIVATE_API_SECRET', "EVENT_STREAM_ENABLED=true (it obtains the stream's service token)");
+  c.require('INTERNAL_CLIENT_ID', 'EVENT_STREAM_ENABLED=true (it identifies this service to the issuer)');
+  c.require('EVENT_SIGNING_KEY', 'EVENT_STREAM_ENABLED=true (stream events are signed with it)');
 }
 
 function credentialRules(c: RuleContext): void {

@@ -142,6 +142,8 @@ export const SETTINGS_SHAPE = {
   TOKEN_AUDIENCE: str(),
   EVENT_SIGNING_ENABLED: bool(true),
   EVENT_SIGNING_KEY: strongSecret(),
+  EVENT_STREAM_ENABLED: bool(false),
+  EVENT_SIGNING_ACCEPT_UNSIGNED: bool(false),
   INTROSPECTION_URL: httpUrl(),
   PRIVATE_API_SECRET: headerStr(),
   INTERNAL_CLIENT_ID: headerStr(),

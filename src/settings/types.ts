@@ -47,6 +47,13 @@ export interface Settings {
   readonly TOKEN_AUDIENCE: string | undefined;
   readonly EVENT_SIGNING_ENABLED: boolean;
   readonly EVENT_SIGNING_KEY: string | undefined;
+  /**
+   * Subscribe to the issuer's revocation event stream (push revocation): needs `INTROSPECTION_URL`,
+   * `PRIVATE_API_SECRET`, `INTERNAL_CLIENT_ID` and `EVENT_SIGNING_KEY`.
+   */
+  readonly EVENT_STREAM_ENABLED: boolean;
+  /** Apply stream events whose signature is missing or wrong instead of dropping them (development only). */
+  readonly EVENT_SIGNING_ACCEPT_UNSIGNED: boolean;
   readonly INTROSPECTION_URL: string | undefined;
   readonly PRIVATE_API_SECRET: string | undefined;
   readonly INTERNAL_CLIENT_ID: string | undefined;

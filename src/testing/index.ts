@@ -1,5 +1,12 @@
 /** `express-m8/testing`: what a consumer needs to test its own service without a real issuer. */
 
+export {
+  type EventIssuer,
+  type EventIssuerOptions,
+  type EventIssuerRequest,
+  type EventSigning,
+  startEventIssuer,
+} from './event-issuer.js';
 export { type JwksBehaviour, type JwksServer, startJwksServer } from './jwks-server.js';
 export {
   type GenerateKeysOptions,

@@ -27,7 +27,18 @@ function exprs(panels: readonly Panel[]): { title: string; expr: string }[] {
   ]);
 }
 
-const metrics = mustCreate(metricsSettings({ API_PREFIX: '/api', METRICS_GROUPS: [...ALL_METRICS_GROUPS] }));
+// Every group on, and the event stream (whose series exist only when it is enabled).
+const metrics = mustCreate(
+  metricsSettings({
+    API_PREFIX: '/api',
+    METRICS_GROUPS: [...ALL_METRICS_GROUPS],
+    EVENT_STREAM_ENABLED: true,
+    INTROSPECTION_URL: 'http://auth.test.invalid/private/v1/jti-status',
+    PRIVATE_API_SECRET: 'Internal-Secret-0123456789-abcdefXYZ!',
+    INTERNAL_CLIENT_ID: 'dashboard-test',
+    EVENT_SIGNING_KEY: 'Event-Signing-Key-0123456789-abcdefXYZ!',
+  }),
+);
 afterAll(() => metrics.close());
 
 /** Every series name the registry can expose: families plus histogram suffixes. */

@@ -15,7 +15,12 @@ STRICT_PRODUCTION_MODE ALLOWED_HOSTS SECURITY_HEADERS_ENABLED HSTS_ENABLED HSTS_
 CONTENT_SECURITY_POLICY_ENABLED CONTENT_SECURITY_POLICY REFERRER_POLICY PERMISSIONS_POLICY SERVICE_VERSION LOG_LEVEL
 SHUTDOWN_TIMEOUT_SECONDS SHUTDOWN_DELAY_SECONDS`.split(/\s+/);
 /** Variables added in 0.2 beyond DESIGN §3's list. */
-const ADDED_NAMES = ['INTROSPECTION_MAX_SOCKETS', 'REQUEST_TIMEOUT_SECONDS'];
+const ADDED_NAMES = [
+  'INTROSPECTION_MAX_SOCKETS',
+  'REQUEST_TIMEOUT_SECONDS',
+  'EVENT_STREAM_ENABLED',
+  'EVENT_SIGNING_ACCEPT_UNSIGNED',
+];
 
 describe('loadSettings defaults', () => {
   it('fills every optional variable with its documented default', () => {
@@ -85,9 +90,9 @@ describe('loadSettings defaults', () => {
     expect(messagesAbout(issues, 'ACCESS_PUBLIC_KEY_FILE')).toEqual([
       expect.stringContaining('ACCESS_TOKEN_ALGORITHM=RS256'),
     ]);
-    expect(messagesAbout(issues, 'EVENT_SIGNING_KEY')).toEqual([
-      expect.stringContaining('EVENT_SIGNING_ENABLED=true'),
-    ]);
+    // EVENT_SIGNING_ENABLED=true (its default) demands no key without the event stream.
+    expect(messagesAbout(issues, 'EVENT_SIGNING_KEY')).toEqual([]);
+    expect(load({ EVENT_SIGNING_ENABLED: undefined }).EVENT_SIGNING_ENABLED).toBe(true);
   });
 
   it('returns every field named exactly as its env variable, and nothing else', () => {

@@ -55,13 +55,33 @@ describe('token rules', () => {
     expect(load({ TOKEN_MODE: 'hybrid' }).TOKEN_MODE).toBe('hybrid');
   });
 
-  it('requires EVENT_SIGNING_KEY when EVENT_SIGNING_ENABLED', () => {
-    expect(messagesAbout(issuesFor({ EVENT_SIGNING_ENABLED: 'true' }), 'EVENT_SIGNING_KEY')).toEqual([
-      'is required when EVENT_SIGNING_ENABLED=true',
-    ]);
+  it('does not require EVENT_SIGNING_KEY for EVENT_SIGNING_ENABLED alone (no stream)', () => {
+    expect(load({ EVENT_SIGNING_ENABLED: 'true' }).EVENT_SIGNING_ENABLED).toBe(true);
     expect(load({ EVENT_SIGNING_ENABLED: 'true', EVENT_SIGNING_KEY: STRONG_2 }).EVENT_SIGNING_KEY).toBe(
       STRONG_2,
     );
+  });
+
+  it('EVENT_STREAM_ENABLED defaults to false and, when on, names every missing variable', () => {
+    expect(load({}).EVENT_STREAM_ENABLED).toBe(false);
+    expect(load({}).EVENT_SIGNING_ACCEPT_UNSIGNED).toBe(false);
+    const issues = issuesFor({ EVENT_STREAM_ENABLED: 'true' });
+    for (const name of [
+      'INTROSPECTION_URL',
+      'PRIVATE_API_SECRET',
+      'INTERNAL_CLIENT_ID',
+      'EVENT_SIGNING_KEY',
+    ]) {
+      expect(messagesAbout(issues, name)).toEqual([expect.stringContaining('EVENT_STREAM_ENABLED=true')]);
+    }
+    const s = load({
+      EVENT_STREAM_ENABLED: 'true',
+      INTROSPECTION_URL: 'http://auth:8000/private/v1/jti-status',
+      PRIVATE_API_SECRET: 'internal-secret',
+      INTERNAL_CLIENT_ID: 'orders',
+      EVENT_SIGNING_KEY: STRONG_2,
+    });
+    expect(s.EVENT_STREAM_ENABLED).toBe(true);
   });
 });
 
