@@ -122,13 +122,13 @@ describe('event stream: connection', () => {
     await auth.start();
     await connected(observer);
     const [tokenReq, streamReq] = issuer.requests;
-    expect(tokenReq).toMatchObject({ method: 'POST', path: '/private/v1/private/v1/service-token' });
+    expect(tokenReq).toMatchObject({ method: 'POST', path: '/private/v1/service-token' });
     expect(tokenReq!.headers).toMatchObject({
       'x-internal-client': CLIENT_ID,
       'x-internal-token': PRIVATE_API_SECRET,
     });
     expect(JSON.parse(tokenReq!.body)).toEqual({ scopes: ['event-stream'] });
-    expect(streamReq).toMatchObject({ method: 'GET', path: '/private/v1/private/v1/events/stream' });
+    expect(streamReq).toMatchObject({ method: 'GET', path: '/private/v1/events/stream' });
     expect(streamReq!.headers.authorization).toMatch(/^Bearer .+/);
     expect(streamReq!.headers.accept).toBe('text/event-stream');
     expect(streamReq!.headers['last-event-id']).toBeUndefined();

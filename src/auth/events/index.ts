@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { HealthCheck, HealthCheckResult } from '../../health/types.js';
 import type { Settings } from '../../settings/types.js';
+import { issuerPrivateUrl } from '../issuer-url.js';
 import type { RevocationClient } from '../revocation.js';
 import type { AuthContext } from '../types.js';
 import type { TokenVerifier } from '../verifier.js';
@@ -21,18 +22,6 @@ export interface EventStreamHooks {
   readonly timers?: StreamTimers;
   /** Default `Math.random`. */
   readonly random?: () => number;
-}
-
-/**
- * `base` of the issuer's private API: `INTROSPECTION_URL` minus its last path segment (`/jti-status`).
- * @example issuerBase('https://auth/private/v1/jti-status'); // 'https://auth/private/v1'
- */
-export function issuerBase(introspectionUrl: string): string {
-  const url = new URL(introspectionUrl);
-  url.pathname = url.pathname.replace(/\/[^/]*\/?$/, '');
-  url.search = '';
-  url.hash = '';
-  return url.href.replace(/\/$/, '');
 }
 
 const REAL_TIMERS: StreamTimers = {
@@ -67,9 +56,8 @@ export interface EventStreamDeps {
 
 /** Builds the stream of `EVENT_STREAM_ENABLED=true` (settings already checked), not yet started. */
 export function createEventStream(settings: Settings, deps: EventStreamDeps): EventStreamParts {
-  const base = issuerBase(settings.INTROSPECTION_URL!);
-  const tokenUrl = new URL(`${base}/private/v1/service-token`);
-  const streamUrl = new URL(`${base}/private/v1/events/stream`);
+  const tokenUrl = issuerPrivateUrl(settings.INTROSPECTION_URL!, 'service-token');
+  const streamUrl = issuerPrivateUrl(settings.INTROSPECTION_URL!, 'events/stream');
   const tokens = new ServiceTokenSource({
     url: tokenUrl,
     secret: settings.PRIVATE_API_SECRET!,
