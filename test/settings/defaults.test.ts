@@ -15,7 +15,14 @@ STRICT_PRODUCTION_MODE ALLOWED_HOSTS SECURITY_HEADERS_ENABLED HSTS_ENABLED HSTS_
 CONTENT_SECURITY_POLICY_ENABLED CONTENT_SECURITY_POLICY REFERRER_POLICY PERMISSIONS_POLICY SERVICE_VERSION LOG_LEVEL
 SHUTDOWN_TIMEOUT_SECONDS SHUTDOWN_DELAY_SECONDS`.split(/\s+/);
 /** Variables added in 0.2 beyond DESIGN §3's list. */
-const ADDED_NAMES = ['INTROSPECTION_MAX_SOCKETS', 'REQUEST_TIMEOUT_SECONDS'];
+const ADDED_NAMES = [
+  'INTROSPECTION_MAX_SOCKETS',
+  'REQUEST_TIMEOUT_SECONDS',
+  'CORS_ALLOW_HEADERS',
+  'CORS_EXPOSE_HEADERS',
+  'METRICS_PREFIX',
+  'METRICS_EXCLUDE_PATHS',
+];
 
 describe('loadSettings defaults', () => {
   it('fills every optional variable with its documented default', () => {
@@ -50,6 +57,10 @@ describe('loadSettings defaults', () => {
       METRICS_GROUPS: ['traffic', 'performance', 'reliability', 'health', 'auth', 'db', 'process'],
       METRICS_SCRAPE_CREDENTIAL: undefined,
       METRICS_PORT: undefined,
+      METRICS_PREFIX: undefined,
+      METRICS_EXCLUDE_PATHS: [],
+      CORS_ALLOW_HEADERS: [],
+      CORS_EXPOSE_HEADERS: ['X-Request-ID', 'Retry-After'],
       HEALTH_DETAIL_CREDENTIAL: undefined,
       SET_OPEN_API: true,
       SET_DOCS: true,
@@ -76,7 +87,12 @@ describe('loadSettings defaults', () => {
 
   it('defaults TOKEN_MODE to stateful, ACCESS_TOKEN_ALGORITHM to RS256 and EVENT_SIGNING_ENABLED to true', () => {
     const issues = settingsError(() =>
-      load({ TOKEN_MODE: undefined, ACCESS_TOKEN_ALGORITHM: undefined, EVENT_SIGNING_ENABLED: undefined }),
+      load({
+        ENVIRONMENT: 'staging',
+        TOKEN_MODE: undefined,
+        ACCESS_TOKEN_ALGORITHM: undefined,
+        EVENT_SIGNING_ENABLED: undefined,
+      }),
     ).issues;
     // Each default shows through the rule it triggers.
     expect(messagesAbout(issues, 'INTROSPECTION_URL')).toEqual([
@@ -107,14 +123,17 @@ describe('loadSettings defaults', () => {
     'BACKEND_HOST',
     'FRONTEND_HOST',
     'BACKEND_CORS_ORIGINS',
-  ])('requires %s, which has no default', (name) => {
-    const issues = settingsError(() => load({ [name]: undefined })).issues;
+  ])('requires %s in staging, where it has no default', (name) => {
+    const environment = name === 'ENVIRONMENT' ? {} : { ENVIRONMENT: 'staging' };
+    const issues = settingsError(() => load({ ...environment, [name]: undefined })).issues;
     expect(issues).toEqual([{ variable: name, message: expect.stringContaining('is required but not set') }]);
   });
 
   it('treats an empty or blank scalar value as unset', () => {
     expect(load({ LOG_LEVEL: '', DB_POOL_MAX: '   ' })).toMatchObject({ LOG_LEVEL: 'info', DB_POOL_MAX: 10 });
-    expect(messagesAbout(settingsError(() => load({ DOMAIN: '  ' })).issues, 'DOMAIN')).toHaveLength(1);
+    expect(
+      messagesAbout(settingsError(() => load({ ENVIRONMENT: 'staging', DOMAIN: '  ' })).issues, 'DOMAIN'),
+    ).toHaveLength(1);
   });
 
   it('reads process.env when no env option is given, and ignores process.env when one is', () => {
