@@ -58,6 +58,7 @@ export {
   type LifecycleDb,
   type LifecycleOptions,
   type M8App,
+  type M8AppMetrics,
   type RunningServer,
   type ServeOptions,
   serve,
