@@ -31,6 +31,8 @@ export {
   ERROR_CODES,
   type ErrorCode,
   HttpError,
+  type HttpErrorCode,
+  type HttpErrorOptions,
   LifecycleError,
   M8Error,
   SettingsError,
