@@ -140,7 +140,14 @@ export interface HttpErrorOptions {
 
 const CODE_PATTERN = /^ERR_[A-Z0-9_]+$/;
 /** Problem members an extension must not replace: the RFC 9457 ones plus our `code`. */
-const RESERVED_MEMBERS: ReadonlySet<string> = new Set(['type', 'title', 'status', 'detail', 'instance', 'code']);
+const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'code',
+]);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -170,7 +177,9 @@ function checkHttpErrorArgs(status: number, options: HttpErrorOptions): void {
   }
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!HEADER_NAME.test(name) || typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) {
-      throw new TypeError(`HttpError header ${JSON.stringify(name)} is not a valid header name and string value`);
+      throw new TypeError(
+        `HttpError header ${JSON.stringify(name)} is not a valid header name and string value`,
+      );
     }
   }
   if (extensions === undefined) return;
@@ -221,7 +230,9 @@ export class HttpError extends M8Error<HttpErrorCode> {
     const legacy = typeof first === 'string';
     const status = legacy ? (second as number) : first;
     const detail = legacy ? (third as string) : (second as string);
-    const options: HttpErrorOptions = legacy ? { code: first, ...fourth } : ((third as HttpErrorOptions) ?? {});
+    const options: HttpErrorOptions = legacy
+      ? { code: first, ...fourth }
+      : ((third as HttpErrorOptions) ?? {});
     checkHttpErrorArgs(status, options);
     super(options.code ?? defaultCode(status), detail, options.cause === undefined ? undefined : options);
     this.status = status;
