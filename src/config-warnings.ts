@@ -1,3 +1,4 @@
+import { settingsNotes } from './settings/notes.js';
 import { isProductionLike, type Settings } from './settings/types.js';
 
 /** A configuration that is valid but worth a warning at start. */
@@ -11,7 +12,8 @@ export interface ConfigWarning {
  * Pure: the lifecycle logs what this returns.
  */
 export function configWarnings(settings: Settings): ConfigWarning[] {
-  const warnings: ConfigWarning[] = [];
+  // Local fallbacks and likely typos, found while loading.
+  const warnings: ConfigWarning[] = [...settingsNotes(settings)];
   const production = isProductionLike(settings);
   if (production && settings.ACCESS_TOKEN_ALGORITHM === 'HS256') {
     warnings.push({

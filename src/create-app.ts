@@ -6,6 +6,7 @@
  */
 import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { AUTH_INTERNALS, type AuthDeps, setAuthLogger, setAuthObserver } from './auth/index.js';
 import { assertCompatible, installedVersion } from './compat/index.js';
 import { configWarnings } from './config-warnings.js';
@@ -24,6 +25,7 @@ import {
   useAppServerForListen,
   weakEtag,
 } from './http/index.js';
+import type { M8AppMetrics } from './lifecycle/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
@@ -115,6 +117,12 @@ function unmatched(req: express.Request, _res: express.Response, next: express.N
   next();
 }
 
+/** `app.metrics`: the served registry, or one nothing serves when metrics are off. */
+function appMetrics(metrics: M8Metrics | undefined): M8AppMetrics {
+  if (metrics === undefined) return Object.freeze({ registry: new Registry(), enabled: false, prefix: '' });
+  return Object.freeze({ registry: metrics.registry, enabled: true, prefix: metrics.prefix });
+}
+
 function isDbEngine(db: unknown): db is DbEngine<unknown> {
   return typeof (db as { poolStats?: unknown } | undefined)?.poolStats === 'function';
 }
@@ -176,6 +184,7 @@ export function createApp(
     },
   });
   const m8 = bindLifecycle(app, lifecycle);
+  Object.defineProperty(m8, 'metrics', { value: appMetrics(metrics), enumerable: false });
   if (options.appServerClasses === true) {
     // Express 5's listen hands a listen error to its callback, Express 4's emits it; keep the installed one's.
     const expressMajor = Number.parseInt(installedVersion('express') ?? '5', 10);

@@ -63,12 +63,19 @@ export const ERROR_CODES = {
 /** A stable, documented error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Base class of every express-m8 error. */
-export class M8Error extends Error {
-  /** The stable code of this error; see `docs/errors.md`. */
-  readonly code: ErrorCode;
+/**
+ * A code an {@link HttpError} may carry: one of ours, or the consumer's own (`^ERR_[A-Z0-9_]+$`).
+ * @example
+ * const code: HttpErrorCode = 'ERR_ORDER_CLOSED';
+ */
+export type HttpErrorCode = ErrorCode | `ERR_${string}`;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+/** Base class of every express-m8 error; `C` is wider than {@link ErrorCode} only for {@link HttpError}. */
+export class M8Error<C extends HttpErrorCode = ErrorCode> extends Error {
+  /** The stable code of this error; see `docs/errors.md`. */
+  readonly code: C;
+
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
@@ -121,12 +128,120 @@ export class DbError extends M8Error {}
 /** A startup or shutdown failure. */
 export class LifecycleError extends M8Error {}
 
-/** An HTTP-level failure answered as problem+json with `status`. */
-export class HttpError extends M8Error {
-  readonly status: number;
+/** Options of {@link HttpError}. */
+export interface HttpErrorOptions {
+  /** The `code` member: ours or your own `ERR_…` code; default the built-in code of the status. */
+  readonly code?: HttpErrorCode;
+  /** Extra response headers, e.g. `Retry-After` or `Location`. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Extension members of the problem body (RFC 9457 §3.2), JSON values. They cannot replace `type`, `title`,
+   * `status`, `detail`, `instance` or `code`.
+   */
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  /** The underlying error, kept as `cause` (logged for 5xx, never sent). */
+  readonly cause?: unknown;
+}
 
-  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+const CODE_PATTERN = /^ERR_[A-Z0-9_]+$/;
+/** Problem members an extension must not replace: the RFC 9457 ones plus our `code`. */
+const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'code',
+]);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The built-in code of a status when the caller gives none. */
+function defaultCode(status: number): ErrorCode {
+  const byStatus: Readonly<Record<number, ErrorCode>> = {
+    400: 'ERR_HTTP_BAD_REQUEST',
+    404: 'ERR_HTTP_NOT_FOUND',
+    413: 'ERR_HTTP_PAYLOAD_TOO_LARGE',
+    415: 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
+    500: 'ERR_HTTP_INTERNAL',
+    501: 'ERR_HTTP_NOT_IMPLEMENTED',
+    503: 'ERR_HTTP_UNAVAILABLE',
+  };
+  return byStatus[status] ?? (status < 500 ? 'ERR_HTTP_CLIENT_ERROR' : 'ERR_HTTP_INTERNAL');
+}
+
+/** Checks the constructor arguments of an HttpError; throws a TypeError naming the bad one. */
+function checkHttpErrorArgs(status: number, options: HttpErrorOptions): void {
+  if (!Number.isInteger(status) || status < 400 || status > 599) {
+    throw new TypeError(`HttpError status must be an integer from 400 to 599 (got ${String(status)})`);
+  }
+  const { code, headers, extensions } = options;
+  if (code !== undefined && (typeof code !== 'string' || !CODE_PATTERN.test(code))) {
+    throw new TypeError(`HttpError code must match ^ERR_[A-Z0-9_]+$ (got ${JSON.stringify(code)})`);
+  }
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!HEADER_NAME.test(name) || typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) {
+      throw new TypeError(
+        `HttpError header ${JSON.stringify(name)} is not a valid header name and string value`,
+      );
+    }
+  }
+  if (extensions === undefined) return;
+  for (const name of Object.keys(extensions)) {
+    if (RESERVED_MEMBERS.has(name)) {
+      throw new TypeError(
+        `HttpError extension ${JSON.stringify(name)} would replace a standard problem member ` +
+          '(type, title, status, detail, instance and code are reserved)',
+      );
+    }
+  }
+  try {
+    JSON.stringify(extensions);
+  } catch (error) {
+    throw new TypeError('HttpError extensions must be JSON-serialisable', { cause: error });
+  }
+}
+
+/**
+ * An HTTP failure answered as problem+json: `status`, the message as `detail`, `code`, `headers`, and
+ * `extensions` as extra members of the body. Throw it (or pass it to `next`) from a route.
+ *
+ * The 0.1.0 form `new HttpError(code, status, message, { cause })` still works.
+ * @example
+ * throw new HttpError(409, 'The order is already closed.', {
+ *   code: 'ERR_ORDER_CLOSED',
+ *   extensions: { orderId: id },
+ * });
+ * @throws {TypeError} at construction: a status outside 400–599, a code not matching `^ERR_[A-Z0-9_]+$`, a bad
+ * header, or an extension named like a standard member or not JSON-serialisable.
+ */
+export class HttpError extends M8Error<HttpErrorCode> {
+  readonly status: number;
+  /** Extra response headers. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Extension members of the problem body. */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(status: number, detail: string, options?: HttpErrorOptions);
+  /** @deprecated The 0.1.0 form; use `new HttpError(status, detail, { code })`. */
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown });
+  constructor(
+    first: number | ErrorCode,
+    second: string | number,
+    third?: string | HttpErrorOptions,
+    fourth?: { cause?: unknown },
+  ) {
+    const legacy = typeof first === 'string';
+    const status = legacy ? (second as number) : first;
+    const detail = legacy ? (third as string) : (second as string);
+    const options: HttpErrorOptions = legacy
+      ? { code: first, ...fourth }
+      : ((third as HttpErrorOptions) ?? {});
+    checkHttpErrorArgs(status, options);
+    super(options.code ?? defaultCode(status), detail, options.cause === undefined ? undefined : options);
     this.status = status;
+    this.headers = options.headers === undefined ? undefined : Object.freeze({ ...options.headers });
+    this.extensions = options.extensions === undefined ? undefined : Object.freeze({ ...options.extensions });
   }
 }

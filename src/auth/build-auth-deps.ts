@@ -21,6 +21,7 @@ import {
   type Role,
 } from './types.js';
 import { TokenVerifier } from './verifier.js';
+import { createVerifyRequest } from './verify-request.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -79,6 +80,16 @@ export interface AuthDeps {
   readonly requireSuperuser: RequestHandler;
   /** Role ≥ `role`; returns the same middleware for the same role. */
   requireRole(role: Role): RequestHandler;
+  /**
+   * The caller's user when the request carries a valid bearer token of an active user (not revoked, in
+   * stateful mode), else `null`. Never answers the request and never rejects; refusals are logged at `debug`
+   * only. For authorizers on routes no guard protects, such as the health detail.
+   * @example
+   * createApp(settings, router, {
+   *   health: { detailAuthorizer: async (req) => (await auth.verify(req))?.isSuperuser === true },
+   * });
+   */
+  verify(req: import('node:http').IncomingMessage): Promise<AuthUser | null>;
   /**
    * Fetches the JWKS ahead of the first request and opens the revocation event stream in the background
    * (when `EVENT_STREAM_ENABLED`). Never throws.
@@ -213,6 +224,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     requireWriter: guards.byRole.get('writer')!,
     requireAdmin: guards.byRole.get('admin')!,
     requireSuperuser: guards.requireSuperuser,
+    verify: createVerifyRequest(tokens, revocation, ctx),
     requireRole(role: Role): RequestHandler {
       const fn = guards.byRole.get(role);
       if (fn === undefined) {

@@ -1,10 +1,11 @@
 import { configWarnings } from '../config-warnings.js';
 import { summarizeSettings } from '../settings/index.js';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, stringOption } from './args.js';
+import { loadExtendModule } from './extend-module.js';
 import { type CliIo, loadCliSettings } from './io.js';
 
 /** The `express-m8 check-config --help` text. */
-export const CHECK_CONFIG_USAGE = `Usage: express-m8 check-config [--json]
+export const CHECK_CONFIG_USAGE = `Usage: express-m8 check-config [--json] [--extend <module>]
 
 Validates the settings (process.env over the .env file of the working directory, X_FILE indirections) and
 prints the redacted summary. Secrets print entirely as ***: ACCESS_SECRET_KEY, REFRESH_SECRET_KEY,
@@ -13,8 +14,10 @@ METRICS_SCRAPE_CREDENTIAL, HEALTH_DETAIL_CREDENTIAL. In any other value a URL's 
 ://***:***@. Configuration warnings follow on stderr.
 
 Options:
-  --json        print the summary as one JSON object {"settings": {...}, "warnings": [...]}
-  -h, --help    show this help
+  --json               print the summary as one JSON object {"settings": {...}, "warnings": [...]}
+  --extend <module>    also validate your own fields: the module's "extend" or default export, the zod object
+                       you pass to loadSettings({ extend }) (a .ts module needs NODE_OPTIONS="--import tsx")
+  -h, --help           show this help
 
 Exit codes: 0 valid; 2 invalid (every problem is listed on stderr, by variable name) or bad usage.
 `;
@@ -27,13 +30,15 @@ function display(value: unknown): string {
 }
 
 /** `express-m8 check-config`: exit 0 with the redacted summary, 2 with the `SettingsError` text. */
-export function checkConfigCommand(argv: readonly string[], io: CliIo): number {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, false);
+export async function checkConfigCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' }, extend: { type: 'string' } }, false);
   if (args.values.help === true) {
     io.stdout(CHECK_CONFIG_USAGE);
     return 0;
   }
-  const settings = loadCliSettings(io, 'check-config');
+  const module = stringOption(args, 'extend');
+  const extend = module === undefined ? undefined : await loadExtendModule(module, io);
+  const settings = loadCliSettings(io, 'check-config', extend);
   const summary = summarizeSettings(settings);
   const warnings = configWarnings(settings);
   if (args.values.json === true) {

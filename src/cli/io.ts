@@ -1,5 +1,5 @@
 import { SettingsError } from '../errors.js';
-import { type LoadedSettings, loadSettings } from '../settings/index.js';
+import { type LoadedSettings, loadSettings, type SettingsExtension } from '../settings/index.js';
 
 /** Where the CLI writes and what it reads; the entry points pass the process streams and environment. */
 export interface CliIo {
@@ -28,14 +28,16 @@ export class CliExit extends Error {
 }
 
 /**
- * Loads the settings like the service does (`process.env` over `.env`); on a `SettingsError` prints its
+ * Loads the settings like the service does (`process.env` over `.env`, plus the consumer's `extend` fields
+ * when given); on a `SettingsError` prints its
  * message (every problem, never a secret) on stderr and throws `CliExit(2)`.
  */
-export function loadCliSettings(io: CliIo, command: string): LoadedSettings {
+export function loadCliSettings(io: CliIo, command: string, extend?: SettingsExtension): LoadedSettings {
   try {
     return loadSettings({
       ...(io.env === undefined ? {} : { env: { ...io.env } }),
       ...(io.envFile === undefined ? {} : { envFile: io.envFile }),
+      ...(extend === undefined ? {} : { extend }),
     });
   } catch (error) {
     if (error instanceof SettingsError) {

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { isEngineOutage } from '../db/outage.js';
-import { type ErrorCode, M8Error } from '../errors.js';
+import { type ErrorCode, HttpError, M8Error } from '../errors.js';
 import { scrubUrl } from '../logging/index.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { type PreparedProblem, problemBody, sendProblem } from './problem.js';
@@ -98,7 +98,7 @@ function extraHeaders(err: ErrorShape): Record<string, string> | undefined {
  * - other 4xx http-errors (`expose: true`) → their status and message, code `ERR_HTTP_CLIENT_ERROR` unless a
  *   specific one exists (400, 404, 413, 415);
  * - an `M8Error` carrying a numeric `status` (`HttpError`, `AuthError`) → that status, its `code`, its message
- *   as `detail`, and its optional `headers` record;
+ *   as `detail`, its optional `headers` record and, for an `HttpError`, its `extensions` as body members;
  * - a database outage (connection refused or reset, pool acquisition or statement timeout, server shutting
  *   down) → 503 `ERR_DB_UNAVAILABLE` with `Retry-After: 5`, not logged here (the engine logs each outage once);
  * - anything else → 500 `ERR_HTTP_INTERNAL`, `Internal Server Error`, never the message or the stack; the
@@ -153,6 +153,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
         code: err.code,
         detail: err.message,
         headers: extraHeaders(shape),
+        extensions: err instanceof HttpError ? err.extensions : undefined,
       });
       return;
     }

@@ -1,5 +1,5 @@
 import { type ServerResponse, STATUS_CODES } from 'node:http';
-import type { ErrorCode } from '../errors.js';
+import type { HttpErrorCode } from '../errors.js';
 
 /** The media type of every error body (RFC 9457). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -8,22 +8,22 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export interface ProblemInit {
   /** HTTP status, also the `status` member of the body. */
   readonly status: number;
-  /** The stable {@link ErrorCode} behind the answer; the `code` member. */
-  readonly code: ErrorCode;
+  /** The stable code behind the answer (ours, or the consumer's own `ERR_…`); the `code` member. */
+  readonly code: HttpErrorCode;
   /** Short summary; defaults to the status's reason phrase (`Not Found`). */
   readonly title?: string;
   /** Human-readable explanation for this occurrence. Never a secret, a stack or an internal message. */
   readonly detail: string;
   /** Extra response headers, e.g. `WWW-Authenticate` or `Retry-After`. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** RFC 9457 extension members after the standard ones, e.g. the `errors` list of a validation failure. */
-  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Extension members after the standard ones; a name of a standard member is ignored. */
+  readonly extensions?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A problem+json answer serialised once, ready to be sent many times. */
 export interface PreparedProblem {
   readonly status: number;
-  readonly code: ErrorCode;
+  readonly code: HttpErrorCode;
   /** The JSON body, members `type`, `title`, `status`, `detail`, `code`. */
   readonly body: string;
   /** `Content-Length` of {@link body} in bytes, as a string. */
@@ -40,14 +40,21 @@ export interface PreparedProblem {
  * sendProblem(res, NOT_FOUND);
  */
 export function problemBody(init: ProblemInit): PreparedProblem {
-  const body = JSON.stringify({
+  const members: Record<string, unknown> = {
     type: 'about:blank',
     title: init.title ?? STATUS_CODES[init.status] ?? 'Error',
     status: init.status,
     detail: init.detail,
     code: init.code,
-    ...init.extensions,
-  });
+  };
+  if (init.extensions !== undefined) {
+    for (const name of Object.keys(init.extensions)) {
+      if (Object.hasOwn(members, name) || name === 'instance') continue;
+      // defineProperty: a `__proto__` member stays a member, never the object's prototype.
+      Object.defineProperty(members, name, { value: init.extensions[name], enumerable: true });
+    }
+  }
+  const body = JSON.stringify(members);
   const headers: string[] = [];
   if (init.headers !== undefined) {
     for (const name of Object.keys(init.headers)) headers.push(name, init.headers[name] as string);

@@ -23,5 +23,6 @@ export type {
   LifecycleSettings,
   LifecycleTimers,
   M8App,
+  M8AppMetrics,
   TimerHandle,
 } from './types.js';

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Application } from 'express';
+import type { Registry } from 'prom-client';
 import type { Settings } from '../settings/types.js';
 
 /**
@@ -24,7 +25,30 @@ export type M8App = Application & {
   stop(): Promise<void>;
   /** True between a successful `start()` and the call to `stop()`. */
   readonly ready: boolean;
+  /** This app's Prometheus metrics: register your own metrics on `app.metrics.registry`. */
+  readonly metrics: M8AppMetrics;
 };
+
+/**
+ * `app.metrics`: the app's own prom-client registry, served on its `/metrics` (or `METRICS_PORT`) with the
+ * built-in series.
+ *
+ * @example
+ * import { Counter } from 'prom-client';
+ * const orders = new Counter({ name: 'orders_created_total', help: 'Orders created.', registers: [app.metrics.registry] });
+ * orders.inc();
+ */
+export interface M8AppMetrics {
+  /**
+   * The registry `/metrics` serves. With `METRICS_ENABLED=false` it is a registry nothing serves, so code
+   * registering its metrics needs no branch.
+   */
+  readonly registry: Registry;
+  /** `METRICS_ENABLED`. */
+  readonly enabled: boolean;
+  /** The prefix of the built-in metric names (`api_`, or METRICS_PREFIX); `''` when metrics are off. */
+  readonly prefix: string;
+}
 
 /**
  * The part of the auth dependencies the lifecycle drives (structural: `AuthDeps` fits).

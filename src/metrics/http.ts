@@ -39,8 +39,11 @@ export class HttpRecorder {
   private readonly duration: SeriesHistogram | undefined;
   private readonly errors: SeriesCounter | undefined;
   private readonly byRoute = new Map<string, Map<string, MethodEntry>>();
+  /** Route labels (templates, or the path of a static route) never recorded; `undefined` when none. */
+  private readonly excluded: ReadonlySet<string> | undefined;
 
-  constructor(registry: Registry, names: MetricNames, groups: HttpGroups) {
+  constructor(registry: Registry, names: MetricNames, groups: HttpGroups, excluded: readonly string[] = []) {
+    this.excluded = excluded.length > 0 ? new Set(excluded) : undefined;
     this.requests = groups.traffic
       ? new SeriesCounter(
           registry,
@@ -70,6 +73,7 @@ export class HttpRecorder {
 
   /** Counts one finished request. */
   record(method: string, route: string, status: number, seconds: number): void {
+    if (this.excluded?.has(route)) return;
     let methods = this.byRoute.get(route);
     if (methods === undefined) {
       methods = new Map();

@@ -56,7 +56,7 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () =>
 export interface M8Metrics {
   /** This app's own registry: two apps in one process never share series. */
   readonly registry: Registry;
-  /** The metric name prefix derived from `API_PREFIX` (`api_`, or `''`). */
+  /** The metric name prefix: METRICS_PREFIX, else derived from `API_PREFIX` (`api_`, or `''`). */
   readonly prefix: string;
   /** Records traffic, performance and reliability; mount it before the routes. */
   readonly middleware: Middleware;
@@ -86,8 +86,9 @@ export interface M8Metrics {
 
 /**
  * Creates the metrics of one app from settings, or `undefined` when `METRICS_ENABLED` is false.
- * Metric names are prefixed from `API_PREFIX` (`/api` → `api_http_requests_total`); `METRICS_GROUPS`
- * selects which families exist.
+ * Metric names are prefixed with METRICS_PREFIX, else from `API_PREFIX` (`/api` → `api_http_requests_total`);
+ * Node process metrics keep their standard unprefixed names. `METRICS_GROUPS` selects which families exist;
+ * requests whose route label is listed in METRICS_EXCLUDE_PATHS are not recorded.
  * @example
  * const metrics = createMetrics(settings);
  * if (metrics) {
@@ -100,26 +101,43 @@ export function createMetrics(
     Settings,
     'METRICS_ENABLED' | 'METRICS_GROUPS' | 'METRICS_SCRAPE_CREDENTIAL' | 'METRICS_PORT' | 'API_PREFIX'
   > &
-    Partial<Pick<Settings, 'REQUEST_TIMEOUT_SECONDS' | 'SECURITY_HEADERS_ENABLED' | 'EVENT_STREAM_ENABLED'>>,
+    Partial<
+      Pick<
+        Settings,
+        | 'REQUEST_TIMEOUT_SECONDS'
+        | 'SECURITY_HEADERS_ENABLED'
+        | 'EVENT_STREAM_ENABLED'
+        | 'METRICS_PREFIX'
+        | 'METRICS_EXCLUDE_PATHS'
+      >
+    >,
   options: MetricsOptions = {},
 ): M8Metrics | undefined {
   if (!settings.METRICS_ENABLED) return undefined;
   const groups = new Set(settings.METRICS_GROUPS);
-  const prefix = metricsPrefix(settings.API_PREFIX);
+  const prefix = settings.METRICS_PREFIX ?? metricsPrefix(settings.API_PREFIX);
   const names = metricNames(prefix);
   const registry = new M8Registry();
 
-  const recorder = new HttpRecorder(registry, names, {
-    traffic: groups.has('traffic'),
-    performance: groups.has('performance'),
-    reliability: groups.has('reliability'),
-  });
+  const recorder = new HttpRecorder(
+    registry,
+    names,
+    {
+      traffic: groups.has('traffic'),
+      performance: groups.has('performance'),
+      reliability: groups.has('reliability'),
+    },
+    settings.METRICS_EXCLUDE_PATHS,
+  );
   const observers = Object.freeze({
     auth: createAuthObserver(registry, names, groups.has('auth'), settings.EVENT_STREAM_ENABLED === true),
     health: createHealthObserver(registry, names, groups.has('health')),
     db: createDbObserver(registry, names, groups.has('db')),
   });
-  if (groups.has('process')) collectDefaultMetrics({ register: registry, prefix });
+  // Unprefixed on purpose: stock Node.js dashboards query `process_cpu_seconds_total`,
+  // `nodejs_eventloop_lag_seconds` and friends by these exact names. The registry is this app's own, so
+  // several apps in one process (or prom-client's global registry) never collide.
+  if (groups.has('process')) collectDefaultMetrics({ register: registry });
 
   const link =
     options.cluster !== false && isClusterWorker()

@@ -5,6 +5,8 @@ import type { Settings } from '../settings/index.js';
 export const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
 /** Request headers a preflight may ask for (DESIGN §5). */
 export const CORS_HEADERS = 'Authorization,Content-Type,X-Requested-With,X-API-Key,X-Request-ID';
+/** Response headers a browser script may read unless CORS_EXPOSE_HEADERS says otherwise. */
+export const DEFAULT_EXPOSE_HEADERS: readonly string[] = Object.freeze(['X-Request-ID', 'Retry-After']);
 /** Seconds a browser may cache a preflight answer. */
 export const CORS_MAX_AGE_SECONDS = 3600;
 
@@ -22,28 +24,72 @@ function varyOrigin(res: ServerResponse): void {
   res.setHeader('Vary', text === '' ? 'Origin' : `${text}, Origin`);
 }
 
+/** One `scheme://*.domain[:port]` entry: `prefix` + one label + `suffix`. */
+interface OriginPattern {
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+/** A single DNS label, as browsers serialise it in `Origin` (lower case). */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+function matchesPattern(origin: string, patterns: readonly OriginPattern[]): boolean {
+  for (const p of patterns) {
+    if (
+      origin.length > p.prefix.length + p.suffix.length &&
+      origin.startsWith(p.prefix) &&
+      origin.endsWith(p.suffix)
+    ) {
+      if (LABEL.test(origin.slice(p.prefix.length, origin.length - p.suffix.length))) return true;
+    }
+  }
+  return false;
+}
+
+/** The built-in allowed request headers plus `extra`, de-duplicated case-insensitively. */
+function headerList(base: string, extra: readonly string[]): string {
+  const names = base.split(',');
+  const seen = new Set(names.map((n) => n.toLowerCase()));
+  for (const name of extra) {
+    if (!seen.has(name.toLowerCase())) {
+      seen.add(name.toLowerCase());
+      names.push(name);
+    }
+  }
+  return names.join(',');
+}
+
 /**
- * CORS for exact ALLOWED_ORIGINS, the behaviour of `cors({ origin: [...], credentials: true, methods, allowedHeaders,
- * maxAge: 3600 })` without its per-request option merging and closures:
+ * CORS for ALLOWED_ORIGINS, the behaviour of `cors({ origin: [...], credentials: true, methods, allowedHeaders,
+ * exposedHeaders, maxAge: 3600 })` without its per-request option merging and closures:
  *
  * - every response gets `Vary: Origin`, with or without an `Origin` header (caches must not mix answers);
- * - an allowed origin (exact string match, the list's trailing slashes stripped) gets
- *   `Access-Control-Allow-Origin: <origin>` and `Access-Control-Allow-Credentials: true`; any other origin gets
- *   neither, so the browser blocks the read;
+ * - an allowed origin gets `Access-Control-Allow-Origin: <origin>` and `Access-Control-Allow-Credentials: true`
+ *   (plus `Access-Control-Expose-Headers` from CORS_EXPOSE_HEADERS on a non-preflight answer); any other
+ *   origin gets neither, so the browser blocks the read. An origin is allowed when it equals an entry (trailing
+ *   slashes stripped), or when an entry `scheme://*.domain[:port]` has the same scheme and port and the origin's
+ *   host is exactly one label under `domain` (`https://*.example.com` allows `https://app.example.com`, not
+ *   `https://example.com` nor `https://a.b.example.com`);
  * - an `OPTIONS` request carrying `Origin` is a preflight: answered `204` with an empty body, plus, for an
- *   allowed origin, `Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` and `Access-Control-Max-Age: 3600`.
- *   An `OPTIONS` without `Origin` goes on to the routes.
+ *   allowed origin, `Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` (the built-in list plus
+ *   CORS_ALLOW_HEADERS) and `Access-Control-Max-Age: 3600`. An `OPTIONS` without `Origin` goes on to the routes.
  * @example
  * app.use(createCors(settings));
  */
 export function createCors(
-  settings: Pick<Settings, 'ALLOWED_ORIGINS'>,
+  settings: Pick<Settings, 'ALLOWED_ORIGINS'> &
+    Partial<Pick<Settings, 'CORS_ALLOW_HEADERS' | 'CORS_EXPOSE_HEADERS'>>,
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const origins = new Set<string>();
+  const patterns: OriginPattern[] = [];
   for (const origin of settings.ALLOWED_ORIGINS) {
     const trimmed = origin.trim().replace(/\/+$/, '');
-    if (trimmed !== '' && trimmed !== '*') origins.add(trimmed);
+    const star = trimmed.indexOf('://*.');
+    if (star > 0) patterns.push({ prefix: trimmed.slice(0, star + 3), suffix: trimmed.slice(star + 4) });
+    else if (trimmed !== '' && trimmed !== '*') origins.add(trimmed);
   }
+  const allowHeaders = headerList(CORS_HEADERS, settings.CORS_ALLOW_HEADERS ?? []);
+  const exposeHeaders = (settings.CORS_EXPOSE_HEADERS ?? DEFAULT_EXPOSE_HEADERS).join(',');
   return function cors(req, res, next) {
     varyOrigin(res);
     const origin = req.headers.origin;
@@ -51,18 +97,19 @@ export function createCors(
       next();
       return;
     }
-    const allowed = origins.has(origin);
+    const allowed = origins.has(origin) || (patterns.length > 0 && matchesPattern(origin, patterns));
     if (allowed) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
     }
     if (req.method !== 'OPTIONS') {
+      if (allowed && exposeHeaders !== '') res.setHeader('Access-Control-Expose-Headers', exposeHeaders);
       next();
       return;
     }
     if (allowed) {
       res.setHeader('Access-Control-Allow-Methods', CORS_METHODS);
-      res.setHeader('Access-Control-Allow-Headers', CORS_HEADERS);
+      res.setHeader('Access-Control-Allow-Headers', allowHeaders);
       res.setHeader('Access-Control-Max-Age', MAX_AGE);
     }
     res.statusCode = 204;

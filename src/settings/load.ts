@@ -1,10 +1,13 @@
 import type { z } from 'zod';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import { clean } from './fields.js';
+import { applyLocalDefaults } from './local-defaults.js';
+import { attachSettingsNotes } from './notes.js';
 import { applyRules } from './rules.js';
 import { type ParsedFields, SETTINGS_NAMES, SETTINGS_SHAPE } from './schema.js';
 import { type EnvRecord, readEnvFile, resolveRaw } from './sources.js';
 import type { Settings } from './types.js';
+import { likelyTypos } from './typos.js';
 
 /** A consumer's zod object adding its own variables; each field receives the raw string (or `undefined`). */
 export type SettingsExtension = z.ZodObject;
@@ -130,6 +133,7 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
   const { values: raw, failed: sourceFailed } = resolveRaw(names, env, file, issues);
   const failed = new Set<string>(sourceFailed);
   const fromAlias = readDatabaseUrlAlias(raw, failed, env, file, issues);
+  const notes = applyLocalDefaults(raw, failed);
   const fields: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(SETTINGS_SHAPE)) {
     if (failed.has(name)) continue;
@@ -160,5 +164,8 @@ export function loadSettings<E extends SettingsExtension | undefined = undefined
     (name) => clean(raw[name]) !== undefined,
   );
   if (!named) noDatabaseConfigured.add(frozen);
+  const known = [...SETTINGS_NAMES, ...extensionNames];
+  notes.push(...likelyTypos([...Object.keys(env), ...Object.keys(file)], known));
+  attachSettingsNotes(frozen, notes);
   return frozen;
 }

@@ -110,6 +110,10 @@ function allowedOrigins(c: RuleContext, productionLike: boolean): string[] {
   ];
   for (const [variable, values] of sources) {
     for (const value of values) {
+      if (variable === 'FRONTEND_HOST' && value.includes('*')) {
+        c.add(variable, `must be one URL, without a wildcard, got ${show(value)}`);
+        continue;
+      }
       const origin = originOf(value);
       if (productionLike && isLoopbackHost(new URL(origin).hostname)) {
         c.add(

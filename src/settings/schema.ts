@@ -52,9 +52,21 @@ const REFERRER_POLICIES = new Set([
 /** Largest whole number of seconds a Node timer can hold (2^31-1 ms). */
 const MAX_TIMER_SECONDS = 2_147_483;
 
+/** `scheme://*.domain[:port]`: one `*` standing for exactly one label, under a domain of two labels or more. */
+const WILDCARD_ORIGIN =
+  /^https?:\/\/\*\.(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)(?::\d{1,5})?\/*$/i;
+
 function corsOrigin(entry: string): string | undefined {
   if (entry === '*') {
     return '"*" is not allowed: credentials are allowed, so every origin must be listed exactly';
+  }
+  if (entry.includes('*')) {
+    const parsed = checkHttpUrl(entry.replace(/\/+$/, ''));
+    if (WILDCARD_ORIGIN.test(entry) && typeof parsed !== 'string') return undefined;
+    return (
+      'a wildcard origin must be scheme://*.domain[:port], the * standing alone for the first label ' +
+      `(e.g. https://*.example.com, matching https://app.example.com only), got ${show(entry)}`
+    );
   }
   const url = checkHttpUrl(entry.replace(/\/+$/, ''));
   if (typeof url === 'string') return `${url} (expected origins such as https://app.example.com)`;
@@ -66,6 +78,39 @@ function corsOrigin(entry: string): string | undefined {
 
 const HOST_PATTERN =
   /^(\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?)$/i;
+
+/** RFC 9110 §5.6.2 token: a header field name. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function headerName(entry: string): string | undefined {
+  if (entry === '*') {
+    return '"*" is not a wildcard when credentials are allowed (the Fetch standard reads it as a header named *); list the header names';
+  }
+  return HEADER_NAME.test(entry)
+    ? undefined
+    : `expected header names such as X-Tenant-ID, got ${show(entry)}`;
+}
+
+function metricsPath(entry: string): string | undefined {
+  return entry.startsWith('/') && !/[?#\s]/.test(entry)
+    ? undefined
+    : `expected paths or route templates such as /internal/sync or /items/:id, got ${show(entry)}`;
+}
+
+/** `METRICS_PREFIX`: `myapp` or `myapp_` → `myapp_`; `none` → no prefix. */
+const metricsPrefixSetting = str().transform((v, ctx): string | undefined => {
+  if (v === undefined) return undefined;
+  if (v.toLowerCase() === 'none') return '';
+  const core = v.replace(/_+$/, '');
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(core)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a Prometheus name prefix (letters, digits, underscore; not starting with a digit) or "none", got ${show(v)}`,
+    });
+    return undefined;
+  }
+  return `${core}_`;
+});
 
 function allowedHost(entry: string): string | undefined {
   if (HOST_PATTERN.test(entry)) return undefined;
@@ -123,6 +168,8 @@ export const SETTINGS_SHAPE = {
   BACKEND_HOST: requiredHttpUrl(),
   FRONTEND_HOST: requiredHttpUrl(),
   BACKEND_CORS_ORIGINS: list('required', corsOrigin),
+  CORS_ALLOW_HEADERS: list([], headerName),
+  CORS_EXPOSE_HEADERS: list(['X-Request-ID', 'Retry-After'], headerName),
 
   TOKEN_MODE: oneOf(['stateless', 'hybrid', 'stateful'], 'stateful'),
   AUTH_SERVICE_ROLE: oneOf(['consumer'], 'consumer', {
@@ -167,6 +214,8 @@ export const SETTINGS_SHAPE = {
   METRICS_GROUPS: metricsGroups,
   METRICS_SCRAPE_CREDENTIAL: headerStr(),
   METRICS_PORT: port(),
+  METRICS_PREFIX: metricsPrefixSetting as z.ZodType<string | undefined, string | undefined>,
+  METRICS_EXCLUDE_PATHS: list([], metricsPath),
   HEALTH_DETAIL_CREDENTIAL: headerStr(),
 
   SET_OPEN_API: bool(true),

@@ -32,6 +32,10 @@ export interface Settings {
   readonly BACKEND_CORS_ORIGINS: readonly string[];
   /** BACKEND_CORS_ORIGINS plus FRONTEND_HOST, trailing slashes stripped, de-duplicated, never `*`. */
   readonly ALLOWED_ORIGINS: readonly string[];
+  /** Request headers a preflight may ask for, beyond the built-in list. */
+  readonly CORS_ALLOW_HEADERS: readonly string[];
+  /** Response headers a browser script may read (`Access-Control-Expose-Headers`). */
+  readonly CORS_EXPOSE_HEADERS: readonly string[];
 
   readonly TOKEN_MODE: TokenMode;
   readonly AUTH_SERVICE_ROLE: 'consumer';
@@ -84,6 +88,10 @@ export interface Settings {
   readonly METRICS_GROUPS: readonly MetricsGroup[];
   readonly METRICS_SCRAPE_CREDENTIAL: string | undefined;
   readonly METRICS_PORT: number | undefined;
+  /** Metric name prefix, ending in `_` (`''` for none); `undefined` = derived from `API_PREFIX`. */
+  readonly METRICS_PREFIX: string | undefined;
+  /** Route templates or static paths whose requests stay out of the HTTP metrics. */
+  readonly METRICS_EXCLUDE_PATHS: readonly string[];
   readonly HEALTH_DETAIL_CREDENTIAL: string | undefined;
 
   readonly SET_OPEN_API: boolean;

@@ -151,7 +151,9 @@ describe('express-m8 prestart', () => {
   });
 
   it('exits 2 with every settings problem when the settings are invalid, without trying', async () => {
-    const run = await runCli(['prestart'], { env: { DOMAIN: undefined, ACCESS_SECRET_KEY: 'short' } });
+    const run = await runCli(['prestart'], {
+      env: { ENVIRONMENT: 'staging', DOMAIN: undefined, ACCESS_SECRET_KEY: 'short' },
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('DOMAIN');
     expect(run.stderr).toContain('ACCESS_SECRET_KEY');

@@ -65,9 +65,10 @@ describe('docs/grafana-dashboard.json', () => {
   it('names only metrics that the registry exports when every group is on', async () => {
     const exposed = await exposedNames();
     for (const { title, expr } of all) {
-      const used = [...expr.replaceAll(PREFIX_VARIABLE, 'api_').matchAll(/\bapi_[a-zA-Z0-9_:]+/g)].map(
-        (m) => m[0],
-      );
+      // Built-in families carry the prefix; Node process metrics keep their standard unprefixed names.
+      const used = [
+        ...expr.replaceAll(PREFIX_VARIABLE, 'api_').matchAll(/\b(?:api|process|nodejs)_[a-zA-Z0-9_:]+/g),
+      ].map((m) => m[0]);
       expect(used.length, `${title}: ${expr}`).toBeGreaterThan(0);
       for (const name of used) expect(exposed, `${title}: ${name}`).toContain(name);
     }

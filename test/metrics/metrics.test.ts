@@ -60,8 +60,9 @@ describe('metric names', () => {
       'api_v1_db_query_duration_seconds_count',
       'api_v1_db_errors_total',
       'api_v1_db_pool_connections',
-      'api_v1_process_cpu_user_seconds_total',
-      'api_v1_nodejs_eventloop_lag_seconds',
+      'process_cpu_user_seconds_total',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_seconds',
     ]) {
       expect(names, name).toContain(name);
     }

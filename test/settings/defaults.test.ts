@@ -20,6 +20,10 @@ const ADDED_NAMES = [
   'REQUEST_TIMEOUT_SECONDS',
   'EVENT_STREAM_ENABLED',
   'EVENT_SIGNING_ACCEPT_UNSIGNED',
+  'CORS_ALLOW_HEADERS',
+  'CORS_EXPOSE_HEADERS',
+  'METRICS_PREFIX',
+  'METRICS_EXCLUDE_PATHS',
 ];
 
 describe('loadSettings defaults', () => {
@@ -55,6 +59,10 @@ describe('loadSettings defaults', () => {
       METRICS_GROUPS: ['traffic', 'performance', 'reliability', 'health', 'auth', 'db', 'process'],
       METRICS_SCRAPE_CREDENTIAL: undefined,
       METRICS_PORT: undefined,
+      METRICS_PREFIX: undefined,
+      METRICS_EXCLUDE_PATHS: [],
+      CORS_ALLOW_HEADERS: [],
+      CORS_EXPOSE_HEADERS: ['X-Request-ID', 'Retry-After'],
       HEALTH_DETAIL_CREDENTIAL: undefined,
       SET_OPEN_API: true,
       SET_DOCS: true,
@@ -81,7 +89,12 @@ describe('loadSettings defaults', () => {
 
   it('defaults TOKEN_MODE to stateful, ACCESS_TOKEN_ALGORITHM to RS256 and EVENT_SIGNING_ENABLED to true', () => {
     const issues = settingsError(() =>
-      load({ TOKEN_MODE: undefined, ACCESS_TOKEN_ALGORITHM: undefined, EVENT_SIGNING_ENABLED: undefined }),
+      load({
+        ENVIRONMENT: 'staging',
+        TOKEN_MODE: undefined,
+        ACCESS_TOKEN_ALGORITHM: undefined,
+        EVENT_SIGNING_ENABLED: undefined,
+      }),
     ).issues;
     // Each default shows through the rule it triggers.
     expect(messagesAbout(issues, 'INTROSPECTION_URL')).toEqual([
@@ -112,14 +125,17 @@ describe('loadSettings defaults', () => {
     'BACKEND_HOST',
     'FRONTEND_HOST',
     'BACKEND_CORS_ORIGINS',
-  ])('requires %s, which has no default', (name) => {
-    const issues = settingsError(() => load({ [name]: undefined })).issues;
+  ])('requires %s in staging, where it has no default', (name) => {
+    const environment = name === 'ENVIRONMENT' ? {} : { ENVIRONMENT: 'staging' };
+    const issues = settingsError(() => load({ ...environment, [name]: undefined })).issues;
     expect(issues).toEqual([{ variable: name, message: expect.stringContaining('is required but not set') }]);
   });
 
   it('treats an empty or blank scalar value as unset', () => {
     expect(load({ LOG_LEVEL: '', DB_POOL_MAX: '   ' })).toMatchObject({ LOG_LEVEL: 'info', DB_POOL_MAX: 10 });
-    expect(messagesAbout(settingsError(() => load({ DOMAIN: '  ' })).issues, 'DOMAIN')).toHaveLength(1);
+    expect(
+      messagesAbout(settingsError(() => load({ ENVIRONMENT: 'staging', DOMAIN: '  ' })).issues, 'DOMAIN'),
+    ).toHaveLength(1);
   });
 
   it('reads process.env when no env option is given, and ignores process.env when one is', () => {

@@ -6,7 +6,11 @@ import { BASE_ENV, issuesFor, load, messagesAbout, PROD_ENV, STRONG, STRONG_2 } 
 
 describe('token rules', () => {
   it('requires TOKEN_ISSUER and TOKEN_AUDIENCE under strict validation', () => {
-    const issues = issuesFor({ TOKEN_ISSUER: undefined, TOKEN_AUDIENCE: undefined });
+    const issues = issuesFor({
+      TOKEN_STRICT_VALIDATION: 'true',
+      TOKEN_ISSUER: undefined,
+      TOKEN_AUDIENCE: undefined,
+    });
     expect(issues.map((i) => i.variable)).toEqual(['TOKEN_ISSUER', 'TOKEN_AUDIENCE']);
     expect(issues[0]?.message).toContain('TOKEN_STRICT_VALIDATION=true');
   });
@@ -309,7 +313,7 @@ describe('rules over fields that failed', () => {
 
   it('still runs the rules of fields that parsed', () => {
     const issues = issuesFor(
-      { DB_POOL_MAX: 'x', TOKEN_ISSUER: undefined },
+      { DB_POOL_MAX: 'x', TOKEN_STRICT_VALIDATION: 'true', TOKEN_ISSUER: undefined },
       { ...BASE_ENV, ACCESS_SECRET_KEY: STRONG },
     );
     expect(issues.map((i) => i.variable)).toEqual(['DB_POOL_MAX', 'TOKEN_ISSUER']);
