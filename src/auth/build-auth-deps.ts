@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
+import { createApiKeyAuthenticator } from '../apikeys/index.js';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { Settings } from '../settings/types.js';
 import { createGuards } from './guards.js';
@@ -172,7 +173,16 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         })
       : undefined;
 
-  const guards = createGuards(tokens, revocation, ctx);
+  const apiKeys = createApiKeyAuthenticator(settings, {
+    db: options.db,
+    now,
+    ctx,
+    agentFor,
+    connectTimeoutMs: timeouts.revocationConnectMs,
+    totalTimeoutMs: timeouts.revocationTotalMs,
+    cacheSize: options.apiKeyCacheSize ?? 10_000,
+  });
+  const guards = createGuards(tokens, revocation, ctx, apiKeys);
 
   const internals: AuthInternals = {
     setObserver(observer) {
@@ -213,6 +223,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         );
     },
     async close(): Promise<void> {
+      await apiKeys?.close();
       // Destroying an agent drops its sockets but leaves it usable, so close() is idempotent and a
       // lifecycle that restarts after a failed start() keeps working.
       if (ownHttp) httpAgent.destroy();

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type MigrationResult, Migrator } from 'kysely';
+import { type Kysely, type MigrationResult, Migrator } from 'kysely';
+import { apiKeyTables, libraryMigrator } from '../apikeys/index.js';
 import { createDbEngine, type DbEngine, resolveDbTarget, scrubDbText } from '../db/index.js';
 import type { Settings } from '../settings/index.js';
 import { parseCommandArgs, stringOption } from './args.js';
@@ -19,6 +20,10 @@ Migration files export up(db) and down(db) (named or on default). The built CLI 
 reads .js, .mjs and .cjs files; .ts/.mts/.cts files are read only under a TypeScript loader
 (npx tsx node_modules/express-m8/dist/cli/index.js migrate up). The applied list is kept in the tables
 <TABLES_PREFIX>_kysely_migration and <TABLES_PREFIX>_kysely_migration_lock.
+
+With API_KEYS=local, "up" first applies express-m8's own migrations (the <TABLES_PREFIX>_api_keys table),
+kept apart in <TABLES_PREFIX>_express_m8_migration; "status" lists them too, "down" never reverts them. The
+migrations folder is then optional.
 
 Options:
   --dir PATH    the migrations folder (default ./migrations)
@@ -83,13 +88,15 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const dir = path.resolve(stringOption(args, 'dir') ?? 'migrations');
-  if (!(await isFolder(dir))) {
+  const settings = loadCliSettings(io, 'migrate');
+  const library = settings.API_KEYS === 'local' && action !== 'down';
+  const hasFolder = await isFolder(dir);
+  if (!hasFolder && !library) {
     io.stderr(
       `express-m8 migrate: the migrations folder ${JSON.stringify(dir)} does not exist (use --dir)\n`,
     );
     return 2;
   }
-  const settings = loadCliSettings(io, 'migrate');
   let engine: DbEngine<unknown>;
   let secrets: readonly string[];
   try {
@@ -102,10 +109,51 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
     return 2;
   }
   try {
+    if (library) {
+      const code = await runLibrary(action as 'up' | 'status', settings, engine, secrets, io);
+      if (code !== 0 || !hasFolder) return code;
+    }
     return await run(action as Action, dir, settings, engine, secrets, io);
   } finally {
     await engine.dispose();
   }
+}
+
+/** express-m8's own migrations (API_KEYS=local): `up` applies them, `status` lists them. */
+async function runLibrary(
+  action: 'up' | 'status',
+  settings: Settings,
+  engine: DbEngine<unknown>,
+  secrets: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const tables = apiKeyTables(settings.TABLES_PREFIX);
+  const migrator = libraryMigrator(engine.db as Kysely<unknown>, settings.TABLES_PREFIX);
+  io.stdout(`migrate ${action}: express-m8 tables on ${engine.target} (table ${tables.migrations})\n`);
+  if (action === 'status') {
+    try {
+      for (const info of await migrator.getMigrations()) {
+        io.stdout(
+          info.executedAt
+            ? `  ${'applied'.padEnd(11)} ${info.name}  (${info.executedAt.toISOString()})\n`
+            : `  ${'pending'.padEnd(11)} ${info.name}\n`,
+        );
+      }
+    } catch (error) {
+      io.stderr(`express-m8 migrate: ${describe(error, secrets)}\n`);
+      return 1;
+    }
+    return 0;
+  }
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const rolledBack = error !== undefined && engine.db.getExecutor().adapter.supportsTransactionalDdl;
+  for (const result of results) io.stdout(`  ${label(result, rolledBack)} ${result.migrationName}\n`);
+  if (error !== undefined) {
+    io.stderr(`express-m8 migrate up: failed: ${describe(error, secrets)}\n`);
+    return 1;
+  }
+  if (results.length === 0) io.stdout('express-m8 tables up to date\n');
+  return 0;
 }
 
 async function run(
