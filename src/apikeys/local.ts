@@ -96,9 +96,9 @@ export class LocalApiKeys implements ApiKeyAuthenticator {
     if (row === null || !digestMatches(apiKeyDigest(this.#o.pepper, key), row.secret_hash)) {
       return API_KEY_REJECT.invalid;
     }
-    const revokedAt = epochMs(row.revoked_at);
     const expiresAt = epochMs(row.expires_at);
-    if ((revokedAt !== null && revokedAt <= now) || (expiresAt !== null && expiresAt <= now)) {
+    // Any revocation time counts, even one ahead of this host's clock: revoking is never scheduled.
+    if (row.revoked_at !== null || (expiresAt !== null && expiresAt <= now)) {
       return API_KEY_REJECT.invalid;
     }
     if (!ROLE_SET.has(row.role)) return API_KEY_REJECT.invalid;
