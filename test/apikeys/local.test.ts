@@ -9,7 +9,7 @@ import { generateKeys, mintToken } from '../../src/testing/index.js';
 import { bearer, guardedApp, manualClock, rawRequest } from '../auth/helpers.js';
 import { probe, settingsFor, TARGETS } from '../db/helpers/targets.js';
 
-export const PEPPER = `Pepper-${randomBytes(16).toString('base64url')}-9!`;
+const PEPPER = `Pepper-${randomBytes(16).toString('base64url')}-9!`;
 
 const CASES = await Promise.all(
   TARGETS.map(async (target) => ({ target, name: target.name, unreachable: await probe(target) })),
