@@ -47,7 +47,7 @@ describe('API key settings', () => {
   it('names the accepted values of API_KEYS and bounds the TTL', () => {
     expect(issues({ API_KEYS: 'on' })[0]).toMatchObject({
       variable: 'API_KEYS',
-      message: expect.stringContaining('"local"'),
+      message: expect.stringContaining('off, local, introspect'),
     });
     expect(issues({ API_KEY_CACHE_TTL_SECONDS: '-1' })[0]?.variable).toBe('API_KEY_CACHE_TTL_SECONDS');
   });
