@@ -69,7 +69,10 @@ function row(info: ApiKeyInfo, now: number): string {
   ].join('  ');
 }
 
-async function create(manager: ApiKeyManager, argv: readonly string[], io: CliIo): Promise<number> {
+/** What one action will do once the database is open; its arguments are checked before anything connects. */
+type Plan = (manager: ApiKeyManager) => Promise<number>;
+
+function planCreate(argv: readonly string[], io: CliIo): Plan {
   const args = parseCommandArgs(
     argv,
     {
@@ -91,31 +94,33 @@ async function create(manager: ApiKeyManager, argv: readonly string[], io: CliIo
     .map((s) => s.trim())
     .filter((s) => s !== '');
   const expiresIn = stringOption(args, 'expires-in');
-  const expiresAt = expiresIn === undefined ? null : new Date(Date.now() + parseDuration(expiresIn));
-  let created: Awaited<ReturnType<ApiKeyManager['create']>>;
-  try {
-    created = await manager.create({ name, role: role as (typeof API_KEY_ROLES)[number], scopes, expiresAt });
-  } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(error.message);
-    throw error;
-  }
-  io.stdout(`${created.key}\n`);
-  io.stderr(
-    `created API key ${created.id} (m8_${created.prefix}, role ${created.role}, expires ${iso(created.expiresAt)}); ` +
-      'the key above is shown only now: store it in a secret manager\n',
-  );
-  return 0;
+  const lifetime = expiresIn === undefined ? undefined : parseDuration(expiresIn);
+  return async (manager) => {
+    const expiresAt = lifetime === undefined ? null : new Date(Date.now() + lifetime);
+    let created: Awaited<ReturnType<ApiKeyManager['create']>>;
+    try {
+      created = await manager.create({
+        name,
+        role: role as (typeof API_KEY_ROLES)[number],
+        scopes,
+        expiresAt,
+      });
+    } catch (error) {
+      if (error instanceof TypeError) throw new UsageError(error.message);
+      throw error;
+    }
+    io.stdout(`${created.key}\n`);
+    io.stderr(
+      `created API key ${created.id} (m8_${created.prefix}, role ${created.role}, expires ${iso(created.expiresAt)}); ` +
+        'the key above is shown only now: store it in a secret manager\n',
+    );
+    return 0;
+  };
 }
 
-async function dispatch(
-  manager: ApiKeyManager,
-  action: string,
-  argv: readonly string[],
-  io: CliIo,
-): Promise<number> {
-  if (action === 'create') return create(manager, argv, io);
-  if (action === 'list') {
-    const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, false);
+function planList(argv: readonly string[], io: CliIo): Plan {
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, false);
+  return async (manager) => {
     const keys = await manager.list();
     if (args.values.json === true) io.stdout(`${JSON.stringify(keys, null, 2)}\n`);
     else {
@@ -124,20 +129,25 @@ async function dispatch(
       io.stderr(`${keys.length} API key${keys.length === 1 ? '' : 's'}\n`);
     }
     return 0;
-  }
+  };
+}
+
+function planRevoke(argv: readonly string[], io: CliIo): Plan {
   const args = parseCommandArgs(argv, {}, true);
   const [target, ...extra] = args.positionals;
   if (target === undefined) throw new UsageError('revoke needs the key id or prefix');
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  const info = await manager.revoke(
-    target.startsWith('m8_') && target.length === 11 ? target.slice(3) : target,
-  );
-  if (info === undefined) {
-    io.stderr(`express-m8 api-key revoke: no API key has the id or prefix ${JSON.stringify(target)}\n`);
-    return 1;
-  }
-  io.stdout(`${row(info, Date.now())}\n`);
-  return 0;
+  return async (manager) => {
+    const info = await manager.revoke(
+      target.startsWith('m8_') && target.length === 11 ? target.slice(3) : target,
+    );
+    if (info === undefined) {
+      io.stderr(`express-m8 api-key revoke: no API key has the id or prefix ${JSON.stringify(target)}\n`);
+      return 1;
+    }
+    io.stdout(`${row(info, Date.now())}\n`);
+    return 0;
+  };
 }
 
 /** `express-m8 api-key create|list|revoke`. */
@@ -155,6 +165,7 @@ export async function apiKeyCommand(argv: readonly string[], io: CliIo): Promise
     io.stdout(API_KEY_USAGE);
     return 0;
   }
+  const plan = { create: planCreate, list: planList, revoke: planRevoke }[action](rest, io);
   const settings = loadCliSettings(io, 'api-key');
   if (settings.API_KEYS !== 'local') {
     io.stderr(`warning: API_KEYS is ${settings.API_KEYS}, not local: services will not accept these keys\n`);
@@ -171,7 +182,7 @@ export async function apiKeyCommand(argv: readonly string[], io: CliIo): Promise
     throw new CliExit(2);
   }
   try {
-    return await dispatch(manager, action, rest, io);
+    return await plan(manager);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = codeOf(error);
