@@ -3,8 +3,7 @@ import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Rejection } from '../auth/rejections.js';
-import type { AuthContext } from '../auth/types.js';
-import type { DbEngine } from '../db/index.js';
+import type { ApiKeyDbEngine, AuthContext } from '../auth/types.js';
 import { SettingsError } from '../errors.js';
 import type { Settings } from '../settings/types.js';
 import { apiKeyIntrospectionUrl, IntrospectApiKeys } from './introspect.js';
@@ -25,7 +24,7 @@ export function apiKeysEnabled(settings: Pick<Settings, 'API_KEYS'>): boolean {
 
 /** What {@link createApiKeyAuthenticator} needs besides the settings. */
 export interface ApiKeyAuthenticatorDeps {
-  readonly db: DbEngine<unknown> | undefined;
+  readonly db: ApiKeyDbEngine | undefined;
   readonly now: () => number;
   readonly ctx: AuthContext;
   readonly agentFor: (url: URL) => http.Agent;
@@ -53,7 +52,7 @@ export function createApiKeyAuthenticator(
       ]);
     }
     return new LocalApiKeys({
-      db: deps.db.db as Kysely<unknown>,
+      db: deps.db.db as unknown as Kysely<unknown>,
       table: apiKeyTables(settings.TABLES_PREFIX).keys,
       pepper: createSecretKey(Buffer.from(settings.API_KEY_PEPPER!, 'utf8')),
       cacheTtlMs: settings.API_KEY_CACHE_TTL_SECONDS * 1000,

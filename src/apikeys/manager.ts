@@ -111,7 +111,7 @@ function checkCreate(options: CreateApiKeyOptions): { role: Role; scopes: string
  * const { key } = await keys.create({ name: 'billing-job', role: 'writer', scopes: ['items:write'] });
  * @throws SettingsError `ERR_SETTINGS_INVALID` when `API_KEY_PEPPER` is not set.
  */
-export function createApiKeyManager(engine: DbEngine<unknown>, settings: Settings): ApiKeyManager {
+export function createApiKeyManager<DB>(engine: DbEngine<DB>, settings: Settings): ApiKeyManager {
   if (settings.API_KEY_PEPPER === undefined) {
     throw new SettingsError([
       { variable: 'API_KEY_PEPPER', message: 'is required to create or check API keys; it is not set' },
@@ -131,7 +131,7 @@ export function createApiKeyManager(engine: DbEngine<unknown>, settings: Setting
   };
   return Object.freeze({
     async migrate() {
-      const results = await migrateLibrary(engine.db as Kysely<unknown>, settings.TABLES_PREFIX);
+      const results = await migrateLibrary(engine.db as unknown as Kysely<unknown>, settings.TABLES_PREFIX);
       return results.map((r) => r.migrationName);
     },
     async create(options: CreateApiKeyOptions): Promise<CreatedApiKey> {

@@ -3,6 +3,9 @@ import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { DbEngine } from '../db/types.js';
 
+/** A {@link DbEngine} of any table types (the keys table is addressed by name). */
+export type ApiKeyDbEngine = Pick<DbEngine<unknown>, 'kind' | 'target'> & { readonly db: object };
+
 /** The fa-auth-m8 roles, lowest first. `superadmin > admin > writer > reader > user`. */
 export const ROLES = ['user', 'reader', 'writer', 'admin', 'superadmin'] as const;
 
@@ -134,7 +137,7 @@ export interface BuildAuthDepsOptions {
    * The database engine holding `{TABLES_PREFIX}_api_keys`; required when `API_KEYS=local`. Pending
    * `last_used_at` writes are flushed by `close()`, so close auth before disposing the engine (createApp does).
    */
-  db?: DbEngine<unknown>;
+  db?: ApiKeyDbEngine;
   /** Bound of each API key cache (known keys, looked-up prefixes). Default 10 000. */
   apiKeyCacheSize?: number;
 }
