@@ -52,6 +52,24 @@ export interface ApiKeyServer {
   close(): Promise<void>;
 }
 
+/** A schema-1 active reply for `audienceId`, the principal's fields over the defaults. */
+function activeReply(audienceId: string, p: ApiKeyPrincipal, expiresAt: string | null): object {
+  return {
+    active: true,
+    audience_id: audienceId,
+    principal: {
+      user_id: p.user_id ?? '6f1c2a9e-3b7d-4c1a-9e2f-0a1b2c3d4e5f',
+      role: p.role ?? 'writer',
+      is_superuser: p.is_superuser ?? false,
+      access_mode: p.access_mode ?? 'read_write',
+      authentication_method: 'api_key',
+      auth_generation: p.auth_generation ?? 1,
+    },
+    key_expires_at: expiresAt,
+    schema_version: '1',
+  };
+}
+
 /**
  * Starts a fake fa-auth-m8 issuer on `127.0.0.1` answering `POST {base}/private/v1/api-keys/introspect`
  * (schema 1) for the keys registered with `addKey`, with `audience_id` = `audienceId` (your
@@ -107,21 +125,7 @@ export async function startApiKeyServer(audienceId: string): Promise<ApiKeyServe
         if (reply === 'inactive') return send(200, { active: false, schema_version: '1' });
         if (reply === 'active') {
           const known = typeof body?.api_key === 'string' ? keys.get(body.api_key) : undefined;
-          const p = known?.principal ?? {};
-          return send(200, {
-            active: true,
-            audience_id: audienceId,
-            principal: {
-              user_id: p.user_id ?? '6f1c2a9e-3b7d-4c1a-9e2f-0a1b2c3d4e5f',
-              role: p.role ?? 'writer',
-              is_superuser: p.is_superuser ?? false,
-              access_mode: p.access_mode ?? 'read_write',
-              authentication_method: 'api_key',
-              auth_generation: p.auth_generation ?? 1,
-            },
-            key_expires_at: known?.expiresAt ?? null,
-            schema_version: '1',
-          });
+          return send(200, activeReply(audienceId, known?.principal ?? {}, known?.expiresAt ?? null));
         }
         const answer = (): void => send(reply.status, reply.body ?? '', reply.headers);
         if (reply.delayMs === undefined) return answer();
