@@ -146,6 +146,22 @@ export class LocalApiKeys implements ApiKeyAuthenticator {
     return entry;
   }
 
+  /** Warns (never throws) when the keys table cannot be read, typically because it was never migrated. */
+  async start(): Promise<void> {
+    try {
+      await this.#db.selectFrom(this.#o.table).select('id').limit(1).execute();
+    } catch (error) {
+      this.#o.ctx.logger.warn(
+        {
+          event: 'api_keys_table_unreadable',
+          table: this.#o.table,
+          code: (error as { code?: unknown }).code,
+        },
+        `API_KEYS=local but ${this.#o.table} cannot be read: create it with "express-m8 migrate up"; every API key is answered 503 until then`,
+      );
+    }
+  }
+
   /** Records a use; the write happens in a batch, at most once per key per minute. */
   #touch(id: string, now: number): void {
     const last = this.#lastUse.get(id);

@@ -11,6 +11,8 @@ export interface ApiKeyAuthenticator {
   readonly mode: 'local' | 'introspect';
   /** Synchronous when the answer is cached (local mode), so a known key costs a Map lookup. */
   authenticate(key: string, req: IncomingMessage): ApiKeyOutcome;
+  /** Checks what can be checked ahead of the first request (local: the table is readable); never throws. */
+  start?(): Promise<void>;
   /** Flushes pending `last_used_at` writes; idempotent. */
   close(): Promise<void>;
 }

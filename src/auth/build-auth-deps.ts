@@ -214,6 +214,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       return fn;
     },
     async start(): Promise<void> {
+      await apiKeys?.start?.();
       if (jwks === undefined) return;
       const ok = await jwks.prefetch().catch(() => false);
       if (!ok)

@@ -66,3 +66,28 @@ describe('API key settings', () => {
     expect(() => buildAuthDeps(settings)).toThrow(/API_KEYS: is "local" but buildAuthDeps got no database/);
   });
 });
+
+describe('auth.start() with API_KEYS=local', () => {
+  it('warns when the keys table was never migrated, and still starts', async () => {
+    const { createDbEngine } = await import('../../src/db/index.js');
+    const { logSink } = await import('../auth/helpers.js');
+    const settings = testSettings({
+      API_KEYS: 'local',
+      API_KEY_PEPPER: PEPPER,
+      TABLES_PREFIX: 'never_migrated',
+    });
+    const engine = createDbEngine<unknown>(settings);
+    const sink = logSink();
+    const auth = buildAuthDeps(settings, { db: engine, logger: sink.logger });
+    try {
+      await auth.start();
+      const line = sink.lines.find((l) => l.event === 'api_keys_table_unreadable');
+      expect(line?.msg).toContain(
+        'never_migrated_api_keys cannot be read: create it with "express-m8 migrate up"',
+      );
+    } finally {
+      await auth.close();
+      await engine.dispose();
+    }
+  }, 120_000);
+});
