@@ -23,6 +23,12 @@ export const ERROR_CODES = {
   ERR_AUTH_KEYS_UNAVAILABLE: 'No signing key could be obtained to verify the token (503).',
   ERR_AUTH_INACTIVE_USER: 'The token belongs to an inactive user (403).',
   ERR_AUTH_INSUFFICIENT_ROLE: 'The user role is below the one the route requires (403).',
+  ERR_AUTH_INVALID_API_KEY: 'The X-API-Key is malformed, unknown, expired or revoked (401).',
+  ERR_AUTH_AMBIGUOUS_CREDENTIALS:
+    'The request carries both an Authorization header and an X-API-Key header, or two X-API-Key headers (400).',
+  ERR_AUTH_API_KEY_UNAVAILABLE:
+    'The API key could not be checked: key store or issuer unreachable, or an unusable issuer reply (503).',
+  ERR_AUTH_API_KEY_RATE_LIMITED: 'The issuer rate-limited API key checks; retry after Retry-After (429).',
   // database
   ERR_DB_DRIVER_MISSING:
     'The driver for SELECTED_DB is not installed; the message names the npm install command.',

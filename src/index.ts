@@ -7,6 +7,14 @@
 import './compat-guard.js';
 
 export {
+  type ApiKeyInfo,
+  type ApiKeyManager,
+  apiKeysEnabled,
+  type CreateApiKeyOptions,
+  type CreatedApiKey,
+  createApiKeyManager,
+} from './apikeys/index.js';
+export {
   type AuthDeps,
   type AuthFailureReason,
   type AuthUser,

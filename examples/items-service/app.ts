@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type ApiKeyManager,
   buildAuthDeps,
+  createApiKeyManager,
   createApp,
   createDbEngine,
   type DbEngine,
@@ -42,6 +44,9 @@ export function demoEnv(
     TOKEN_ISSUER: 'http://localhost:8000/auth',
     TOKEN_AUDIENCE: 'items-demo',
     EVENT_SIGNING_ENABLED: 'false',
+    // X-API-Key works next to bearer tokens; keys live in the demo's own database (app_api_keys).
+    API_KEYS: 'local',
+    API_KEY_PEPPER: `Pepper-${randomBytes(24).toString('base64url')}-9!`,
     METRICS_ENABLED: 'true',
     SELECTED_DB: 'Pglite',
     ...env,
@@ -58,6 +63,8 @@ export interface ItemsApp {
   readonly engine: DbEngine<ItemsDatabase>;
   /** The use cases, for jobs and scripts (`service.purgeDone(…)`). */
   readonly service: ItemsService;
+  /** Local API key administration when `API_KEYS=local` (the table is created at `start()`). */
+  readonly apiKeys: ApiKeyManager | undefined;
 }
 
 /**
@@ -74,7 +81,9 @@ export function buildItemsApp(
   const engine = createDbEngine<ItemsDatabase>(settings);
   const table = tableNames(settings.TABLES_PREFIX).items;
   const service = new ItemsService((scope) => new ItemsRepository(engine.db, table, scope), options);
-  const auth = buildAuthDeps(settings);
+  // With API_KEYS=local the keys are checked in this same database.
+  const auth = buildAuthDeps(settings, { db: engine });
+  const apiKeys = settings.API_KEYS === 'local' ? createApiKeyManager(engine, settings) : undefined;
   const app = createApp(settings, createItemsRouter({ auth, service }), {
     serviceVersion: VERSION,
     openapi: itemsOpenApi({ apiPrefix: settings.API_PREFIX, version: VERSION }),
@@ -84,10 +93,11 @@ export function buildItemsApp(
       db: engine,
       startupValidators: [
         async function migrate() {
+          await apiKeys?.migrate();
           await migrateItems(engine.db, settings.TABLES_PREFIX);
         },
       ],
     },
   });
-  return { app, engine, service };
+  return { app, engine, service, apiKeys };
 }

@@ -62,7 +62,13 @@ function triesOf(text: string): Array<{ note: string; command: string }> {
 describe('the items demo banner', () => {
   it('prints curl lines that use only exported variables and no placeholders', () => {
     const exported = exportsOf(banner);
-    expect(Object.keys(exported).sort()).toEqual(['ADMIN_TOKEN', 'ITEM_ID', 'OTHER_ITEM_ID', 'USER_TOKEN']);
+    expect(Object.keys(exported).sort()).toEqual([
+      'ADMIN_TOKEN',
+      'API_KEY',
+      'ITEM_ID',
+      'OTHER_ITEM_ID',
+      'USER_TOKEN',
+    ]);
     const tries = triesOf(banner);
     expect(tries.length).toBeGreaterThan(10);
     for (const { command } of tries) {

@@ -11,7 +11,7 @@ import { generateKeys, mintToken } from 'express-m8/testing';
 import { buildItemsApp, demoEnv } from './app.js';
 
 const settings = loadSettings({ env: demoEnv({ LOG_LEVEL: 'warn', ...process.env }), envFile: false });
-const { app, engine, service } = buildItemsApp(settings);
+const { app, engine, service, apiKeys } = buildItemsApp(settings);
 const engineTarget = `${settings.SELECTED_DB} ${engine.target}`;
 const port = Number(process.env.PORT ?? 8000);
 const running = await serve(app, { port, host: '127.0.0.1' });
@@ -31,6 +31,8 @@ const other = await service.create(
   { id: randomUUID(), isAdmin: false },
   { title: 'Item of another user', description: 'seeded at startup for the admin delete', done: false },
 );
+// A writer API key for machine clients (the migration ran at start); printed once, like the CLI does.
+const apiKey = apiKeys ? (await apiKeys.create({ name: 'demo key', role: 'writer' })).key : undefined;
 const url = running.url;
 const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
 const json = `-H 'Content-Type: application/json'`;
@@ -56,6 +58,16 @@ const tries: Array<[string, string]> = [
   ],
   [`curl -i ${url}/api/health/ready`, 'readiness, with the database check'],
 ];
+if (apiKey !== undefined) {
+  const key = `-H "X-API-Key: $API_KEY"`;
+  tries.splice(
+    tries.length - 1,
+    0,
+    [`curl -i ${key} ${json} -d '{"title":"Nightly export"}' ${url}/items`, '201: created with an API key'],
+    [`curl -i ${key} ${url}/items`, "200: the key's own items"],
+    [`curl -i ${key} ${url}/admin/items`, '403: the key is a writer, not an admin'],
+  );
+}
 const lines = tries.map(([command, note]) => `  # ${note}\n  ${command}`).join('\n');
 const where =
   settings.SELECTED_DB === 'Pglite' && !settings.PGLITE_DATA_DIR ? 'Pglite, in memory' : engineTarget;
@@ -68,7 +80,7 @@ user's). Paste into your shell:
   export USER_TOKEN=${user}
   export ADMIN_TOKEN=${admin}
   export ITEM_ID=${seeded.id}
-  export OTHER_ITEM_ID=${other.id}
+  export OTHER_ITEM_ID=${other.id}${apiKey === undefined ? '' : `\n  export API_KEY=${apiKey}`}
 
 Then try:
 ${lines}

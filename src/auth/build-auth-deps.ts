@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
+import { createApiKeyAuthenticator } from '../apikeys/index.js';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { HealthCheck } from '../health/types.js';
 import type { Settings } from '../settings/types.js';
@@ -204,7 +205,16 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         hooks: options.eventStream,
       })
     : undefined;
-  const guards = createGuards(tokens, revocation, ctx, events?.revoked);
+  const apiKeys = createApiKeyAuthenticator(settings, {
+    db: options.db,
+    now,
+    ctx,
+    agentFor,
+    connectTimeoutMs: timeouts.revocationConnectMs,
+    totalTimeoutMs: timeouts.revocationTotalMs,
+    cacheSize: options.apiKeyCacheSize ?? 10_000,
+  });
+  const guards = createGuards(tokens, revocation, ctx, apiKeys, events?.revoked);
 
   const internals: AuthInternals = {
     setObserver(observer) {
@@ -238,6 +248,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       return fn;
     },
     async start(): Promise<void> {
+      await apiKeys?.start?.();
       // In the background: a stream that cannot connect yet shows as `degraded`, it does not fail startup.
       events?.stream.start();
       if (jwks === undefined) return;
@@ -249,6 +260,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
         );
     },
     async close(): Promise<void> {
+      await apiKeys?.close();
       // Destroying an agent drops its sockets but leaves it usable, so close() is idempotent and a
       // lifecycle that restarts after a failed start() keeps working.
       events?.stream.stop();

@@ -72,5 +72,17 @@ export function userFromClaims(claims: JWTPayload): AuthUser | Rejection {
     tenantId: (rawTenant as string | null | undefined) ?? null,
     jti,
     claims: Object.freeze(claims),
+    roles: Object.freeze([role]),
+    scopes: scopesOf(claims.scope),
+    issuer: typeof claims.iss === 'string' ? claims.iss : null,
+    authMethod: 'jwt',
   });
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+/** The space-separated `scope` claim (RFC 8693 §4.2) as a frozen list; `[]` when absent or not a string. */
+function scopesOf(scope: unknown): readonly string[] {
+  if (typeof scope !== 'string' || scope.length === 0) return NO_SCOPES;
+  return Object.freeze(scope.split(' ').filter((s) => s.length > 0));
 }

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { API_KEY_REJECT, type ApiKeyAuthenticator, readApiKey } from '../apikeys/index.js';
 import { markAuthGuard } from '../http/index.js';
 import { withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
@@ -42,6 +43,7 @@ export function createGuards(
   tokens: TokenVerifier,
   revocation: RevocationClient | undefined,
   ctx: AuthContext,
+  apiKeys?: ApiKeyAuthenticator,
   /** Revocations pushed by the event stream, refused locally (hybrid mode only). */
   pushed?: RevokedSessions,
 ): GuardSet {
@@ -114,6 +116,13 @@ export function createGuards(
       authorizeKnown(req, res, next, g, req.user);
       return;
     }
+    if (apiKeys !== undefined) {
+      const key = req.headers['x-api-key'];
+      if (key !== undefined) {
+        runApiKey(req, res, next, g, key);
+        return;
+      }
+    }
     const token = extractBearer(req);
     if (token === undefined) {
       if (g.optional) {
@@ -138,6 +147,34 @@ export function createGuards(
         else authorize(req, res, next, g, result);
       },
       () => refuse(req, res, REJECT.malformed),
+    );
+  }
+
+  /** `X-API-Key` (API_KEYS on): the key replaces the token; JWT revocation does not apply to it. */
+  function runApiKey(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    g: Guard,
+    value: string | string[],
+  ): void {
+    const key = readApiKey(req, value);
+    if (typeof key !== 'string') {
+      refuse(req, res, key);
+      return;
+    }
+    const found = apiKeys!.authenticate(key, req);
+    if (!(found instanceof Promise)) {
+      if ('status' in found) refuse(req, res, found);
+      else if (permits(req, res, g, found)) accept(req, next, found, CHECKED_FRESH);
+      return;
+    }
+    found.then(
+      (result) => {
+        if ('status' in result) refuse(req, res, result);
+        else if (permits(req, res, g, result)) accept(req, next, result, CHECKED_FRESH);
+      },
+      () => refuse(req, res, API_KEY_REJECT.unavailable),
     );
   }
 

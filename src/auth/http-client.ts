@@ -1,4 +1,4 @@
-import http, { type ClientRequest, type OutgoingHttpHeaders } from 'node:http';
+import http, { type ClientRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 
 /** One outbound call: bounded in time and size, never follows a redirect. */
@@ -18,7 +18,13 @@ export interface HttpCall {
 
 /** What came back. Never rejects: failures are values, so callers map them to results without try/catch. */
 export type HttpOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly body: Buffer }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly body: Buffer;
+      /** The response headers (e.g. `retry-after` of a 429). */
+      readonly headers?: IncomingHttpHeaders;
+    }
   | { readonly kind: 'timeout' | 'too_large' | 'transport_error'; readonly cause?: unknown };
 
 /**
@@ -84,7 +90,12 @@ export function httpCall(call: HttpCall): Promise<HttpOutcome> {
           chunks.push(chunk);
         });
         response.once('end', () =>
-          finish({ kind: 'response', status: response.statusCode ?? 0, body: Buffer.concat(chunks) }),
+          finish({
+            kind: 'response',
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks),
+            headers: response.headers,
+          }),
         );
         response.on('error', (cause) => finish({ kind: 'transport_error', cause }));
         response.once('aborted', () => finish({ kind: 'transport_error' }));

@@ -1,7 +1,11 @@
 import type http from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
+import type { DbEngine } from '../db/types.js';
 import type { EventStreamHooks } from './events/index.js';
+
+/** A {@link DbEngine} of any table types (the keys table is addressed by name). */
+export type ApiKeyDbEngine = Pick<DbEngine<unknown>, 'kind' | 'target'> & { readonly db: object };
 
 /** The fa-auth-m8 roles, lowest first. `superadmin > admin > writer > reader > user`. */
 export const ROLES = ['user', 'reader', 'writer', 'admin', 'superadmin'] as const;
@@ -29,10 +33,18 @@ export interface AuthUser {
   readonly emailVerified: boolean;
   /** `tenant_id` (a UUID) or `null`. */
   readonly tenantId: string | null;
-  /** `jti`: the token id. */
-  readonly jti: string;
+  /** `jti`: the token id; `null` for API keys. */
+  readonly jti: string | null;
   /** Every claim of the token, frozen. */
   readonly claims: Readonly<JWTPayload>;
+  /** Every role the credential carries (fa-auth-m8: `[role]`). */
+  readonly roles: readonly string[];
+  /** Scopes: the union of `scope`, `scp` and `permissions` (fa-auth-m8: from `scope` when present, else []). */
+  readonly scopes: readonly string[];
+  /** `iss` of the token; `null` for API keys. */
+  readonly issuer: string | null;
+  /** How the caller authenticated. */
+  readonly authMethod: 'jwt' | 'api_key';
 }
 
 /**
@@ -61,7 +73,11 @@ export type AuthFailureReason =
   | 'revocation_unavailable'
   | 'keys_unavailable'
   | 'inactive_user'
-  | 'insufficient_role';
+  | 'insufficient_role'
+  | 'ambiguous_credentials'
+  | 'invalid_api_key'
+  | 'api_key_unavailable'
+  | 'api_key_rate_limited';
 
 /**
  * The outcome of one revocation check (label `result` of `revocation_checks_total`). `cached` is a hit of the
@@ -126,6 +142,13 @@ export interface BuildAuthDepsOptions {
   revocationCacheSize?: number;
   /** Seams of the revocation event stream for tests (timers, jitter). */
   eventStream?: EventStreamHooks;
+  /**
+   * The database engine holding `{TABLES_PREFIX}_api_keys`; required when `API_KEYS=local`. Pending
+   * `last_used_at` writes are flushed by `close()`, so close auth before disposing the engine (createApp does).
+   */
+  db?: ApiKeyDbEngine;
+  /** Bound of each API key cache (known keys, looked-up prefixes). Default 10 000. */
+  apiKeyCacheSize?: number;
 }
 
 /** Mutable context shared by the auth parts: the logger and observer can be swapped after construction. */

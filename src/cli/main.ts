@@ -1,4 +1,5 @@
 import { VERSION } from '../compat/index.js';
+import { API_KEY_USAGE, apiKeyCommand } from './api-key.js';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './check-config.js';
 import { DEV_TOKEN_USAGE, devTokenCommand } from './dev-token.js';
 import { CliExit, type CliIo, UsageError } from './io.js';
@@ -18,7 +19,9 @@ Commands:
   dev-token [--role admin] [--email ...]
                       mint a local token for the configured HS256 secret or dev key (refused in production)
   migrate up|down|status|history [--dir migrations], migrate create <name> [--ext ts|js|…]
-                      run kysely migrations
+                      run kysely migrations (and the API keys table when API_KEYS=local)
+  api-key create|list|revoke
+                      manage local API keys (API_KEYS=local)
 
 Options:
   -h, --help          show this help ("express-m8 <command> --help" for a command's options)
@@ -38,6 +41,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'check-config': { usage: CHECK_CONFIG_USAGE, run: checkConfigCommand },
   'dev-token': { usage: DEV_TOKEN_USAGE, run: devTokenCommand },
   migrate: { usage: MIGRATE_USAGE, run: migrateCommand },
+  'api-key': { usage: API_KEY_USAGE, run: apiKeyCommand },
 };
 
 /**

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type MigrationResult, Migrator } from 'kysely';
+import { type Kysely, type MigrationResult, Migrator } from 'kysely';
+import { apiKeyTables, libraryMigrator } from '../apikeys/index.js';
 import { createDbEngine, type DbEngine, resolveDbTarget, scrubDbText } from '../db/index.js';
 import type { Settings } from '../settings/index.js';
 import { parseCommandArgs, stringOption } from './args.js';
@@ -25,6 +26,10 @@ Migration files export up(db) and down(db) (named or on default). .js, .mjs and 
 node; .ts/.mts/.cts files need a TypeScript loader: tsx (npx tsx node_modules/express-m8/dist/cli/index.js
 migrate up) or Node.js >= 22.18 / 23.6. A file that cannot be loaded stops the command before anything runs.
 The applied list is kept in the tables <TABLES_PREFIX>_kysely_migration and <TABLES_PREFIX>_kysely_migration_lock.
+
+With API_KEYS=local, "up" first applies express-m8's own migrations (the <TABLES_PREFIX>_api_keys table),
+kept apart in <TABLES_PREFIX>_express_m8_migration; "status" lists them too, "down" never reverts them. The
+migrations folder is then optional.
 
 Options:
   --dir PATH    the migrations folder (default ./migrations)
@@ -99,7 +104,10 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
   if (ext !== undefined) throw new UsageError('--ext is an option of migrate create only');
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const folder = await isFolder(dir);
-  if (!folder && action !== 'history') {
+  const settings = loadCliSettings(io, 'migrate');
+  // API_KEYS=local: `up` and `status` also cover express-m8's own tables, so the folder is optional then.
+  const library = settings.API_KEYS === 'local' && (action === 'up' || action === 'status');
+  if (!folder && action !== 'history' && !library) {
     io.stderr(
       `express-m8 migrate: the migrations folder ${JSON.stringify(dir)} does not exist (use --dir)\n`,
     );
@@ -116,7 +124,6 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
       return 1;
     }
   }
-  const settings = loadCliSettings(io, 'migrate');
   let engine: DbEngine<unknown>;
   let secrets: readonly string[];
   try {
@@ -129,11 +136,52 @@ export async function migrateCommand(argv: readonly string[], io: CliIo): Promis
     return 2;
   }
   try {
+    if (library) {
+      const code = await runLibrary(action as 'up' | 'status', settings, engine, secrets, io);
+      if (code !== 0 || !folder) return code;
+    }
     const context = { dir, provider, settings, engine, secrets, io };
     return await run(action as DbAction, context);
   } finally {
     await engine.dispose();
   }
+}
+
+/** express-m8's own migrations (API_KEYS=local): `up` applies them, `status` lists them. */
+async function runLibrary(
+  action: 'up' | 'status',
+  settings: Settings,
+  engine: DbEngine<unknown>,
+  secrets: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const tables = apiKeyTables(settings.TABLES_PREFIX);
+  const migrator = libraryMigrator(engine.db as Kysely<unknown>, settings.TABLES_PREFIX);
+  io.stdout(`migrate ${action}: express-m8 tables on ${engine.target} (table ${tables.migrations})\n`);
+  if (action === 'status') {
+    try {
+      for (const info of await migrator.getMigrations()) {
+        io.stdout(
+          info.executedAt
+            ? `  ${'applied'.padEnd(11)} ${info.name}  (${info.executedAt.toISOString()})\n`
+            : `  ${'pending'.padEnd(11)} ${info.name}\n`,
+        );
+      }
+    } catch (error) {
+      io.stderr(`express-m8 migrate: ${describe(error, secrets)}\n`);
+      return 1;
+    }
+    return 0;
+  }
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const rolledBack = error !== undefined && engine.db.getExecutor().adapter.supportsTransactionalDdl;
+  for (const result of results) io.stdout(`  ${label(result, rolledBack)} ${result.migrationName}\n`);
+  if (error !== undefined) {
+    io.stderr(`express-m8 migrate up: failed: ${describe(error, secrets)}\n`);
+    return 1;
+  }
+  if (results.length === 0) io.stdout('express-m8 tables up to date\n');
+  return 0;
 }
 
 interface RunContext {

@@ -73,6 +73,20 @@ function tokenRules(c: RuleContext): void {
     c.require('PRIVATE_API_SECRET', 'TOKEN_MODE=stateful (it authenticates the revocation check)');
   }
   eventStreamRules(c);
+  apiKeyRules(c);
+}
+
+function apiKeyRules(c: RuleContext): void {
+  const { f } = c;
+  if (!c.ok('API_KEYS')) return;
+  if (f.API_KEYS === 'local') {
+    c.require('API_KEY_PEPPER', 'API_KEYS=local (stored keys are HMAC-SHA256 digests under it)');
+  } else if (f.API_KEYS === 'introspect') {
+    const why = 'API_KEYS=introspect (keys are checked by the issuer)';
+    c.require('INTROSPECTION_URL', `${why}; its base URL is INTROSPECTION_URL minus /jti-status`);
+    c.require('PRIVATE_API_SECRET', `${why}; it authenticates the call`);
+    c.require('INTERNAL_CLIENT_ID', `${why}; a reply must name this audience_id`);
+  }
 }
 
 /**

@@ -197,6 +197,9 @@ export const SETTINGS_SHAPE = {
   REVOCATION_CACHE_TTL_SECONDS: int(0, { min: 0, max: MAX_TIMER_SECONDS }),
   ACCESS_REVOCATION_FAILURE_MODE: oneOf(['fail_closed', 'fail_open'], 'fail_closed'),
   INTROSPECTION_MAX_SOCKETS: int(64, { min: 1, max: 1024 }),
+  API_KEYS: oneOf(['off', 'local', 'introspect'], 'off'),
+  API_KEY_PEPPER: strongSecret(),
+  API_KEY_CACHE_TTL_SECONDS: int(30, { min: 0, max: MAX_TIMER_SECONDS }),
 
   SELECTED_DB: oneOf(['Pglite', 'Postgres', 'Mysql'], 'Pglite'),
   DB_HOST: str(),

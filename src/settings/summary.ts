@@ -14,6 +14,8 @@ const NOT_SECRET: ReadonlySet<string> = new Set([
   'ACCESS_TOKEN_ALGORITHM',
   'ACCESS_TOKEN_EXPIRE_MINUTES',
   'ACCESS_PUBLIC_KEY_FILE',
+  'API_KEYS',
+  'API_KEY_CACHE_TTL_SECONDS',
 ]);
 
 const URL_CREDENTIALS = /:\/\/[^/@\s]+@/g;

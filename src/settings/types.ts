@@ -6,6 +6,8 @@ export type TokenMode = 'stateless' | 'hybrid' | 'stateful';
 export type AccessTokenAlgorithm = 'RS256' | 'ES256' | 'HS256';
 /** `ACCESS_REVOCATION_FAILURE_MODE`: what a stateful check does when the issuer cannot be reached. */
 export type RevocationFailureMode = 'fail_closed' | 'fail_open';
+/** `API_KEYS`: whether (and where) `X-API-Key` credentials are checked. */
+export type ApiKeysMode = 'off' | 'local' | 'introspect';
 /** `SELECTED_DB`: the database engine. */
 export type SelectedDb = 'Pglite' | 'Postgres' | 'Mysql';
 /** `LOG_LEVEL`: pino levels plus `silent`. */
@@ -68,6 +70,15 @@ export interface Settings {
    * agent buildAuthDeps creates; further calls queue for a free socket.
    */
   readonly INTROSPECTION_MAX_SOCKETS: number;
+  /**
+   * `off` (default): `X-API-Key` is ignored. `local`: keys live in `{TABLES_PREFIX}_api_keys` of the service's
+   * database. `introspect`: keys are checked by fa-auth-m8 on every request.
+   */
+  readonly API_KEYS: ApiKeysMode;
+  /** HMAC-SHA256 key the stored key digests are made with; a strong secret, required when `API_KEYS=local`. */
+  readonly API_KEY_PEPPER: string | undefined;
+  /** How long a looked-up local key is trusted before the database is asked again (revocation delay). */
+  readonly API_KEY_CACHE_TTL_SECONDS: number;
 
   readonly SELECTED_DB: SelectedDb;
   readonly DB_HOST: string | undefined;
@@ -130,6 +141,7 @@ export const SECRET_SETTINGS = [
   'ACCESS_SECRET_KEY',
   'REFRESH_SECRET_KEY',
   'EVENT_SIGNING_KEY',
+  'API_KEY_PEPPER',
   'PRIVATE_API_SECRET',
   'DB_PASSWORD',
   'DATABASE_URL',

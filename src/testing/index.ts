@@ -1,6 +1,13 @@
 /** `express-m8/testing`: what a consumer needs to test its own service without a real issuer. */
 
 export {
+  type ApiKeyIntrospectionRequest,
+  type ApiKeyPrincipal,
+  type ApiKeyReply,
+  type ApiKeyServer,
+  startApiKeyServer,
+} from './api-key-server.js';
+export {
   type EventIssuer,
   type EventIssuerOptions,
   type EventIssuerRequest,

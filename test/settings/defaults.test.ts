@@ -24,6 +24,9 @@ const ADDED_NAMES = [
   'CORS_EXPOSE_HEADERS',
   'METRICS_PREFIX',
   'METRICS_EXCLUDE_PATHS',
+  'API_KEYS',
+  'API_KEY_PEPPER',
+  'API_KEY_CACHE_TTL_SECONDS',
 ];
 
 describe('loadSettings defaults', () => {

@@ -34,10 +34,10 @@ export class RevokedSessions {
   denied(user: AuthUser): boolean {
     if (this.#jtis.size === 0 && this.#users.size === 0) return false;
     const now = this.#o.now();
-    const jtiUntil = this.#jtis.get(user.jti);
+    const jtiUntil = user.jti === null ? undefined : this.#jtis.get(user.jti);
     if (jtiUntil !== undefined) {
       if (now < jtiUntil) return true;
-      this.#jtis.delete(user.jti);
+      this.#jtis.delete(user.jti as string);
     }
     const cutoff = this.#users.get(user.id.toLowerCase());
     if (cutoff === undefined) return false;
