@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   ERR_AUTH_KEYS_UNAVAILABLE: 'No signing key could be obtained to verify the token (503).',
   ERR_AUTH_INACTIVE_USER: 'The token belongs to an inactive user (403).',
   ERR_AUTH_INSUFFICIENT_ROLE: 'The user role is below the one the route requires (403).',
+  ERR_AUTH_INSUFFICIENT_SCOPE:
+    'The token lacks a scope the route requires, or fails its claim check (403, `insufficient_scope`).',
   // database
   ERR_DB_DRIVER_MISSING:
     'The driver for SELECTED_DB is not installed; the message names the npm install command.',

@@ -65,6 +65,8 @@ export {
 export { setupClusterMetrics } from './metrics/index.js';
 export {
   type AccessTokenAlgorithm,
+  type AccessTokenAlgorithmSetting,
+  type AsymmetricAlgorithm,
   type Environment,
   isProductionLike,
   type LoadedSettings,
@@ -79,4 +81,5 @@ export {
   type SettingsExtension,
   summarizeSettings,
   type TokenMode,
+  type TokenProfile,
 } from './settings/index.js';

@@ -10,16 +10,24 @@ export type Role = (typeof ROLES)[number];
 
 /** The authenticated caller, built once per verified token and frozen. Set as `req.user`. */
 export interface AuthUser {
-  /** `sub`: the user's UUID. */
+  /** `sub`: the user's UUID (fa-auth-m8), or the issuer's subject identifier (oidc). */
   readonly id: string;
-  /** `email`: required by the fa-auth-m8 profile, so always an address there. */
+  /** `email`: required by the fa-auth-m8 profile, so always an address there; optional under oidc. */
   readonly email: string | null;
   /** `full_name`, or `null`. */
   readonly fullName: string | null;
   /** `avatar`, or `null`. */
   readonly avatar: string | null;
-  /** `role`; `user` when the claim is absent. */
+  /** `role`; `user` when the claim is absent. Under oidc the highest of `roles` on the hierarchy, else `user`. */
   readonly role: Role;
+  /** Every role the credential carries (fa-auth-m8: `[role]`). */
+  readonly roles: readonly string[];
+  /** Scopes: the union of `scope`, `scp` and `permissions` (fa-auth-m8: from `scope` when present, else []). */
+  readonly scopes: readonly string[];
+  /** `iss` of the token; `null` for API keys. */
+  readonly issuer: string | null;
+  /** How the caller authenticated. */
+  readonly authMethod: 'jwt' | 'api_key';
   /** `is_active`; `true` when absent. */
   readonly isActive: boolean;
   /** `is_superuser`; `false` when absent. Always equals `role === 'superadmin'`. */
@@ -28,8 +36,8 @@ export interface AuthUser {
   readonly emailVerified: boolean;
   /** `tenant_id` (a UUID) or `null`. */
   readonly tenantId: string | null;
-  /** `jti`: the token id. */
-  readonly jti: string;
+  /** `jti`: the token id (`null` when the token has none, or for API keys). */
+  readonly jti: string | null;
   /** Every claim of the token, frozen. */
   readonly claims: Readonly<JWTPayload>;
 }
@@ -60,7 +68,8 @@ export type AuthFailureReason =
   | 'revocation_unavailable'
   | 'keys_unavailable'
   | 'inactive_user'
-  | 'insufficient_role';
+  | 'insufficient_role'
+  | 'insufficient_scope';
 
 /**
  * The outcome of one revocation check (label `result` of `revocation_checks_total`). `cached` is a hit of the

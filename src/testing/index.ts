@@ -1,6 +1,11 @@
 /** `express-m8/testing`: what a consumer needs to test its own service without a real issuer. */
 
-export { type JwksBehaviour, type JwksServer, startJwksServer } from './jwks-server.js';
+export {
+  type JwksBehaviour,
+  type JwksServer,
+  type JwksServerOptions,
+  startJwksServer,
+} from './jwks-server.js';
 export {
   type GenerateKeysOptions,
   generateKeys,
@@ -8,7 +13,7 @@ export {
   type TestKeys,
   type TestPublicJwk,
 } from './keys.js';
-export { type MintTokenOptions, mintToken, type TestClaims } from './mint.js';
+export { type MintProfile, type MintTokenOptions, mintToken, type TestClaims } from './mint.js';
 export {
   type RevocationPolicy,
   type RevocationReply,
