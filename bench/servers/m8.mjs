@@ -3,7 +3,8 @@
 // Served the way most applications serve an Express app: a stock `http.createServer(app)`. With
 // BENCH_SERVER=app the server creates requests and responses with the app's prototypes instead (the
 // opt-in app server classes; a labelled extra row, not the target). BENCH_M8_MODULE=/path/to/index.js
-// measures another build of express-m8 (A/B comparisons of a change in one run).
+// measures another build of express-m8 (A/B comparisons of a change in one run). BENCH_PROFILE=oidc2 verifies
+// the same token under TOKEN_PROFILE=oidc with two issuers and two audiences (the cached path must cost the same).
 import http from 'node:http';
 import express from 'express';
 import pino from 'pino';
@@ -27,6 +28,13 @@ const settings = loadSettings({
     ACCESS_PUBLIC_KEY_FILE: process.env.BENCH_PUBLIC_KEY_FILE,
     TOKEN_ISSUER: 'https://auth.example.com',
     TOKEN_AUDIENCE: 'bench',
+    ...(process.env.BENCH_PROFILE === 'oidc2'
+      ? {
+          TOKEN_PROFILE: 'oidc',
+          TOKEN_ISSUER: 'https://auth.example.com,https://login.example.org/tenant/v2.0',
+          TOKEN_AUDIENCE: 'bench,api://bench',
+        }
+      : {}),
     EVENT_SIGNING_ENABLED: 'false',
     HSTS_ENABLED: 'true',
     CONTENT_SECURITY_POLICY_ENABLED: 'true',
