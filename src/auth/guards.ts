@@ -66,6 +66,38 @@ function checkedScopes(guard: string, scopes: readonly unknown[]): string[] {
   return [...new Set(scopes as string[])];
 }
 
+type MakeGuard = (name: string, check: Guard['check'], denied: Rejection, meta: GuardMeta) => RequestHandler;
+
+/** `requireScopes`, `requireAnyScope` and `requireClaim`, each checked and made once per call. */
+function requirementGuards(
+  make: MakeGuard,
+  ctx: AuthContext,
+): Pick<GuardSet, 'requireScopes' | 'requireAnyScope' | 'requireClaim'> {
+  return {
+    requireScopes(...scopes: string[]): RequestHandler {
+      const required = checkedScopes('requireScopes', scopes);
+      const denied = insufficientScope(required, SCOPE_DETAIL);
+      const check = (user: AuthUser): boolean => required.every((s) => user.scopes.includes(s));
+      return make('requireScopes', check, denied, { kind: 'auth', scopes: required });
+    },
+    requireAnyScope(...scopes: string[]): RequestHandler {
+      const wanted = checkedScopes('requireAnyScope', scopes);
+      const denied = insufficientScope(wanted, SCOPE_DETAIL);
+      const check = (user: AuthUser): boolean => wanted.some((s) => user.scopes.includes(s));
+      return make('requireAnyScope', check, denied, { kind: 'auth', anyScopes: wanted });
+    },
+    requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler {
+      if (typeof check !== 'function' || typeof description !== 'string' || description.trim() === '') {
+        throw new SettingsError([
+          { variable: 'requireClaim', message: 'needs a check function and a non-empty description' },
+        ]);
+      }
+      const passes = (user: AuthUser): boolean => safeCheck(check, user, ctx);
+      return make('requireClaim', passes, CLAIM_DENIED, { kind: 'auth', claim: description });
+    },
+  };
+}
+
 /** Runs a consumer's claim check; one that throws refuses (it is logged, never answered as a 500). */
 function safeCheck(
   check: (claims: Readonly<JWTPayload>) => boolean,
@@ -239,27 +271,7 @@ export function createGuards(
 
   // Marked so a route parses its JSON body only after its guards: refused requests are never read.
   return {
-    requireScopes(...scopes: string[]): RequestHandler {
-      const required = checkedScopes('requireScopes', scopes);
-      const denied = insufficientScope(required, SCOPE_DETAIL);
-      const check = (user: AuthUser): boolean => required.every((s) => user.scopes.includes(s));
-      return requirement('requireScopes', check, denied, { kind: 'auth', scopes: required });
-    },
-    requireAnyScope(...scopes: string[]): RequestHandler {
-      const wanted = checkedScopes('requireAnyScope', scopes);
-      const denied = insufficientScope(wanted, SCOPE_DETAIL);
-      const check = (user: AuthUser): boolean => wanted.some((s) => user.scopes.includes(s));
-      return requirement('requireAnyScope', check, denied, { kind: 'auth', anyScopes: wanted });
-    },
-    requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler {
-      if (typeof check !== 'function' || typeof description !== 'string' || description.trim() === '') {
-        throw new SettingsError([
-          { variable: 'requireClaim', message: 'needs a check function and a non-empty description' },
-        ]);
-      }
-      const passes = (user: AuthUser): boolean => safeCheck(check, user, ctx);
-      return requirement('requireClaim', passes, CLAIM_DENIED, { kind: 'auth', claim: description });
-    },
+    ...requirementGuards(requirement, ctx),
     requireUser: withRouteMeta(markAuthGuard(requireUser), { kind: 'auth' }),
     optionalUser: withRouteMeta(markAuthGuard(optionalUser), { kind: 'auth', optional: true }),
     requireSuperuser: withRouteMeta(markAuthGuard(requireSuperuser), { kind: 'auth', role: 'superuser' }),

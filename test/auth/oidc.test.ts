@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { SettingsError } from '../../src/errors.js';
+import { summarizeSettings } from '../../src/settings/index.js';
 import type { Settings } from '../../src/settings/types.js';
 import {
   generateKeys,
@@ -303,6 +304,18 @@ describe('ACCESS_TOKEN_ALGORITHM lists', () => {
     const ps = { ...rs, alg: 'PS256' as const };
     expect((await get(app, plain(ps))).status).toBe(401);
     expect(observer.failures).toEqual(['bad_algorithm', 'bad_algorithm']);
+  });
+
+  it('shows the new settings unmasked in the configuration summary', () => {
+    const summary = summarizeSettings(
+      oidc({ JWKS_URI: 'https://a/jwks', TOKEN_ISSUER: ISSUER_A, TOKEN_AUDIENCE_CLAIM: 'client_id' }),
+    );
+    expect(summary).toMatchObject({
+      TOKEN_PROFILE: 'oidc',
+      TOKEN_AUDIENCE_CLAIM: 'client_id',
+      ROLES_CLAIM: 'roles',
+      OIDC_DISCOVERY: false,
+    });
   });
 
   it('never mixes HS256 with public-key algorithms', () => {
