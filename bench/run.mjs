@@ -4,11 +4,12 @@
 // stacks alternated over several rounds, medians reported.
 //
 //   npm run build && node bench/run.mjs [--node /path/to/node] [--rounds 3] [--duration 10] [--connections 50]
-//     [--app-server] [--variant name=/path/to/express-m8/dist/index.js]
+//     [--app-server] [--oidc2] [--variant name=/path/to/express-m8/dist/index.js]
 //
 // --node: the Node binary the servers run on (default: the one running this script); autocannon runs on
 // the Node running this script. --app-server adds express-m8 on the opt-in app server classes (an extra
 // row, not the target). --variant adds express-m8 loaded from another build (A/B of a change in one run).
+// --oidc2 adds express-m8 under TOKEN_PROFILE=oidc with two issuers (must stay within 3 % of the reused row).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     node: { type: 'string', default: process.execPath },
     'app-server': { type: 'boolean', default: false },
+    oidc2: { type: 'boolean', default: false },
     variant: { type: 'string', multiple: true, default: [] },
     'stateful-stream': { type: 'boolean', default: false },
   },
@@ -142,6 +144,16 @@ if (args['stateful-stream']) {
       vsLabel: 'stateless',
     },
   );
+}
+if (args.oidc2) {
+  cases.push({
+    name: 'express-m8 oidc, 2 issuers, reused',
+    file: 'm8.mjs',
+    env: { BENCH_PROFILE: 'oidc2' },
+    headers: good,
+    expect2xx: true,
+    vs: FASTIFY,
+  });
 }
 for (const spec of args.variant) {
   const [name, module] = spec.split('=');

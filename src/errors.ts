@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   ERR_AUTH_API_KEY_UNAVAILABLE:
     'The API key could not be checked: key store or issuer unreachable, or an unusable issuer reply (503).',
   ERR_AUTH_API_KEY_RATE_LIMITED: 'The issuer rate-limited API key checks; retry after Retry-After (429).',
+  ERR_AUTH_INSUFFICIENT_SCOPE:
+    'The token lacks a scope the route requires, or fails its claim check (403, `insufficient_scope`).',
   // database
   ERR_DB_DRIVER_MISSING:
     'The driver for SELECTED_DB is not installed; the message names the npm install command.',

@@ -85,6 +85,8 @@ export { redactPaths } from './logging/redact.js';
 export { setupClusterMetrics } from './metrics/index.js';
 export {
   type AccessTokenAlgorithm,
+  type AccessTokenAlgorithmSetting,
+  type AsymmetricAlgorithm,
   type Environment,
   isProductionLike,
   type LoadedSettings,
@@ -99,5 +101,6 @@ export {
   type SettingsExtension,
   summarizeSettings,
   type TokenMode,
+  type TokenProfile,
 } from './settings/index.js';
 export { traceHeaders } from './tracing/index.js';

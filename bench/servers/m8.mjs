@@ -7,6 +7,8 @@
 // runs TOKEN_MODE=stateful with a 300 s revocation cache and the revocation event stream connected to an
 // in-process fake issuer (startEventIssuer), and BENCH_M8_MODE=stateless-staging its stateless control; both
 // use ENVIRONMENT=staging because production refuses the fake issuer's http:// INTROSPECTION_URL.
+// BENCH_PROFILE=oidc2 verifies the same token under TOKEN_PROFILE=oidc with two issuers and two audiences (the
+// cached path must cost the same).
 import http from 'node:http';
 import express from 'express';
 import pino from 'pino';
@@ -52,6 +54,13 @@ const settings = loadSettings({
     ACCESS_PUBLIC_KEY_FILE: process.env.BENCH_PUBLIC_KEY_FILE,
     TOKEN_ISSUER: 'https://auth.example.com',
     TOKEN_AUDIENCE: 'bench',
+    ...(process.env.BENCH_PROFILE === 'oidc2'
+      ? {
+          TOKEN_PROFILE: 'oidc',
+          TOKEN_ISSUER: 'https://auth.example.com,https://login.example.org/tenant/v2.0',
+          TOKEN_AUDIENCE: 'bench,api://bench',
+        }
+      : {}),
     EVENT_SIGNING_ENABLED: 'false',
     HSTS_ENABLED: 'true',
     CONTENT_SECURITY_POLICY_ENABLED: 'true',

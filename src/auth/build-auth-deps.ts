@@ -1,16 +1,15 @@
-import type { KeyObject, webcrypto } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { RequestHandler } from 'express';
+import type { JWTPayload } from 'jose';
 import { pino } from 'pino';
 import { createApiKeyAuthenticator } from '../apikeys/index.js';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { HealthCheck } from '../health/types.js';
-import type { Settings } from '../settings/types.js';
+import { accessTokenAlgorithms, type Settings, settingList } from '../settings/types.js';
 import { createEventStream, type EventStreamParts } from './events/index.js';
 import { createGuards } from './guards.js';
-import { JwksStore } from './jwks.js';
-import { hmacKey, loadPemKey } from './keys.js';
+import { keySources } from './key-sources.js';
 import { RevocationClient } from './revocation.js';
 import { authSettingsIssues } from './settings-check.js';
 import {
@@ -92,6 +91,22 @@ export interface AuthDeps {
    */
   verify(req: import('node:http').IncomingMessage): Promise<AuthUser | null>;
   /**
+   * `requireUser` plus every one of `scopes` (`req.user.scopes`); else 403 `insufficient_scope` naming them.
+   * @example router.post('/items', auth.requireScopes('items:write'), handler);
+   */
+  requireScopes(...scopes: string[]): RequestHandler;
+  /**
+   * `requireUser` plus at least one of `scopes`; else 403 `insufficient_scope` naming them.
+   * @example router.get('/items', auth.requireAnyScope('items:read', 'items:admin'), handler);
+   */
+  requireAnyScope(...scopes: string[]): RequestHandler;
+  /**
+   * `requireUser` plus `check(claims)` returning true; else 403 `insufficient_scope`. `description` says what
+   * is checked (OpenAPI and logs); a check that throws refuses.
+   * @example router.get('/acme', auth.requireClaim((c) => c.tid === ACME_TENANT, 'tenant is Acme'), handler);
+   */
+  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler;
+  /**
    * Fetches the JWKS ahead of the first request and opens the revocation event stream in the background
    * (when `EVENT_STREAM_ENABLED`). Never throws.
    */
@@ -123,7 +138,6 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     logger: options.logger ?? pino({ level: settings.LOG_LEVEL, base: { component: 'express-m8.auth' } }),
     observer: options.observer,
   };
-  const alg = settings.ACCESS_TOKEN_ALGORITHM;
   const timeouts = resolveAuthTimeouts(options.timeouts);
   const ownHttp = options.httpAgent === undefined;
   const ownHttps = options.httpsAgent === undefined;
@@ -135,39 +149,30 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
   const httpsAgent = options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets });
   const agentFor = (url: URL): http.Agent => (url.protocol === 'https:' ? httpsAgent : httpAgent);
 
-  let staticKey: KeyObject | Promise<webcrypto.CryptoKey> | undefined;
-  let jwks: JwksStore | undefined;
+  const algs = accessTokenAlgorithms(settings.ACCESS_TOKEN_ALGORITHM);
+  const issuers = settingList(settings.TOKEN_ISSUER);
+  const keys = keySources(settings, algs, issuers, {
+    ttlMs: settings.JWKS_CACHE_TTL_SECONDS * 1000,
+    timeoutMs: timeouts.jwksMs,
+    agentFor,
+    now,
+    ctx,
+    onKeySetChange: () => verifier?.clear(),
+  });
   let verifier: TokenVerifier | undefined;
-  if (alg === 'HS256') {
-    staticKey = hmacKey(settings.ACCESS_SECRET_KEY!);
-    // Awaited by the first verification; this handler only keeps an (impossible) import failure from being
-    // an unhandled rejection before any request arrives.
-    staticKey.catch(() => undefined);
-  } else if (settings.JWKS_URI) {
-    const url = new URL(settings.JWKS_URI);
-    jwks = new JwksStore({
-      url,
-      alg,
-      ttlMs: settings.JWKS_CACHE_TTL_SECONDS * 1000,
-      timeoutMs: timeouts.jwksMs,
-      agent: agentFor(url),
-      now,
-      ctx,
-      onKeySetChange: () => verifier?.clear(),
-    });
-  } else {
-    const loaded = loadPemKey(settings.ACCESS_PUBLIC_KEY_FILE!, alg);
-    if (typeof loaded === 'string') {
-      throw new SettingsError([{ variable: 'ACCESS_PUBLIC_KEY_FILE', message: loaded }]);
-    }
-    staticKey = loaded;
-  }
   verifier = new TokenVerifier({
-    alg,
-    staticKey,
-    jwks,
-    issuer: settings.TOKEN_ISSUER || undefined,
-    audience: settings.TOKEN_AUDIENCE || undefined,
+    alg: algs[0]!,
+    algorithms: algs,
+    staticKey: keys.staticKey,
+    jwks: keys.jwks,
+    issuer: undefined,
+    audience: undefined,
+    issuers,
+    audiences: settingList(settings.TOKEN_AUDIENCE),
+    ...(keys.keySets === undefined ? {} : { keySets: keys.keySets }),
+    audienceClaim: settings.TOKEN_AUDIENCE_CLAIM ?? 'aud',
+    profile: settings.TOKEN_PROFILE ?? 'fa-auth-m8',
+    rolesClaim: settings.ROLES_CLAIM ?? 'roles',
     strict: settings.TOKEN_STRICT_VALIDATION,
     now,
     cacheSize: options.verifiedCacheSize ?? 10_000,
@@ -247,17 +252,23 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       }
       return fn;
     },
+    requireScopes: guards.requireScopes,
+    requireAnyScope: guards.requireAnyScope,
+    requireClaim: guards.requireClaim,
     async start(): Promise<void> {
       await apiKeys?.start?.();
       // In the background: a stream that cannot connect yet shows as `degraded`, it does not fail startup.
       events?.stream.start();
-      if (jwks === undefined) return;
-      const ok = await jwks.prefetch().catch(() => false);
-      if (!ok)
-        ctx.logger.warn(
-          { event: 'jwks_prefetch_failed' },
-          'JWKS prefetch failed; keys will be fetched on demand',
-        );
+      await Promise.all(
+        keys.stores.map(async (store) => {
+          const ok = await store.prefetch().catch(() => false);
+          if (!ok)
+            ctx.logger.warn(
+              { event: 'jwks_prefetch_failed' },
+              'JWKS prefetch failed; keys will be fetched on demand',
+            );
+        }),
+      );
     },
     async close(): Promise<void> {
       await apiKeys?.close();

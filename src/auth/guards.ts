@@ -1,11 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { JWTPayload } from 'jose';
 import { API_KEY_REJECT, type ApiKeyAuthenticator, readApiKey } from '../apikeys/index.js';
+import { SettingsError } from '../errors.js';
 import { markAuthGuard } from '../http/index.js';
-import { withRouteMeta } from '../routing/route-meta.js';
+import { type GuardMeta, withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
 import type { RevokedSessions } from './events/revoked-sessions.js';
-import { REJECT, type Rejection, sendRejection } from './rejections.js';
+import { insufficientScope, REJECT, type Rejection, sendRejection, withClaim } from './rejections.js';
 import type { RevocationClient } from './revocation.js';
 import { type AuthContext, type AuthUser, ROLES, type Role } from './types.js';
 import type { TokenVerifier } from './verifier.js';
@@ -16,7 +18,14 @@ interface Guard {
   readonly optional: boolean;
   /** Bypass the positive revocation cache (role guards above requireUser). */
   readonly fresh: boolean;
+  /** A scope or claim requirement (`requireScopes`…): refused with `denied` when it returns false. */
+  readonly check?: (user: AuthUser) => boolean;
+  readonly denied?: Rejection;
 }
+
+const SCOPE_DETAIL = 'The token does not grant the required scope';
+const CLAIM_DENIED = insufficientScope([], "The token does not meet the route's requirement");
+const MISSING_JTI = withClaim(REJECT.missingClaim, 'jti');
 
 const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, admin: 3, superadmin: 4 };
 /** Per-request memo so stacked guards (`requireUser` then `requireAdmin`) verify and ask the issuer once. */
@@ -32,6 +41,77 @@ export interface GuardSet {
   readonly requireSuperuser: RequestHandler;
   /** `requireRole(role)` per role; `superadmin` is `requireSuperuser`'s rule. */
   readonly byRole: ReadonlyMap<Role, RequestHandler>;
+  /** A guard requiring every one of the scopes. */
+  requireScopes(...scopes: string[]): RequestHandler;
+  /** A guard requiring at least one of the scopes. */
+  requireAnyScope(...scopes: string[]): RequestHandler;
+  /** A guard requiring `check(claims)` to return true. */
+  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler;
+}
+
+// RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\` (it goes into a quoted header value).
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function checkedScopes(guard: string, scopes: readonly unknown[]): string[] {
+  const bad = scopes.filter((s) => typeof s !== 'string' || !SCOPE_TOKEN.test(s));
+  if (scopes.length === 0 || bad.length > 0) {
+    throw new SettingsError([
+      {
+        variable: guard,
+        message:
+          scopes.length === 0
+            ? 'needs at least one scope'
+            : `scopes must be non-empty strings without spaces, quotes or backslashes (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+      },
+    ]);
+  }
+  return [...new Set(scopes as string[])];
+}
+
+type MakeGuard = (name: string, check: Guard['check'], denied: Rejection, meta: GuardMeta) => RequestHandler;
+
+/** `requireScopes`, `requireAnyScope` and `requireClaim`, each checked and made once per call. */
+function requirementGuards(
+  make: MakeGuard,
+  ctx: AuthContext,
+): Pick<GuardSet, 'requireScopes' | 'requireAnyScope' | 'requireClaim'> {
+  return {
+    requireScopes(...scopes: string[]): RequestHandler {
+      const required = checkedScopes('requireScopes', scopes);
+      const denied = insufficientScope(required, SCOPE_DETAIL);
+      const check = (user: AuthUser): boolean => required.every((s) => user.scopes.includes(s));
+      return make('requireScopes', check, denied, { kind: 'auth', scopes: required });
+    },
+    requireAnyScope(...scopes: string[]): RequestHandler {
+      const wanted = checkedScopes('requireAnyScope', scopes);
+      const denied = insufficientScope(wanted, SCOPE_DETAIL);
+      const check = (user: AuthUser): boolean => wanted.some((s) => user.scopes.includes(s));
+      return make('requireAnyScope', check, denied, { kind: 'auth', anyScopes: wanted });
+    },
+    requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler {
+      if (typeof check !== 'function' || typeof description !== 'string' || description.trim() === '') {
+        throw new SettingsError([
+          { variable: 'requireClaim', message: 'needs a check function and a non-empty description' },
+        ]);
+      }
+      const passes = (user: AuthUser): boolean => safeCheck(check, user, ctx);
+      return make('requireClaim', passes, CLAIM_DENIED, { kind: 'auth', claim: description });
+    },
+  };
+}
+
+/** Runs a consumer's claim check; one that throws refuses (it is logged, never answered as a 500). */
+function safeCheck(
+  check: (claims: Readonly<JWTPayload>) => boolean,
+  user: AuthUser,
+  ctx: AuthContext,
+): boolean {
+  try {
+    return check(user.claims) === true;
+  } catch (error) {
+    ctx.logger.error({ event: 'auth_claim_check_failed', err: error }, 'requireClaim check threw; refusing');
+    return false;
+  }
 }
 
 /**
@@ -58,6 +138,7 @@ export function createGuards(
     const fields = {
       event: 'auth_failure',
       reason: rejection.reason,
+      claim: rejection.claim,
       status: rejection.status,
       reqId: (req as Memo).id,
       trace_id: trace?.trace_id,
@@ -84,6 +165,10 @@ export function createGuards(
       refuse(req, res, REJECT.insufficientRole);
       return false;
     }
+    if (g.check !== undefined && !g.check(user)) {
+      refuse(req, res, g.denied!);
+      return false;
+    }
     return true;
   }
 
@@ -95,6 +180,11 @@ export function createGuards(
     }
     if (revocation === undefined) {
       accept(req, next, user, CHECKED_FRESH);
+      return;
+    }
+    // Revocation is asked by jti: a token without one (possible under oidc) cannot be checked.
+    if (user.jti === null && user.authMethod === 'jwt') {
+      refuse(req, res, MISSING_JTI);
       return;
     }
     if (!g.fresh && revocation.cachedActive(user)) {
@@ -211,8 +301,21 @@ export function createGuards(
     run(req, res, next, G_SUPER);
   }
 
+  /** A guard with a requirement beyond the role: its own named middleware and route metadata. */
+  function requirement(
+    name: string,
+    check: Guard['check'],
+    denied: Rejection,
+    meta: GuardMeta,
+  ): RequestHandler {
+    const g: Guard = Object.freeze({ ...G_USER, check, denied });
+    const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
+    return withRouteMeta(markAuthGuard(fn), meta);
+  }
+
   // Marked so a route parses its JSON body only after its guards: refused requests are never read.
   return {
+    ...requirementGuards(requirement, ctx),
     requireUser: withRouteMeta(markAuthGuard(requireUser), { kind: 'auth' }),
     optionalUser: withRouteMeta(markAuthGuard(optionalUser), { kind: 'auth', optional: true }),
     requireSuperuser: withRouteMeta(markAuthGuard(requireSuperuser), { kind: 'auth', role: 'superuser' }),

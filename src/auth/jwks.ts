@@ -17,9 +17,21 @@ export const JWKS_MAX_BYTES = 1024 * 1024;
 /** What a key lookup gives: the key, a kid the set does not have, or no key set at all (seconds to retry). */
 export type KeyLookup = KeyObject | 'unknown_kid' | number;
 
-export interface JwksStoreOptions {
+/** Where an issuer's discovery document is: the JWKS URL is read from its `jwks_uri`. */
+export interface DiscoveryOptions {
+  /** The issuer exactly as configured; the document's `issuer` must equal it (OpenID Connect Discovery §4.3). */
+  readonly issuer: string;
+  /** `{issuer without trailing slash}/.well-known/openid-configuration`. */
   readonly url: URL;
-  readonly alg: AccessTokenAlgorithm;
+}
+
+export interface JwksStoreOptions {
+  /** The JWKS URL; with `discovery`, a placeholder replaced by the document's `jwks_uri`. */
+  readonly url: URL;
+  /** The configured algorithm(s): a JWK is kept when it suits one of them. */
+  readonly alg: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[];
+  /** Find the JWKS URL from this issuer's discovery document first (fetched under the same rules). */
+  readonly discovery?: DiscoveryOptions;
   readonly ttlMs: number;
   readonly timeoutMs: number;
   readonly agent: http.Agent;
@@ -30,6 +42,7 @@ export interface JwksStoreOptions {
 }
 
 const HEADERS = { accept: 'application/jwk-set+json, application/json', 'user-agent': 'express-m8' };
+const DISCOVERY_HEADERS = { accept: 'application/json', 'user-agent': 'express-m8' };
 
 /**
  * The remote key set. Not jose's `createRemoteJWKSet`: that one starts its cooldown only after a
@@ -52,9 +65,13 @@ export class JwksStore {
   #lastOk = false;
   #generation = 0;
   #pending: Promise<void> | undefined;
+  /** The JWKS URL in use: the configured one, or the last good discovery document's `jwks_uri`. */
+  #url: URL | undefined;
+  #discoveredAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: JwksStoreOptions) {
     this.#o = options;
+    this.#url = options.discovery === undefined ? options.url : undefined;
   }
 
   /**
@@ -142,10 +159,15 @@ export class JwksStore {
     return this.#pending;
   }
 
+  #where(): string {
+    const url = this.#url ?? this.#o.discovery?.url ?? this.#o.url;
+    return url.origin + url.pathname;
+  }
+
   #report(result: JwksRefreshResult): void {
     if (result !== 'success') {
       this.#o.ctx.logger.warn(
-        { event: 'jwks_refresh_failed', result, jwks_uri: this.#o.url.origin + this.#o.url.pathname },
+        { event: 'jwks_refresh_failed', result, jwks_uri: this.#where() },
         this.#hasKeys
           ? 'JWKS refresh failed; serving the last good keys'
           : 'JWKS fetch failed; no signing keys yet',
@@ -158,11 +180,15 @@ export class JwksStore {
     }
   }
 
-  async #fetch(): Promise<JwksRefreshResult> {
+  /** GETs a JSON document: no redirects, bounded in time and size. */
+  async #getJson(
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<{ readonly doc: unknown } | JwksRefreshResult> {
     const outcome = await httpCall({
-      url: this.#o.url,
+      url,
       method: 'GET',
-      headers: HEADERS,
+      headers,
       agent: this.#o.agent,
       totalTimeoutMs: this.#o.timeoutMs,
       maxBytes: JWKS_MAX_BYTES,
@@ -171,12 +197,42 @@ export class JwksStore {
     // No redirects, ever: a JWKS that moved is a configuration change, not something to follow silently.
     if (outcome.status >= 300 && outcome.status < 400) return 'redirect';
     if (outcome.status !== 200) return 'bad_status';
-    let doc: unknown;
     try {
-      doc = JSON.parse(outcome.body.toString('utf8'));
+      return { doc: JSON.parse(outcome.body.toString('utf8')) as unknown };
     } catch {
       return 'invalid_body';
     }
+  }
+
+  /**
+   * With discovery: (re)reads the issuer's document when none was read yet or the last one is past the TTL.
+   * A failed read keeps the last good `jwks_uri` (outage rule); without one the attempt fails.
+   */
+  async #discover(): Promise<JwksRefreshResult | undefined> {
+    const d = this.#o.discovery;
+    if (d === undefined || this.#o.now() - this.#discoveredAt < this.#o.ttlMs) return undefined;
+    const got = await this.#getJson(d.url, DISCOVERY_HEADERS);
+    const found = typeof got === 'string' ? got : jwksUriOf(got.doc, d.issuer);
+    if (typeof found === 'string') {
+      this.#o.ctx.logger.warn(
+        { event: 'oidc_discovery_failed', result: found, discovery_url: d.url.origin + d.url.pathname },
+        this.#url === undefined
+          ? 'OIDC discovery failed; no JWKS URL yet'
+          : 'OIDC discovery failed; keeping the last good jwks_uri',
+      );
+      return this.#url === undefined ? found : undefined;
+    }
+    this.#url = found;
+    this.#discoveredAt = this.#o.now();
+    return undefined;
+  }
+
+  async #fetch(): Promise<JwksRefreshResult> {
+    const discovery = await this.#discover();
+    if (discovery !== undefined) return discovery;
+    const got = await this.#getJson(this.#url!, HEADERS);
+    if (typeof got === 'string') return got;
+    const doc = got.doc;
     const keys = (doc as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(keys)) return 'invalid_body';
     const byKid = new Map<string, KeyObject>();
@@ -201,7 +257,7 @@ export class JwksStore {
     }
     if (skipped.length > 0) {
       this.#o.ctx.logger.warn(
-        { event: 'jwks_key_skipped', jwks_uri: this.#o.url.origin + this.#o.url.pathname, skipped },
+        { event: 'jwks_key_skipped', jwks_uri: this.#where(), skipped },
         'JWKS keys skipped: unusable for the configured algorithm',
       );
     }
@@ -224,4 +280,28 @@ export class JwksStore {
 function kidOf(jwk: unknown): string | undefined {
   const kid = (jwk as { kid?: unknown } | null)?.kid;
   return typeof kid === 'string' ? kid.slice(0, 64) : undefined;
+}
+
+/**
+ * The `jwks_uri` of a discovery document, or why it is unusable: the document must name exactly the issuer it
+ * was fetched for, and `jwks_uri` must be an absolute http(s) URL (https when the issuer is https).
+ */
+function jwksUriOf(doc: unknown, issuer: string): URL | JwksRefreshResult {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'invalid_body';
+  const d = doc as { issuer?: unknown; jwks_uri?: unknown };
+  if (d.issuer !== issuer || typeof d.jwks_uri !== 'string') return 'invalid_body';
+  let url: URL;
+  try {
+    url = new URL(d.jwks_uri);
+  } catch {
+    return 'invalid_body';
+  }
+  // Same scheme as the issuer: never a downgrade to http, and the keep-alive agent chosen for the issuer fits.
+  if (url.protocol !== new URL(issuer).protocol) return 'invalid_body';
+  return url;
+}
+
+/** The discovery document URL of an issuer (OpenID Connect Discovery §4: trailing slash removed first). */
+export function discoveryUrl(issuer: string): URL {
+  return new URL(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
 }

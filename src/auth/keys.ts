@@ -1,21 +1,53 @@
 import { createPublicKey, type JsonWebKey, type KeyObject, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AccessTokenAlgorithm } from '../settings/types.js';
+import type { AccessTokenAlgorithm, AsymmetricAlgorithm } from '../settings/types.js';
 
-/** Why a key is not usable for the configured algorithm, or `undefined` when it is. */
+/** The algorithms each verification key may be used with, recorded when the key is loaded or imported. */
+const KEY_ALGORITHMS = new WeakMap<KeyObject, ReadonlySet<string>>();
+
+/**
+ * The algorithms a loaded key may verify (a JWK's own `alg`, or every configured algorithm its type suits);
+ * `undefined` for a key this module did not load (the HS256 CryptoKey), which jose's allow-list governs alone.
+ */
+export function keyAlgorithms(key: object): ReadonlySet<string> | undefined {
+  return KEY_ALGORITHMS.get(key as KeyObject);
+}
+
+/** Why a key is not usable for the algorithm, or `undefined` when it is. */
 export function keyProblem(key: KeyObject, alg: AccessTokenAlgorithm): string | undefined {
   if (alg === 'HS256') return key.type === 'secret' ? undefined : 'expected a secret key';
   if (key.type !== 'public') return `expected a public key, got a ${key.type} key`;
   const details = key.asymmetricKeyDetails;
-  if (alg === 'RS256') {
+  if (alg.startsWith('RS') || alg === 'PS256') {
     if (key.asymmetricKeyType !== 'rsa') return `expected an RSA key, got ${key.asymmetricKeyType}`;
     if ((details?.modulusLength ?? 0) < 2048)
       return `expected RSA ≥ 2048 bits, got ${details?.modulusLength}`;
     return undefined;
   }
+  if (alg === 'EdDSA') {
+    return key.asymmetricKeyType === 'ed25519'
+      ? undefined
+      : `expected an Ed25519 key, got ${key.asymmetricKeyType}`;
+  }
   if (key.asymmetricKeyType !== 'ec') return `expected an EC key, got ${key.asymmetricKeyType}`;
-  if (details?.namedCurve !== 'prime256v1') return `expected curve P-256, got ${details?.namedCurve}`;
+  const curve = alg === 'ES256' ? 'prime256v1' : 'secp384r1';
+  if (details?.namedCurve !== curve)
+    return `expected curve ${alg === 'ES256' ? 'P-256' : 'P-384'}, got ${details?.namedCurve}`;
   return undefined;
+}
+
+/** Records which of `algs` the key suits; the first problem found when it suits none. */
+function allow(key: KeyObject, algs: readonly AccessTokenAlgorithm[]): KeyObject | string {
+  const usable = new Set<string>();
+  let problem: string | undefined;
+  for (const alg of algs) {
+    const p = keyProblem(key, alg);
+    if (p === undefined) usable.add(alg);
+    else problem ??= p;
+  }
+  if (usable.size === 0) return problem ?? 'no algorithm configured';
+  KEY_ALGORITHMS.set(key, usable);
+  return key;
 }
 
 /**
@@ -32,12 +64,19 @@ export function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
   ) as Promise<webcrypto.CryptoKey>;
 }
 
+const list = (
+  algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
+): readonly AccessTokenAlgorithm[] => (typeof algs === 'string' ? [algs] : algs);
+
 /**
  * Reads and parses `ACCESS_PUBLIC_KEY_FILE` once. A private key PEM is refused, as `loadSettings` refuses it: a
  * token consumer must never hold the signing key. Returns the key or a message naming what is wrong (never the
  * file's content).
  */
-export function loadPemKey(file: string, alg: AccessTokenAlgorithm): KeyObject | string {
+export function loadPemKey(
+  file: string,
+  algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
+): KeyObject | string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
@@ -53,43 +92,67 @@ export function loadPemKey(file: string, alg: AccessTokenAlgorithm): KeyObject |
   } catch {
     return `${file} is not a PEM public key that Node.js can parse`;
   }
-  const problem = keyProblem(key, alg);
-  return problem === undefined ? key : `${file}: ${problem} for ${alg}`;
+  const allowed = allow(key, list(algs));
+  return typeof allowed === 'string' ? `${file}: ${allowed}` : allowed;
 }
 
-const JWK_KTY = { RS256: 'RSA', ES256: 'EC', HS256: 'oct' } as const;
+const KTY: Readonly<Record<AccessTokenAlgorithm, string>> = {
+  RS256: 'RSA',
+  RS384: 'RSA',
+  RS512: 'RSA',
+  PS256: 'RSA',
+  ES256: 'EC',
+  ES384: 'EC',
+  EdDSA: 'OKP',
+  HS256: 'oct',
+};
 
 /**
- * Imports one JWK from a fetched set, or returns `undefined` when it is unusable for `alg`: wrong `kty`,
- * `use` other than `sig`, an `alg` other than ours, `key_ops` without `verify`, symmetric material, a weak
- * RSA modulus, another curve, or anything Node cannot parse. Each JWK is judged alone so one bad entry never
- * poisons the set.
+ * Imports one JWK from a fetched set, or returns `undefined` when it is unusable for the configured
+ * algorithms: wrong `kty`, `use` other than `sig`, an `alg` not configured, `key_ops` without `verify`,
+ * symmetric material, a weak RSA modulus, another curve, or anything Node cannot parse. Each JWK is judged
+ * alone so one bad entry never poisons the set.
  */
-export function importJwk(jwk: unknown, alg: AccessTokenAlgorithm): KeyObject | undefined {
-  const judged = judgeJwk(jwk, alg);
+export function importJwk(
+  jwk: unknown,
+  algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
+): KeyObject | undefined {
+  const judged = judgeJwk(jwk, algs);
   return typeof judged === 'string' ? undefined : judged;
 }
 
 /** {@link importJwk}, saying why a JWK is skipped (for the log line of a refresh; never key material). */
-export function judgeJwk(jwk: unknown, alg: AccessTokenAlgorithm): KeyObject | string {
+export function judgeJwk(
+  jwk: unknown,
+  algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
+): KeyObject | string {
+  const configured = list(algs).filter((a): a is AsymmetricAlgorithm => a !== 'HS256');
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'not a JSON object';
   const j = jwk as Record<string, unknown>;
-  if (j.kty !== JWK_KTY[alg] || alg === 'HS256') return `kty is not ${JWK_KTY[alg]}`;
+  const ktys = [...new Set(configured.map((a) => KTY[a]))];
+  if (!ktys.includes(j.kty as string)) return `kty is not ${ktys.join(' or ') || 'a public-key type'}`;
   if (j.use !== undefined && j.use !== 'sig') return 'use is not sig';
-  if (j.alg !== undefined && j.alg !== alg) return `alg is not ${alg}`;
+  if (j.alg !== undefined && !configured.includes(j.alg as AsymmetricAlgorithm))
+    return `alg is not ${configured.join(' or ')}`;
   if (j.key_ops !== undefined && !(Array.isArray(j.key_ops) && j.key_ops.includes('verify')))
     return 'key_ops lacks verify';
   if (j.kid !== undefined && typeof j.kid !== 'string') return 'kid is not a string';
   let key: KeyObject;
   try {
-    // Only the public members are passed on: a JWK carrying private parts is still just a public key here.
-    const pub: JsonWebKey =
-      alg === 'RS256'
-        ? { kty: 'RSA', n: j.n as string, e: j.e as string }
-        : { kty: 'EC', crv: j.crv as string, x: j.x as string, y: j.y as string };
-    key = createPublicKey({ key: pub, format: 'jwk' });
+    key = createPublicKey({ key: publicMembers(j), format: 'jwk' });
   } catch {
     return 'not a public key Node.js can parse';
   }
-  return keyProblem(key, alg) ?? key;
+  const candidates = j.alg === undefined ? configured : [j.alg as AsymmetricAlgorithm];
+  return allow(
+    key,
+    candidates.filter((a) => KTY[a] === j.kty),
+  );
+}
+
+/** Only the public members are passed on: a JWK carrying private parts is still just a public key here. */
+function publicMembers(j: Record<string, unknown>): JsonWebKey {
+  if (j.kty === 'RSA') return { kty: 'RSA', n: j.n as string, e: j.e as string };
+  if (j.kty === 'OKP') return { kty: 'OKP', crv: j.crv as string, x: j.x as string };
+  return { kty: 'EC', crv: j.crv as string, x: j.x as string, y: j.y as string };
 }

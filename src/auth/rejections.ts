@@ -10,6 +10,11 @@ import type { AuthFailureReason } from './types.js';
  */
 export interface Rejection extends PreparedProblem {
   readonly reason: AuthFailureReason;
+  /**
+   * The claim the failing check was about (`aud`, `exp`, `realm_access.roles`…), for the log line: a name
+   * from our own checks or configuration, never a value taken from the token.
+   */
+  readonly claim?: string;
 }
 
 // RFC 6750 §3: a missing token gets a bare challenge; a bad one says `invalid_token`; a low role
@@ -55,15 +60,15 @@ export const REJECT = Object.freeze({
   badHeader: invalid('bad_header'),
   unknownKid: invalid('unknown_kid'),
   badSignature: invalid('bad_signature'),
-  expired: invalid('expired', 'ERR_AUTH_TOKEN_EXPIRED'),
-  notYetValid: invalid('not_yet_valid'),
-  issuedInFuture: invalid('issued_in_future'),
-  badIssuer: invalid('bad_issuer'),
-  badAudience: invalid('bad_audience'),
+  expired: Object.freeze({ ...invalid('expired', 'ERR_AUTH_TOKEN_EXPIRED'), claim: 'exp' }),
+  notYetValid: Object.freeze({ ...invalid('not_yet_valid'), claim: 'nbf' }),
+  issuedInFuture: Object.freeze({ ...invalid('issued_in_future'), claim: 'iat' }),
+  badIssuer: Object.freeze({ ...invalid('bad_issuer'), claim: 'iss' }),
+  badAudience: Object.freeze({ ...invalid('bad_audience'), claim: 'aud' }),
   missingClaim: invalid('missing_claim'),
-  badType: invalid('bad_type'),
+  badType: Object.freeze({ ...invalid('bad_type'), claim: 'type' }),
   badClaims: invalid('bad_claims'),
-  superuserMismatch: invalid('superuser_mismatch'),
+  superuserMismatch: Object.freeze({ ...invalid('superuser_mismatch'), claim: 'is_superuser' }),
   revoked: make('revoked', 401, 'ERR_AUTH_TOKEN_REVOKED', 'Token has been revoked.', [
     'WWW-Authenticate',
     CHALLENGE_INVALID,
@@ -84,6 +89,37 @@ export const REJECT = Object.freeze({
     ['WWW-Authenticate', CHALLENGE_SCOPE],
   ),
 });
+
+const byClaim = new Map<string, Rejection>();
+
+/**
+ * `rejection` naming `claim`, built once per pair and reused. Callers pass claim names from our own checks or
+ * settings only (a bounded set), never one read from a token.
+ */
+export function withClaim(rejection: Rejection, claim: string): Rejection {
+  const key = `${rejection.reason}\n${rejection.code}\n${claim}`;
+  let found = byClaim.get(key);
+  if (found === undefined) {
+    found = Object.freeze({ ...rejection, claim });
+    byClaim.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * The 403 of a scope or claim guard: `insufficient_scope` naming the required scopes (RFC 6750 §3), made once
+ * per guard. `scopes` are checked by the caller to be header-safe scope tokens.
+ */
+export function insufficientScope(scopes: readonly string[], detail: string): Rejection {
+  const challenge = scopes.length > 0 ? `${CHALLENGE_SCOPE}, scope="${scopes.join(' ')}"` : CHALLENGE_SCOPE;
+  return Object.freeze({
+    ...make('insufficient_scope', 403, 'ERR_AUTH_INSUFFICIENT_SCOPE', detail, [
+      'WWW-Authenticate',
+      challenge,
+    ]),
+    claim: 'scope',
+  });
+}
 
 /** `Signing keys unavailable.` with `Retry-After: n` for n = 1…10 (the JWKS cooldown), index = seconds. */
 export const REJECT_KEYS_UNAVAILABLE: readonly Rejection[] = Object.freeze(

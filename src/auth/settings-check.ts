@@ -1,5 +1,33 @@
 import type { SettingsIssue } from '../errors.js';
-import type { Settings } from '../settings/types.js';
+import {
+  type AccessTokenAlgorithm,
+  accessTokenAlgorithms,
+  type Settings,
+  settingList,
+} from '../settings/types.js';
+
+const KNOWN: ReadonlySet<AccessTokenAlgorithm> = new Set<AccessTokenAlgorithm>([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'ES256',
+  'ES384',
+  'EdDSA',
+  'HS256',
+]);
+
+function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http(s) URL';
+  }
+  return url.protocol === 'https:' || url.protocol === 'http:'
+    ? undefined
+    : `must use http or https (got ${url.protocol})`;
+}
 
 /**
  * Re-checks the settings `buildAuthDeps` depends on, so a hand-built Settings object fails at construction
@@ -7,31 +35,48 @@ import type { Settings } from '../settings/types.js';
  */
 export function authSettingsIssues(s: Settings): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
-  const alg = s.ACCESS_TOKEN_ALGORITHM;
-  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'HS256') {
+  const algs =
+    typeof s.ACCESS_TOKEN_ALGORITHM === 'string' ? accessTokenAlgorithms(s.ACCESS_TOKEN_ALGORITHM) : [];
+  const unknown = algs.filter((a) => !KNOWN.has(a));
+  if (algs.length === 0 || unknown.length > 0 || (algs.length > 1 && algs.includes('HS256'))) {
     issues.push({
       variable: 'ACCESS_TOKEN_ALGORITHM',
-      message: `must be RS256, ES256 or HS256 (got ${String(alg)})`,
+      message: `must be HS256, or one or more of ${[...KNOWN].filter((a) => a !== 'HS256').join(', ')} (got ${String(s.ACCESS_TOKEN_ALGORITHM)})`,
     });
   }
-  if (alg === 'HS256' && !s.ACCESS_SECRET_KEY) {
+  const hs = algs[0] === 'HS256';
+  if (hs && !s.ACCESS_SECRET_KEY) {
     issues.push({ variable: 'ACCESS_SECRET_KEY', message: 'is required when ACCESS_TOKEN_ALGORITHM=HS256' });
   }
-  if ((alg === 'RS256' || alg === 'ES256') && !s.JWKS_URI && !s.ACCESS_PUBLIC_KEY_FILE) {
+  const discovery = s.OIDC_DISCOVERY === true;
+  if (!hs && algs.length > 0 && !s.JWKS_URI && !s.ACCESS_PUBLIC_KEY_FILE && !discovery) {
     issues.push({
       variable: 'JWKS_URI',
-      message: `JWKS_URI or ACCESS_PUBLIC_KEY_FILE is required when ACCESS_TOKEN_ALGORITHM=${alg}`,
+      message: `JWKS_URI, ACCESS_PUBLIC_KEY_FILE or OIDC_DISCOVERY=true is required when ACCESS_TOKEN_ALGORITHM=${s.ACCESS_TOKEN_ALGORITHM}`,
     });
   }
-  if (s.JWKS_URI && alg !== 'HS256') {
-    let url: URL | undefined;
-    try {
-      url = new URL(s.JWKS_URI);
-    } catch {
-      issues.push({ variable: 'JWKS_URI', message: 'must be an absolute http(s) URL' });
+  const issuers = settingList(s.TOKEN_ISSUER);
+  const jwks = settingList(s.JWKS_URI);
+  if (!hs && !discovery) {
+    for (const uri of jwks) {
+      const problem = urlProblem(uri);
+      if (problem !== undefined) issues.push({ variable: 'JWKS_URI', message: problem });
     }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
-      issues.push({ variable: 'JWKS_URI', message: `must use http or https (got ${url.protocol})` });
+    if (jwks.length > 1 && jwks.length !== issuers.length) {
+      issues.push({
+        variable: 'JWKS_URI',
+        message: `lists ${jwks.length} URLs for ${issuers.length} TOKEN_ISSUER entries: give one, or one per issuer`,
+      });
+    }
+  }
+  if (discovery) {
+    if (hs) issues.push({ variable: 'OIDC_DISCOVERY', message: 'needs a public-key ACCESS_TOKEN_ALGORITHM' });
+    if (issuers.length === 0)
+      issues.push({ variable: 'TOKEN_ISSUER', message: 'is required when OIDC_DISCOVERY=true' });
+    for (const issuer of issuers) {
+      const problem = urlProblem(issuer);
+      if (problem !== undefined)
+        issues.push({ variable: 'TOKEN_ISSUER', message: `with OIDC_DISCOVERY=true: ${problem}` });
     }
   }
   if (s.TOKEN_STRICT_VALIDATION) {

@@ -1,4 +1,11 @@
-import { createHmac, verify as cryptoVerify, KeyObject, timingSafeEqual, type webcrypto } from 'node:crypto';
+import {
+  constants,
+  createHmac,
+  verify as cryptoVerify,
+  KeyObject,
+  timingSafeEqual,
+  type webcrypto,
+} from 'node:crypto';
 import type { AccessTokenAlgorithm } from '../settings/types.js';
 
 const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
@@ -34,10 +41,30 @@ export function signatureMatches(
     switch (alg) {
       case 'RS256':
         return cryptoVerify('sha256', input, keyObject, signature);
+      case 'RS384':
+        return cryptoVerify('sha384', input, keyObject, signature);
+      case 'RS512':
+        return cryptoVerify('sha512', input, keyObject, signature);
+      case 'PS256':
+        // RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash.
+        return cryptoVerify(
+          'sha256',
+          input,
+          { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+          signature,
+        );
       case 'ES256':
-        // JWS carries ES256 signatures as raw r‖s (RFC 7518 §3.4), 64 bytes for P-256.
-        if (signature.length !== 64) return false;
-        return cryptoVerify('sha256', input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature);
+      case 'ES384': {
+        // JWS carries ECDSA signatures as raw r‖s (RFC 7518 §3.4): 64 bytes for P-256, 96 for P-384.
+        const es256 = alg === 'ES256';
+        if (signature.length !== (es256 ? 64 : 96)) return false;
+        const hash = es256 ? 'sha256' : 'sha384';
+        return cryptoVerify(hash, input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature);
+      }
+      case 'EdDSA':
+        return keyObject.asymmetricKeyType === 'ed25519'
+          ? cryptoVerify(null, input, keyObject, signature)
+          : undefined;
       case 'HS256': {
         const expected = createHmac('sha256', keyObject).update(input).digest();
         return signature.length === expected.length && timingSafeEqual(signature, expected);

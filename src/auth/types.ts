@@ -15,28 +15,16 @@ export type Role = (typeof ROLES)[number];
 
 /** The authenticated caller, built once per verified token and frozen. Set as `req.user`. */
 export interface AuthUser {
-  /** `sub`: the user's UUID. */
+  /** `sub`: the user's UUID (fa-auth-m8), or the issuer's subject identifier (oidc). */
   readonly id: string;
-  /** `email`: required by the fa-auth-m8 profile, so always an address there. */
+  /** `email`: required by the fa-auth-m8 profile, so always an address there; optional under oidc. */
   readonly email: string | null;
   /** `full_name`, or `null`. */
   readonly fullName: string | null;
   /** `avatar`, or `null`. */
   readonly avatar: string | null;
-  /** `role`; `user` when the claim is absent. */
+  /** `role`; `user` when the claim is absent. Under oidc the highest of `roles` on the hierarchy, else `user`. */
   readonly role: Role;
-  /** `is_active`; `true` when absent. */
-  readonly isActive: boolean;
-  /** `is_superuser`; `false` when absent. Always equals `role === 'superadmin'`. */
-  readonly isSuperuser: boolean;
-  /** `email_verified`; `false` when absent. */
-  readonly emailVerified: boolean;
-  /** `tenant_id` (a UUID) or `null`. */
-  readonly tenantId: string | null;
-  /** `jti`: the token id; `null` for API keys. */
-  readonly jti: string | null;
-  /** Every claim of the token, frozen. */
-  readonly claims: Readonly<JWTPayload>;
   /** Every role the credential carries (fa-auth-m8: `[role]`). */
   readonly roles: readonly string[];
   /** Scopes: the union of `scope`, `scp` and `permissions` (fa-auth-m8: from `scope` when present, else []). */
@@ -45,6 +33,18 @@ export interface AuthUser {
   readonly issuer: string | null;
   /** How the caller authenticated. */
   readonly authMethod: 'jwt' | 'api_key';
+  /** `is_active`; `true` when absent. */
+  readonly isActive: boolean;
+  /** `is_superuser`; `false` when absent. Always equals `role === 'superadmin'`. */
+  readonly isSuperuser: boolean;
+  /** `email_verified`; `false` when absent. */
+  readonly emailVerified: boolean;
+  /** `tenant_id` (a UUID) or `null`. */
+  readonly tenantId: string | null;
+  /** `jti`: the token id (`null` when the token has none, or for API keys). */
+  readonly jti: string | null;
+  /** Every claim of the token, frozen. */
+  readonly claims: Readonly<JWTPayload>;
 }
 
 /**
@@ -77,7 +77,8 @@ export type AuthFailureReason =
   | 'ambiguous_credentials'
   | 'invalid_api_key'
   | 'api_key_unavailable'
-  | 'api_key_rate_limited';
+  | 'api_key_rate_limited'
+  | 'insufficient_scope';
 
 /**
  * The outcome of one revocation check (label `result` of `revocation_checks_total`). `cached` is a hit of the

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isProductionLike, type Settings } from '../settings/index.js';
+import { accessTokenAlgorithms, settingList } from '../settings/types.js';
 import { generateKeys, keysFromPrivateKey, mintToken, type TestKeys } from '../testing/index.js';
 import { numberOption, parseCommandArgs, stringOption } from './args.js';
 import { CliExit, type CliIo, loadCliSettings, messageOf, UsageError } from './io.js';
@@ -50,7 +51,8 @@ function spki(key: KeyObject): string {
 
 /** The key pair for RS256/ES256 from `--private-key`, checked against the algorithm and the configured key. */
 function asymmetricKeys(io: CliIo, settings: Settings, file: string, kid: string): TestKeys {
-  const alg = settings.ACCESS_TOKEN_ALGORITHM;
+  // The first algorithm of a list signs (they all verify).
+  const alg = accessTokenAlgorithms(settings.ACCESS_TOKEN_ALGORITHM)[0]!;
   if (alg === 'HS256')
     fail(
       io,
@@ -65,16 +67,17 @@ function asymmetricKeys(io: CliIo, settings: Settings, file: string, kid: string
       `--private-key ${JSON.stringify(file)} is not a readable PEM private key (${messageOf(error).split('\n')[0]})`,
     );
   }
-  const expected = alg === 'RS256' ? 'rsa' : 'ec';
+  const expected = alg.startsWith('RS') || alg === 'PS256' ? 'rsa' : alg === 'EdDSA' ? 'ed25519' : 'ec';
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (key.asymmetricKeyType !== expected || (alg === 'ES256' && curve !== 'prime256v1')) {
+  const wanted = alg === 'ES256' ? 'prime256v1' : alg === 'ES384' ? 'secp384r1' : curve;
+  if (key.asymmetricKeyType !== expected || curve !== wanted) {
     const got =
       key.asymmetricKeyType === 'ec'
         ? `an EC ${curve ?? ''} key`
         : `a ${key.asymmetricKeyType ?? 'different'} key`;
     fail(
       io,
-      `ACCESS_TOKEN_ALGORITHM=${alg} needs ${alg === 'RS256' ? 'an RSA key' : 'an EC P-256 key'} (got ${got.trim()})`,
+      `ACCESS_TOKEN_ALGORITHM=${alg} needs ${expected === 'rsa' ? 'an RSA key' : expected === 'ec' ? `an EC ${alg === 'ES256' ? 'P-256' : 'P-384'} key` : 'an Ed25519 key'} (got ${got.trim()})`,
     );
   }
   const publicFile = settings.ACCESS_PUBLIC_KEY_FILE;
@@ -161,8 +164,8 @@ export async function devTokenCommand(argv: readonly string[], io: CliIo): Promi
     keys,
     { sub, email, full_name: stringOption(args, 'name') ?? 'Dev User', role, tenant_id: tenant },
     {
-      issuer: settings.TOKEN_ISSUER ?? null,
-      audience: settings.TOKEN_AUDIENCE ?? null,
+      issuer: settingList(settings.TOKEN_ISSUER)[0] ?? null,
+      audience: settingList(settings.TOKEN_AUDIENCE)[0] ?? null,
       expiresInSeconds: minutes * 60,
       header: kid === undefined ? { kid: undefined } : {},
     },

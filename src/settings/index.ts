@@ -9,6 +9,8 @@ export { DEFAULT_PERMISSIONS_POLICY, METRICS_GROUP_NAMES } from './schema.js';
 export { summarizeSettings } from './summary.js';
 export {
   type AccessTokenAlgorithm,
+  type AccessTokenAlgorithmSetting,
+  type AsymmetricAlgorithm,
   type Environment,
   isProductionLike,
   type LogLevel,
@@ -18,4 +20,5 @@ export {
   type SelectedDb,
   type Settings,
   type TokenMode,
+  type TokenProfile,
 } from './types.js';

@@ -1,10 +1,11 @@
 /**
  * Checks `ACCESS_PUBLIC_KEY_FILE` at load time: the PEM must parse with node:crypto, hold a public key (or a
- * certificate) of the type the algorithm needs, RSA ≥ 2048 bits (NIST SP 800-131A) or EC on P-256 (RFC 7518 §3.4).
+ * certificate) of the type the algorithm needs, RSA ≥ 2048 bits (NIST SP 800-131A), EC on P-256 / P-384 (RFC 7518 §3.4) or Ed25519 (RFC 8037).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { AsymmetricAlgorithm } from './types.js';
 
 const MIN_RSA_BITS = 2048;
 
@@ -16,7 +17,7 @@ function describe(key: KeyObject): string {
 }
 
 /** Why the file at `path` cannot verify `algorithm` tokens, or `undefined` when it can. */
-export function publicKeyFileProblem(path: string, algorithm: 'RS256' | 'ES256'): string | undefined {
+export function publicKeyFileProblem(path: string, algorithm: AsymmetricAlgorithm): string | undefined {
   const where = JSON.stringify(path);
   let pem: string;
   try {
@@ -36,17 +37,24 @@ export function publicKeyFileProblem(path: string, algorithm: 'RS256' | 'ES256')
     return `expected a PEM public key (SPKI "BEGIN PUBLIC KEY", PKCS#1 or a certificate) in ${where}; it does not parse`;
   }
   const details = key.asymmetricKeyDetails;
-  if (algorithm === 'RS256') {
+  if (algorithm.startsWith('RS') || algorithm === 'PS256') {
     if (key.asymmetricKeyType !== 'rsa') {
-      return `RS256 needs an RSA key, but ${where} holds ${describe(key)}`;
+      return `${algorithm} needs an RSA key, but ${where} holds ${describe(key)}`;
     }
     if ((details?.modulusLength ?? 0) < MIN_RSA_BITS) {
-      return `RS256 needs an RSA key of at least ${MIN_RSA_BITS} bits, but ${where} holds ${describe(key)}`;
+      return `${algorithm} needs an RSA key of at least ${MIN_RSA_BITS} bits, but ${where} holds ${describe(key)}`;
     }
     return undefined;
   }
-  if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
-    return `ES256 needs an EC key on P-256 (prime256v1), but ${where} holds ${describe(key)}`;
+  if (algorithm === 'EdDSA') {
+    return key.asymmetricKeyType === 'ed25519'
+      ? undefined
+      : `EdDSA needs an Ed25519 key, but ${where} holds ${describe(key)}`;
+  }
+  const curve = algorithm === 'ES256' ? 'prime256v1' : 'secp384r1';
+  if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== curve) {
+    const name = algorithm === 'ES256' ? 'P-256' : 'P-384';
+    return `${algorithm} needs an EC key on ${name} (${curve}), but ${where} holds ${describe(key)}`;
   }
   return undefined;
 }

@@ -3,9 +3,15 @@
  * reads a field which already failed its own validation is skipped: that field is reported once, by itself.
  */
 import type { SettingsIssue } from '../errors.js';
-import { show } from './fields.js';
+import { checkHttpUrl, show } from './fields.js';
 import { publicKeyFileProblem } from './pem.js';
 import type { ParsedFields } from './schema.js';
+import {
+  type AccessTokenAlgorithmSetting,
+  type AsymmetricAlgorithm,
+  accessTokenAlgorithms,
+  settingList,
+} from './types.js';
 
 type Fields = Partial<ParsedFields>;
 type Name = keyof ParsedFields;
@@ -52,22 +58,12 @@ function tokenRules(c: RuleContext): void {
     c.require('TOKEN_ISSUER', 'TOKEN_STRICT_VALIDATION=true (tokens must match an exact iss)');
     c.require('TOKEN_AUDIENCE', 'TOKEN_STRICT_VALIDATION=true (tokens must match an exact aud)');
   }
-  if (c.ok('ACCESS_TOKEN_ALGORITHM')) {
-    const alg = f.ACCESS_TOKEN_ALGORITHM;
-    if (alg === 'HS256') c.require('ACCESS_SECRET_KEY', 'ACCESS_TOKEN_ALGORITHM=HS256');
-    if ((alg === 'RS256' || alg === 'ES256') && c.ok('ACCESS_PUBLIC_KEY_FILE', 'JWKS_URI')) {
-      if (f.ACCESS_PUBLIC_KEY_FILE === undefined && f.JWKS_URI === undefined) {
-        c.add(
-          'ACCESS_PUBLIC_KEY_FILE',
-          `(or JWKS_URI) is required when ACCESS_TOKEN_ALGORITHM=${alg}; neither is set`,
-        );
-      }
-      if (f.ACCESS_PUBLIC_KEY_FILE !== undefined) {
-        const problem = publicKeyFileProblem(f.ACCESS_PUBLIC_KEY_FILE, alg);
-        if (problem !== undefined) c.add('ACCESS_PUBLIC_KEY_FILE', problem);
-      }
-    }
+  if (c.ok('ACCESS_TOKEN_ALGORITHM') && f.ACCESS_TOKEN_ALGORITHM !== undefined) {
+    const setting = f.ACCESS_TOKEN_ALGORITHM;
+    if (setting === 'HS256') c.require('ACCESS_SECRET_KEY', 'ACCESS_TOKEN_ALGORITHM=HS256');
+    else if (c.ok('ACCESS_PUBLIC_KEY_FILE', 'JWKS_URI', 'OIDC_DISCOVERY')) keySourceRules(c, setting);
   }
+  issuerListRules(c);
   if (c.ok('TOKEN_MODE') && f.TOKEN_MODE === 'stateful') {
     c.require('INTROSPECTION_URL', 'TOKEN_MODE=stateful (revocation is checked there)');
     c.require('PRIVATE_API_SECRET', 'TOKEN_MODE=stateful (it authenticates the revocation check)');
@@ -86,6 +82,58 @@ function apiKeyRules(c: RuleContext): void {
     c.require('INTROSPECTION_URL', `${why}; its base URL is INTROSPECTION_URL minus /jti-status`);
     c.require('PRIVATE_API_SECRET', `${why}; it authenticates the call`);
     c.require('INTERNAL_CLIENT_ID', `${why}; a reply must name this audience_id`);
+  }
+}
+
+/** An asymmetric deployment needs exactly one source of keys, and a PEM must suit every listed algorithm. */
+function keySourceRules(c: RuleContext, setting: AccessTokenAlgorithmSetting): void {
+  const { f } = c;
+  const discovery = f.OIDC_DISCOVERY === true;
+  if (f.ACCESS_PUBLIC_KEY_FILE === undefined && f.JWKS_URI === undefined && !discovery) {
+    c.add(
+      'ACCESS_PUBLIC_KEY_FILE',
+      `(or JWKS_URI, or OIDC_DISCOVERY=true) is required when ACCESS_TOKEN_ALGORITHM=${setting}; none is set`,
+    );
+  }
+  if (discovery && (f.JWKS_URI !== undefined || f.ACCESS_PUBLIC_KEY_FILE !== undefined)) {
+    c.add(
+      'OIDC_DISCOVERY',
+      "is true, so keys come from each issuer's discovery document; unset JWKS_URI and ACCESS_PUBLIC_KEY_FILE",
+    );
+  }
+  if (f.ACCESS_PUBLIC_KEY_FILE !== undefined) {
+    for (const alg of accessTokenAlgorithms(setting)) {
+      const problem = publicKeyFileProblem(f.ACCESS_PUBLIC_KEY_FILE, alg as AsymmetricAlgorithm);
+      if (problem !== undefined) c.add('ACCESS_PUBLIC_KEY_FILE', problem);
+    }
+  }
+}
+
+/** Several issuers: discovery needs URLs; JWKS_URI is one set for all of them or one set per issuer. */
+function issuerListRules(c: RuleContext): void {
+  const { f } = c;
+  if (!c.ok('TOKEN_ISSUER', 'JWKS_URI', 'OIDC_DISCOVERY', 'ACCESS_TOKEN_ALGORITHM')) return;
+  const issuers = settingList(f.TOKEN_ISSUER);
+  const discovery = f.OIDC_DISCOVERY === true;
+  if (discovery && f.ACCESS_TOKEN_ALGORITHM === 'HS256') {
+    c.add('OIDC_DISCOVERY', 'needs a public-key ACCESS_TOKEN_ALGORITHM (HS256 keys are never published)');
+  }
+  if (discovery && issuers.length === 0) {
+    c.add('TOKEN_ISSUER', 'is required when OIDC_DISCOVERY=true (the discovery document is found from it)');
+  }
+  if (discovery) {
+    for (const issuer of issuers) {
+      const url = checkHttpUrl(issuer);
+      if (typeof url === 'string') c.add('TOKEN_ISSUER', `with OIDC_DISCOVERY=true: ${url}`);
+    }
+  }
+  const jwks = settingList(f.JWKS_URI);
+  if (jwks.length > 1 && jwks.length !== issuers.length) {
+    c.add(
+      'JWKS_URI',
+      `lists ${jwks.length} URLs but TOKEN_ISSUER lists ${issuers.length} issuers: give one JWKS_URI for all ` +
+        'issuers, or one per issuer in the same order',
+    );
   }
 }
 
@@ -148,9 +196,21 @@ function productionRules(c: RuleContext, productionLike: boolean): void {
     c.add('ALLOWED_HOSTS', '"*" is not allowed in production or strict mode; list the host names you serve');
   }
   for (const name of ['JWKS_URI', 'INTROSPECTION_URL'] as const) {
-    const value = f[name];
-    if (c.ok(name) && value !== undefined && new URL(value).protocol === 'http:') {
-      c.add(name, `must use https:// in production or strict mode, got ${show(value)}`);
+    const given = c.ok(name) ? f[name] : undefined;
+    for (const value of name === 'JWKS_URI' ? settingList(given) : given === undefined ? [] : [given]) {
+      if (new URL(value).protocol === 'http:') {
+        c.add(name, `must use https:// in production or strict mode, got ${show(value)}`);
+      }
+    }
+  }
+  if (c.ok('OIDC_DISCOVERY', 'TOKEN_ISSUER') && f.OIDC_DISCOVERY === true) {
+    for (const issuer of settingList(f.TOKEN_ISSUER)) {
+      if (issuer.startsWith('http://')) {
+        c.add(
+          'TOKEN_ISSUER',
+          `must use https:// with OIDC_DISCOVERY in production or strict mode, got ${show(issuer)}`,
+        );
+      }
     }
   }
 }

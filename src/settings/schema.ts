@@ -3,10 +3,11 @@
  * Cross-field rules live in `rules.ts`.
  */
 import { isIPv6 } from 'node:net';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   bool,
   checkHttpUrl,
+  clean,
   headerStr,
   httpUrl,
   int,
@@ -21,7 +22,7 @@ import {
   str,
   strongSecret,
 } from './fields.js';
-import type { MetricsGroup, Settings } from './types.js';
+import type { AccessTokenAlgorithm, AccessTokenAlgorithmSetting, MetricsGroup, Settings } from './types.js';
 
 /** Every metrics group, in the order `all` expands to. */
 export const METRICS_GROUP_NAMES = Object.freeze([
@@ -154,6 +155,76 @@ const tablesPrefix = str('app').superRefine((v, ctx) => {
   }
 });
 
+const ALGORITHMS: readonly AccessTokenAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'ES256',
+  'ES384',
+  'EdDSA',
+  'HS256',
+];
+const ALGORITHM_BY_LOWER = new Map(ALGORITHMS.map((a) => [a.toLowerCase(), a]));
+
+/**
+ * `ACCESS_TOKEN_ALGORITHM`: one algorithm or a comma list of asymmetric ones, case-insensitive, kept in the
+ * canonical spelling joined by commas. HS256 (a shared secret) never goes with a public-key algorithm.
+ */
+const accessTokenAlgorithm = z
+  .string()
+  .optional()
+  .transform((raw, ctx): AccessTokenAlgorithmSetting => {
+    const entries = (clean(raw) ?? 'RS256').split(',').map((e) => e.trim());
+    const algs: AccessTokenAlgorithm[] = [];
+    for (const entry of entries) {
+      const alg = ALGORITHM_BY_LOWER.get(entry.toLowerCase());
+      if (alg === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected one of: ${ALGORITHMS.join(', ')}, got ${show(entry)}`,
+        });
+        return z.NEVER;
+      }
+      if (!algs.includes(alg)) algs.push(alg);
+    }
+    if (algs.length > 1 && algs.includes('HS256')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `HS256 (a shared secret) cannot be combined with public-key algorithms, got ${show(algs.join(','))}`,
+      });
+      return z.NEVER;
+    }
+    return algs.join(',') as AccessTokenAlgorithmSetting;
+  });
+
+/** `JWKS_URI`: one http(s) URL or a comma list of them (one per `TOKEN_ISSUER`), kept joined by commas. */
+const jwksUri = list([]).transform((entries, ctx): string | undefined => {
+  for (const entry of entries) {
+    const url = checkHttpUrl(entry);
+    if (typeof url === 'string') ctx.addIssue({ code: 'custom', message: url });
+  }
+  return entries.length === 0 ? undefined : entries.join(',');
+});
+
+const rolesClaim = str('roles').superRefine((v, ctx) => {
+  if (v !== undefined && (v.startsWith('.') || v.endsWith('.') || v.includes('..') || v.length > 256)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a claim name or dot path such as roles or realm_access.roles, got ${show(v)}`,
+    });
+  }
+});
+
+const audienceClaim = str('aud').superRefine((v, ctx) => {
+  if (v !== undefined && !/^[A-Za-z0-9_:./-]{1,128}$/.test(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a claim name such as aud or client_id, got ${show(v)}`,
+    });
+  }
+});
+
 /**
  * The zod shape of every built-in field except the derived `ALLOWED_ORIGINS`. Rule-dependent parts (PEM files,
  * DB_PORT default, DATABASE_URL scheme, cross-field requirements) are checked in `rules.ts`.
@@ -177,9 +248,9 @@ export const SETTINGS_SHAPE = {
       'expected "consumer", got "issuer": express-m8 only consumes (verifies) tokens, it never issues them; ' +
       'issue tokens with fa-auth-m8 and set AUTH_SERVICE_ROLE=consumer here',
   }),
-  ACCESS_TOKEN_ALGORITHM: oneOf(['RS256', 'ES256', 'HS256'], 'RS256'),
+  ACCESS_TOKEN_ALGORITHM: accessTokenAlgorithm,
   ACCESS_PUBLIC_KEY_FILE: str(),
-  JWKS_URI: httpUrl(),
+  JWKS_URI: jwksUri,
   JWKS_CACHE_TTL_SECONDS: int(300, { min: 1, max: MAX_TIMER_SECONDS }),
   ACCESS_SECRET_KEY: strongSecret(),
   REFRESH_SECRET_KEY: strongSecret(),
@@ -187,6 +258,10 @@ export const SETTINGS_SHAPE = {
   TOKEN_STRICT_VALIDATION: bool(true),
   TOKEN_ISSUER: str(),
   TOKEN_AUDIENCE: str(),
+  TOKEN_AUDIENCE_CLAIM: audienceClaim as z.ZodType<string, string | undefined>,
+  TOKEN_PROFILE: oneOf(['fa-auth-m8', 'oidc'], 'fa-auth-m8'),
+  ROLES_CLAIM: rolesClaim as z.ZodType<string, string | undefined>,
+  OIDC_DISCOVERY: bool(false),
   EVENT_SIGNING_ENABLED: bool(true),
   EVENT_SIGNING_KEY: strongSecret(),
   EVENT_STREAM_ENABLED: bool(false),

@@ -2,8 +2,17 @@
 export type Environment = 'local' | 'development' | 'staging' | 'production';
 /** `TOKEN_MODE`: `stateful` checks revocation at `INTROSPECTION_URL` on every request. */
 export type TokenMode = 'stateless' | 'hybrid' | 'stateful';
-/** `ACCESS_TOKEN_ALGORITHM`: the one algorithm tokens are verified with. */
-export type AccessTokenAlgorithm = 'RS256' | 'ES256' | 'HS256';
+/** An asymmetric JWS algorithm `ACCESS_TOKEN_ALGORITHM` may list (several may be combined). */
+export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
+/** One JWS algorithm tokens may be verified with: an asymmetric one, or `HS256` (never mixed). */
+export type AccessTokenAlgorithm = AsymmetricAlgorithm | 'HS256';
+/**
+ * The `ACCESS_TOKEN_ALGORITHM` setting: one algorithm, or a comma list of asymmetric ones in their canonical
+ * spelling (`RS256,ES256`).
+ */
+export type AccessTokenAlgorithmSetting = AccessTokenAlgorithm | `${AsymmetricAlgorithm},${string}`;
+/** `TOKEN_PROFILE`: the claim rules tokens are read with. */
+export type TokenProfile = 'fa-auth-m8' | 'oidc';
 /** `ACCESS_REVOCATION_FAILURE_MODE`: what a stateful check does when the issuer cannot be reached. */
 export type RevocationFailureMode = 'fail_closed' | 'fail_open';
 /** `API_KEYS`: whether (and where) `X-API-Key` credentials are checked. */
@@ -41,16 +50,31 @@ export interface Settings {
 
   readonly TOKEN_MODE: TokenMode;
   readonly AUTH_SERVICE_ROLE: 'consumer';
-  readonly ACCESS_TOKEN_ALGORITHM: AccessTokenAlgorithm;
+  /** One algorithm, or a comma list of asymmetric ones (`RS256,ES256`); see `accessTokenAlgorithms`. */
+  readonly ACCESS_TOKEN_ALGORITHM: AccessTokenAlgorithmSetting;
   readonly ACCESS_PUBLIC_KEY_FILE: string | undefined;
+  /**
+   * The JWKS URL; with several `TOKEN_ISSUER`s either one URL (one key set trusted for every issuer) or a comma
+   * list aligned with them (the n-th key set for the n-th issuer).
+   */
   readonly JWKS_URI: string | undefined;
   readonly JWKS_CACHE_TTL_SECONDS: number;
   readonly ACCESS_SECRET_KEY: string | undefined;
   readonly REFRESH_SECRET_KEY: string | undefined;
   readonly ACCESS_TOKEN_EXPIRE_MINUTES: number;
   readonly TOKEN_STRICT_VALIDATION: boolean;
+  /** One issuer, or a comma list: a token's `iss` must be one of them and picks that issuer's key set. */
   readonly TOKEN_ISSUER: string | undefined;
+  /** One audience, or a comma list: a token's audience must contain one of them. */
   readonly TOKEN_AUDIENCE: string | undefined;
+  /** The claim the audience is read from: `aud` (default), or e.g. `client_id` for Amazon Cognito access tokens. */
+  readonly TOKEN_AUDIENCE_CLAIM: string;
+  /** `fa-auth-m8` (default): fa-auth-m8's claims and rules; `oidc`: any OpenID Connect issuer's access tokens. */
+  readonly TOKEN_PROFILE: TokenProfile;
+  /** Under `oidc`: the dot path of the roles claim (`roles`, `realm_access.roles`, `https://example.com/roles`). */
+  readonly ROLES_CLAIM: string;
+  /** Fetch `{issuer}/.well-known/openid-configuration` for each `TOKEN_ISSUER` and use its `jwks_uri`. */
+  readonly OIDC_DISCOVERY: boolean;
   readonly EVENT_SIGNING_ENABLED: boolean;
   readonly EVENT_SIGNING_KEY: string | undefined;
   /**
@@ -158,4 +182,18 @@ export function isProductionLike(
   settings: Pick<Settings, 'ENVIRONMENT' | 'STRICT_PRODUCTION_MODE'>,
 ): boolean {
   return settings.ENVIRONMENT === 'production' || settings.STRICT_PRODUCTION_MODE;
+}
+
+/** Every algorithm of an `ACCESS_TOKEN_ALGORITHM` value, in the order given. */
+export function accessTokenAlgorithms(setting: AccessTokenAlgorithmSetting): readonly AccessTokenAlgorithm[] {
+  return setting.split(',') as AccessTokenAlgorithm[];
+}
+
+/** A comma list setting (`TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `JWKS_URI`) as its entries; `[]` when unset. */
+export function settingList(value: string | undefined): readonly string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }

@@ -14,7 +14,12 @@ export {
   type EventSigning,
   startEventIssuer,
 } from './event-issuer.js';
-export { type JwksBehaviour, type JwksServer, startJwksServer } from './jwks-server.js';
+export {
+  type JwksBehaviour,
+  type JwksServer,
+  type JwksServerOptions,
+  startJwksServer,
+} from './jwks-server.js';
 export {
   type GenerateKeysOptions,
   generateKeys,
@@ -22,7 +27,7 @@ export {
   type TestKeys,
   type TestPublicJwk,
 } from './keys.js';
-export { type MintTokenOptions, mintToken, type TestClaims } from './mint.js';
+export { type MintProfile, type MintTokenOptions, mintToken, type TestClaims } from './mint.js';
 export {
   type RevocationPolicy,
   type RevocationReply,

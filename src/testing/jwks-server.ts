@@ -17,12 +17,28 @@ export type JwksBehaviour =
   | { readonly delayMs: number }
   | { readonly status: number; readonly body?: string };
 
+/** Options of {@link startJwksServer}. */
+export interface JwksServerOptions {
+  /**
+   * Also act as an OpenID Connect issuer: serve `{issuer}/.well-known/openid-configuration` naming the key set
+   * as `jwks_uri`. The issuer is the server's origin plus this path (e.g. `/realms/test`; `''` for the bare
+   * origin).
+   */
+  readonly issuerPath?: string;
+}
+
 /** A JWKS endpoint on loopback, see {@link startJwksServer}. */
 export interface JwksServer {
   /** The `JWKS_URI` to configure. */
   readonly url: string;
-  /** How many requests arrived so far (redirect targets included). */
+  /** With `issuerPath`: the `TOKEN_ISSUER` for `OIDC_DISCOVERY=true` (else the bare origin). */
+  readonly issuer: string;
+  /** How many requests arrived so far (redirect targets and discovery documents included). */
   readonly requestCount: number;
+  /** How many of them asked for the discovery document. */
+  readonly discoveryCount: number;
+  /** Serve this exact discovery document from now on (e.g. naming another issuer). */
+  setDiscovery(document: unknown): void;
   /** Serve these keys' public JWKs from now on (rotation). */
   setKeys(keys: TestKeys | readonly TestKeys[]): void;
   /** Serve this exact document (e.g. with broken entries) from now on. */
@@ -37,6 +53,9 @@ export interface JwksServer {
  * Starts a real JWKS endpoint on `127.0.0.1` serving the public JWKs of `keys`. It can be made slow, down,
  * garbage, huge or redirecting, and counts its requests, so tests can assert cooldowns and caching.
  *
+ * With `{ issuerPath }` it also serves an OpenID Connect discovery document (`issuer`, `jwks_uri`), for
+ * `OIDC_DISCOVERY=true`; the same behaviours (down, hang…) apply to it.
+ *
  * @example
  * const keys = await generateKeys('RS256');
  * const jwks = await startJwksServer(keys);
@@ -45,27 +64,36 @@ export interface JwksServer {
  * expect(jwks.requestCount).toBe(1);
  * await jwks.close();
  */
-export async function startJwksServer(keys: TestKeys | readonly TestKeys[] = []): Promise<JwksServer> {
+export async function startJwksServer(
+  keys: TestKeys | readonly TestKeys[] = [],
+  options: JwksServerOptions = {},
+): Promise<JwksServer> {
   let body = documentFor(keys);
   let behaviour: JwksBehaviour = 'ok';
   let count = 0;
+  let discoveries = 0;
+  let discovery: string | undefined;
+  const discoveryPath = `${(options.issuerPath ?? '').replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const timers = new Set<NodeJS.Timeout>();
 
-  const sendKeys = (res: ServerResponse): void => {
+  const sendKeys = (res: ServerResponse, url: string | undefined): void => {
+    const isDiscovery = options.issuerPath !== undefined && url === discoveryPath;
+    const text = isDiscovery ? (discovery ?? defaultDiscovery) : body;
     res.writeHead(200, {
-      'content-type': 'application/jwk-set+json',
-      'content-length': Buffer.byteLength(body),
+      'content-type': isDiscovery ? 'application/json' : 'application/jwk-set+json',
+      'content-length': Buffer.byteLength(text),
     });
-    res.end(body);
+    res.end(text);
   };
 
   const loopback = await listenLoopback(
     (req, res) => {
       count++;
+      if (req.url === discoveryPath) discoveries++;
       req.resume();
-      if (req.url === '/redirected') return sendKeys(res);
+      if (req.url === '/redirected') return sendKeys(res, req.url);
       const b = behaviour;
-      if (b === 'ok') return sendKeys(res);
+      if (b === 'ok') return sendKeys(res, req.url);
       if (b === 'down') return void res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
       if (b === 'garbage')
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ nope');
@@ -80,7 +108,7 @@ export async function startJwksServer(keys: TestKeys | readonly TestKeys[] = [])
       if ('delayMs' in b) {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          sendKeys(res);
+          sendKeys(res, req.url);
         }, b.delayMs);
         timers.add(timer);
         return;
@@ -93,10 +121,26 @@ export async function startJwksServer(keys: TestKeys | readonly TestKeys[] = [])
     },
   );
 
+  const url = `${loopback.origin}/.well-known/jwks.json`;
+  const issuer = `${loopback.origin}${options.issuerPath ?? ''}`;
+  const defaultDiscovery = JSON.stringify({
+    issuer,
+    jwks_uri: url,
+    id_token_signing_alg_values_supported: [
+      ...new Set((Array.isArray(keys) ? keys : [keys]).map((k) => k.alg)),
+    ],
+  });
   return {
-    url: `${loopback.origin}/.well-known/jwks.json`,
+    url,
+    issuer,
     get requestCount() {
       return count;
+    },
+    get discoveryCount() {
+      return discoveries;
+    },
+    setDiscovery(document) {
+      discovery = JSON.stringify(document);
     },
     setKeys(next) {
       body = documentFor(next);

@@ -8,7 +8,7 @@ import {
   randomUUID,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { AccessTokenAlgorithm } from '../settings/types.js';
+import type { AccessTokenAlgorithm, AsymmetricAlgorithm } from '../settings/types.js';
 
 const generatePair = promisify(generateKeyPair);
 
@@ -34,7 +34,7 @@ export interface TestKeys {
   readonly publicPem: string;
   /** The public JWK with `kid`, `alg` and `use: "sig"` (an `oct` JWK for HS256). */
   readonly publicJwk: TestPublicJwk;
-  /** The HS256 secret as a string (`ACCESS_SECRET_KEY`); `undefined` for RS256/ES256. */
+  /** The HS256 secret as a string (`ACCESS_SECRET_KEY`); `undefined` for public-key algorithms. */
   readonly secret: string | undefined;
 }
 
@@ -47,8 +47,8 @@ export interface GenerateKeysOptions {
 }
 
 /**
- * Generates fresh key material for one algorithm: RSA 2048 for RS256, P-256 for ES256, a strong random
- * secret (passes the `ACCESS_SECRET_KEY` rules) for HS256.
+ * Generates fresh key material for one algorithm: RSA 2048 for RS256/RS384/RS512/PS256, P-256 for ES256,
+ * P-384 for ES384, Ed25519 for EdDSA, a strong random secret (passes the `ACCESS_SECRET_KEY` rules) for HS256.
  *
  * @example
  * const keys = await generateKeys('RS256');
@@ -75,9 +75,11 @@ export async function generateKeys(
     });
   }
   const { privateKey } =
-    alg === 'RS256'
-      ? await generatePair('rsa', { modulusLength: 2048 })
-      : await generatePair('ec', { namedCurve: 'P-256' });
+    alg === 'EdDSA'
+      ? await generatePair('ed25519', {})
+      : alg.startsWith('ES')
+        ? await generatePair('ec', { namedCurve: alg === 'ES256' ? 'P-256' : 'P-384' })
+        : await generatePair('rsa', { modulusLength: 2048 });
   return wrapPrivateKey(alg, privateKey, kid);
 }
 
@@ -89,7 +91,7 @@ export async function generateKeys(
  * const keys = keysFromPrivateKey('RS256', readFileSync('test/fixtures/keys/rsa-private.pem', 'utf8'), 'k1');
  */
 export function keysFromPrivateKey(
-  alg: 'RS256' | 'ES256',
+  alg: AsymmetricAlgorithm,
   privateKey: KeyObject | string,
   kid: string,
 ): TestKeys {
@@ -97,7 +99,7 @@ export function keysFromPrivateKey(
   return wrapPrivateKey(alg, key, kid);
 }
 
-function wrapPrivateKey(alg: 'RS256' | 'ES256', privateKey: KeyObject, kid: string): TestKeys {
+function wrapPrivateKey(alg: AsymmetricAlgorithm, privateKey: KeyObject, kid: string): TestKeys {
   const publicKey = createPublicKey(privateKey);
   const jwk = publicKey.export({ format: 'jwk' });
   return Object.freeze({

@@ -27,6 +27,10 @@ const ADDED_NAMES = [
   'API_KEYS',
   'API_KEY_PEPPER',
   'API_KEY_CACHE_TTL_SECONDS',
+  'TOKEN_PROFILE',
+  'ROLES_CLAIM',
+  'OIDC_DISCOVERY',
+  'TOKEN_AUDIENCE_CLAIM',
 ];
 
 describe('loadSettings defaults', () => {

@@ -31,7 +31,7 @@ describe('token rules', () => {
     expect(issues).toEqual([
       {
         variable: 'ACCESS_PUBLIC_KEY_FILE',
-        message: `(or JWKS_URI) is required when ACCESS_TOKEN_ALGORITHM=${alg}; neither is set`,
+        message: `(or JWKS_URI, or OIDC_DISCOVERY=true) is required when ACCESS_TOKEN_ALGORITHM=${alg}; none is set`,
       },
     ]);
   });

@@ -97,7 +97,7 @@ describe('enumerations', () => {
   it.each([
     ['ENVIRONMENT', 'prod', 'local, development, staging, production'],
     ['TOKEN_MODE', 'stateful2', 'stateless, hybrid, stateful'],
-    ['ACCESS_TOKEN_ALGORITHM', 'none', 'RS256, ES256, HS256'],
+    ['ACCESS_TOKEN_ALGORITHM', 'none', 'RS256, RS384, RS512, PS256, ES256, ES384, EdDSA, HS256'],
     ['ACCESS_REVOCATION_FAILURE_MODE', 'open', 'fail_closed, fail_open'],
     ['SELECTED_DB', 'sqlite', 'Pglite, Postgres, Mysql'],
     ['LOG_LEVEL', 'verbose', 'fatal, error, warn, info, debug, trace, silent'],
