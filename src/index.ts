@@ -62,6 +62,7 @@ export {
   type ServeOptions,
   serve,
 } from './lifecycle/index.js';
+export { createLogDestination, type LogDestinationOptions } from './logging/index.js';
 export { setupClusterMetrics } from './metrics/index.js';
 export {
   type AccessTokenAlgorithm,

@@ -8,7 +8,9 @@ import http from 'node:http';
 import express from 'express';
 import pino from 'pino';
 
-const { buildAuthDeps, createApp, loadSettings } = await import(process.env.BENCH_M8_MODULE ?? 'express-m8');
+const { buildAuthDeps, createApp, createLogDestination, loadSettings } = await import(
+  process.env.BENCH_M8_MODULE ?? 'express-m8'
+);
 
 const settings = loadSettings({
   envFile: false,
@@ -36,18 +38,14 @@ const settings = loadSettings({
     PGLITE_DATA_DIR: '/tmp/express-m8-bench-pglite',
   },
 });
-// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file.
-const logger = pino(
-  { level: 'info' },
-  pino.destination({
-    dest: process.env.BENCH_LOG_FILE,
-    sync: false,
-    minLength: 16 * 1024,
-    maxWrite: 64 * 1024,
-    periodicFlush: 250,
-    maxLength: 16 * 1024 * 1024,
-  }),
-);
+// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file (a
+// build from before createLogDestination existed used sonic-boom: pino.destination with the same sizes).
+const sizes = { minLength: 16 * 1024, maxWrite: 64 * 1024, periodicFlush: 250, maxLength: 16 * 1024 * 1024 };
+const destination =
+  typeof createLogDestination === 'function'
+    ? createLogDestination({ dest: process.env.BENCH_LOG_FILE, ...sizes })
+    : pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, ...sizes });
+const logger = pino({ level: 'info' }, destination);
 const auth = buildAuthDeps(settings, { logger });
 const router = express.Router();
 router.get('/api/items', auth.requireUser, (_req, res) => {

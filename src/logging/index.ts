@@ -1,3 +1,5 @@
+export { createLogDestination, type LogDestinationOptions } from './destination.js';
+export type { LineDestination } from './line-destination.js';
 export { type CreateLoggerOptions, createLogger } from './logger.js';
 export {
   REDACTED,
