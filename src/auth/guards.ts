@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { markAuthGuard } from '../http/index.js';
+import { noteOnRequestLine } from '../logging/request-logger.js';
 import { withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
@@ -48,7 +49,12 @@ export function createGuards(
     } catch {
       // An observer must never break authentication.
     }
-    // One line per refusal: the reason, never the token; `reqId` and trace ids like every request log line.
+    // The reason, never the token: on the request's own log line when it has one, else a line of its own
+    // with `reqId` and trace ids like every request log line.
+    if (noteOnRequestLine(req, { event: 'auth_failure', reason: rejection.reason })) {
+      sendRejection(res, rejection);
+      return;
+    }
     const trace = currentTraceIds(req);
     const fields = {
       event: 'auth_failure',

@@ -9,5 +9,11 @@ export {
   SECRET_PARENTS,
   scrubUrl,
 } from './redact.js';
-export { createRequestLogger, type RequestLoggerOptions } from './request-logger.js';
+export {
+  createRequestLogger,
+  installRequestLog,
+  noteOnRequestLine,
+  type RequestLineNote,
+  type RequestLoggerOptions,
+} from './request-logger.js';
 export { logStartupSummary, type StartupSummary } from './startup.js';
