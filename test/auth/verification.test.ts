@@ -265,7 +265,12 @@ describe('verified-token cache', () => {
     const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
     // Same signature, so the same last characters as the cached token: a hit must compare the whole token.
     const forged = `${header}.${tampered}.${signature}`;
-    const get = async (path: string, t: string) => (await request(app).get(path).set(...bearer(t))).status;
+    const get = async (path: string, t: string) =>
+      (
+        await request(app)
+          .get(path)
+          .set(...bearer(t))
+      ).status;
     expect(await get('/user', token)).toBe(200);
     expect(await get('/user', token)).toBe(200);
     expect(await get('/admin', forged)).toBe(401);
