@@ -6,7 +6,7 @@
 // pauses weighted by time), so this complements `bench/run.mjs`, it does not replace it.
 //
 //   npm run build && node bench/instructions.mjs [--node /path/to/node] [--warmup 3000] [--requests 1000]
-//     [--only bare,m8] [--variant name=/path/to/express-m8/dist/index.js]
+//     [--only bare,m8] [--variant name=/path/to/express-m8/dist/index.js] [--variant-forged]
 //
 // --node: the Node binary the servers run on (default: the one running this script). --variant counts the
 // express-m8 server loaded from another build (A/B of a change: build the base into another folder first).
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     // authenticated request: for trying a change before wiring it into the real stack.
     extra: { type: 'string', multiple: true, default: [] },
     variant: { type: 'string', multiple: true, default: [] },
+    // Each --variant is also counted with the forged token (`<name>-forged`).
+    'variant-forged': { type: 'boolean', default: false },
     node: { type: 'string', default: process.execPath },
   },
 });
@@ -75,15 +77,18 @@ const cases = [
     headers: { ...origin, Authorization: `Bearer ${good}` },
     status: 200,
   },
-  ...args.variant.map((spec) => {
+  ...args.variant.flatMap((spec) => {
     const [name, module] = spec.split('=');
-    return {
+    const reused = {
       name,
       file: 'm8.mjs',
       env: { BENCH_M8_MODULE: module },
       headers: { ...origin, Authorization: `Bearer ${good}` },
       status: 200,
     };
+    if (!args['variant-forged']) return [reused];
+    const headers = { ...origin, Authorization: `Bearer ${forged}` };
+    return [reused, { ...reused, name: `${name}-forged`, headers, status: 401 }];
   }),
   ...args.extra.map((spec) => {
     const [name, file] = spec.split('=');

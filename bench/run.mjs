@@ -8,7 +8,8 @@
 //
 // --node: the Node binary the servers run on (default: the one running this script); autocannon runs on
 // the Node running this script. --app-server adds express-m8 on the opt-in app server classes (an extra
-// row, not the target). --variant adds express-m8 loaded from another build (A/B of a change in one run).
+// row, not the target). --variant adds express-m8 loaded from another build, reused and forged token (A/B of a
+// change in one run).
 // --oidc2 adds express-m8 under TOKEN_PROFILE=oidc with two issuers (must stay within 3 % of the reused row).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -164,6 +165,14 @@ for (const spec of args.variant) {
     headers: good,
     expect2xx: true,
     vs: FASTIFY,
+  });
+  cases.push({
+    name: `${name}, forged token`,
+    file: 'm8.mjs',
+    env: { BENCH_M8_MODULE: module },
+    headers: forged,
+    expect2xx: false,
+    vs: FASTIFY_FORGED,
   });
 }
 const results = new Map(cases.map((c) => [c.name, []]));

@@ -27,7 +27,7 @@ import {
 } from './http/index.js';
 import type { M8AppMetrics } from './lifecycle/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
-import { createLogger, createRequestLogger, logStartupSummary } from './logging/index.js';
+import { createLogger, createRequestLogger, installRequestLog, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
 import { catchAsyncErrors, instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
@@ -162,6 +162,7 @@ export function createApp(
   const tracing = createTracing();
   const app = express();
   app.disable('x-powered-by');
+  installRequestLog(app.request, logger);
   // Express 4 ignores a handler's returned promise: after each walk of the body gate (at creation, at start and
   // on the first request after routes were added) the new handlers are wrapped so a rejection reaches the
   // error handler. A no-op on Express 5.
@@ -215,7 +216,15 @@ export function createApp(
     },
     createRequestId(),
     tracing.middleware,
-    createRequestLogger(logger, { routeOf: routeTemplateOf }),
+    createRequestLogger(logger, {
+      routeOf: routeTemplateOf,
+      ignorePaths: settings.LOG_IGNORE_PATHS ?? [
+        `${prefix}/health`,
+        `${prefix}/health/*`,
+        `${prefix}/ping`,
+        '/metrics',
+      ],
+    }),
   ];
   // Metrics before the refusals below, so refused hosts and CORS preflights are counted too.
   if (metrics) edge.push(metrics.middleware);

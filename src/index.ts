@@ -81,6 +81,7 @@ export {
   type ServeOptions,
   serve,
 } from './lifecycle/index.js';
+export { createLogDestination, type LogDestinationOptions } from './logging/index.js';
 export { redactPaths } from './logging/redact.js';
 export { setupClusterMetrics } from './metrics/index.js';
 export {

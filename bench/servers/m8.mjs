@@ -14,7 +14,7 @@ import express from 'express';
 import pino from 'pino';
 
 const m8Module = process.env.BENCH_M8_MODULE ?? 'express-m8';
-const { buildAuthDeps, createApp, loadSettings } = await import(m8Module);
+const { buildAuthDeps, createApp, createLogDestination, loadSettings } = await import(m8Module);
 const mode = process.env.BENCH_M8_MODE ?? 'stateless';
 const SIGNING_KEY = 'Bench-Event-Signing-Key-0123456789-abcXYZ!';
 const INTERNAL_SECRET = 'Bench-Internal-Secret-0123456789-abcXYZ!';
@@ -72,18 +72,14 @@ const settings = loadSettings({
     ...streamEnv,
   },
 });
-// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file.
-const logger = pino(
-  { level: 'info' },
-  pino.destination({
-    dest: process.env.BENCH_LOG_FILE,
-    sync: false,
-    minLength: 16 * 1024,
-    maxWrite: 64 * 1024,
-    periodicFlush: 250,
-    maxLength: 16 * 1024 * 1024,
-  }),
-);
+// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file (a
+// build from before createLogDestination existed used sonic-boom: pino.destination with the same sizes).
+const sizes = { minLength: 16 * 1024, maxWrite: 64 * 1024, periodicFlush: 250, maxLength: 16 * 1024 * 1024 };
+const destination =
+  typeof createLogDestination === 'function'
+    ? createLogDestination({ dest: process.env.BENCH_LOG_FILE, ...sizes })
+    : pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, ...sizes });
+const logger = pino({ level: 'info' }, destination);
 const auth = buildAuthDeps(settings, { logger });
 const router = express.Router();
 router.get('/api/items', auth.requireUser, (_req, res) => {

@@ -3,6 +3,7 @@ import type { JWTPayload } from 'jose';
 import { API_KEY_REJECT, type ApiKeyAuthenticator, readApiKey } from '../apikeys/index.js';
 import { SettingsError } from '../errors.js';
 import { markAuthGuard } from '../http/index.js';
+import { noteOnRequestLine } from '../logging/request-logger.js';
 import { type GuardMeta, withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
@@ -133,7 +134,13 @@ export function createGuards(
     } catch {
       // An observer must never break authentication.
     }
-    // One line per refusal: the reason, never the token; `reqId` and trace ids like every request log line.
+    // The reason, never the token: on the request's own log line when it has one, else a line of its own
+    // with `reqId` and trace ids like every request log line.
+    const note = { event: 'auth_failure', reason: rejection.reason, claim: rejection.claim };
+    if (noteOnRequestLine(req, note)) {
+      sendRejection(res, rejection);
+      return;
+    }
     const trace = currentTraceIds(req);
     const fields = {
       event: 'auth_failure',

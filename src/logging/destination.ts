@@ -1,18 +1,17 @@
 import { fstatSync } from 'node:fs';
-import pino, { type DestinationStream } from 'pino';
+import { LineDestination, type LineDestinationOptions } from './line-destination.js';
 
 /** The longest the log buffer is written out for once the process is exiting; what is left is dropped. */
 export const EXIT_LOG_FLUSH_MS = 2_000;
 
-type SonicBoom = ReturnType<typeof pino.destination>;
-type DestinationOptions = Exclude<Parameters<typeof pino.destination>[0], string | number | undefined>;
+/** Options of {@link createLogDestination}: everything but the retry policy, which is the exit budget's. */
+export type LogDestinationOptions = Omit<LineDestinationOptions, 'retryEAGAIN'>;
 
 // Weak: the set must not keep the destinations of discarded loggers (tests make many apps) alive.
-const live = new Set<WeakRef<SonicBoom>>();
+const live = new Set<WeakRef<LineDestination>>();
 /** When the exit flush must stop (epoch ms); infinite until the process starts exiting. */
 let flushDeadline = Number.POSITIVE_INFINITY;
-
-function ignore(): void {}
+let exitHookInstalled = false;
 
 function stdoutIsPipeOrSocket(): boolean {
   try {
@@ -27,44 +26,66 @@ function startExitFlush(budgetMs: number): void {
   if (flushDeadline === Number.POSITIVE_INFINITY) flushDeadline = Date.now() + budgetMs;
 }
 
-/**
- * The asynchronous, batched stdout destination of `createLogger`, made so that a slow or stuck reader of
- * stdout can never keep the process from exiting:
- *
- * - A pipe or socket inherited as stdout is usually in blocking mode. Then every write blocks a libuv pool
- *   thread until the reader catches up, and `process.exit()` waits for that thread: a reader at 20 KiB/s kept
- *   a process alive for minutes after SIGTERM. Opening `process.stdout` puts fd 1 in non-blocking mode
- *   (libuv does so for pipes), so a full pipe answers EAGAIN and sonic-boom retries later instead.
- * - pino writes what is buffered synchronously when the process exits, retrying EAGAIN without end, and no
- *   signal is handled meanwhile. That flush is bounded to {@link EXIT_LOG_FLUSH_MS} in total, shared with
- *   {@link flushLogsBeforeExit}; what cannot be written by then is dropped.
- */
-export function createStdoutDestination(
-  options: Omit<DestinationOptions, 'dest' | 'fd' | 'retryEAGAIN'>,
-): DestinationStream {
-  if (stdoutIsPipeOrSocket()) void process.stdout.fd;
-  const destination = pino.destination({
-    ...options,
-    dest: 1,
-    // Until the exit flush has run out of time, a full pipe is retried (lines beyond `maxLength` are dropped).
-    retryEAGAIN: () => Date.now() < flushDeadline,
-  });
-  // A write given up at exit is reported as an error; losing log lines must not crash the process.
-  destination.on('error', ignore);
-  const flushSync = destination.flushSync.bind(destination);
-  destination.flushSync = () => {
-    startExitFlush(EXIT_LOG_FLUSH_MS);
-    if (Date.now() >= flushDeadline) return;
+/** Until the exit flush has run out of time, a full pipe is retried. */
+function withinExitBudget(): boolean {
+  return Date.now() < flushDeadline;
+}
+
+/** At exit, what every live destination still holds is written synchronously, within the shared budget. */
+function flushAllAtExit(): void {
+  startExitFlush(EXIT_LOG_FLUSH_MS);
+  for (const ref of live) {
+    const destination = ref.deref();
+    if (destination === undefined || Date.now() >= flushDeadline) continue;
     try {
-      flushSync();
+      destination.flushSync();
     } catch {
       // EAGAIN past the deadline, or a closed stdout: the rest is dropped.
     }
-  };
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * The asynchronous, batched and bounded destination `createLogger` writes through, for a file descriptor or
+ * a file path: lines gather until `minLength` characters (or `periodicFlush` ms) and go out in one write of
+ * at most `maxWrite`; past `maxLength` held, lines are dropped rather than growing memory. What is pending
+ * when the process exits is written synchronously for at most {@link EXIT_LOG_FLUSH_MS}. A failed write
+ * drops its lines and never crashes the process. For a logger of your own (`CreateAppOptions.logger`).
+ * @example
+ * const logger = pino({ level: 'info' }, createLogDestination({
+ *   dest: '/var/log/app.log', minLength: 16_384, maxWrite: 65_536, periodicFlush: 250, maxLength: 16_777_216,
+ * }));
+ */
+export function createLogDestination(options: LogDestinationOptions): LineDestination {
+  const destination = new LineDestination({ ...options, retryEAGAIN: withinExitBudget });
+  destination.on('error', ignore);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', flushAllAtExit);
+  }
   const ref = new WeakRef(destination);
   live.add(ref);
   destination.once('close', () => live.delete(ref));
   return destination;
+}
+
+/**
+ * The stdout destination of `createLogger` ({@link createLogDestination} on fd 1), made so that a slow or
+ * stuck reader of stdout can never keep the process from exiting:
+ *
+ * - A pipe or socket inherited as stdout is usually in blocking mode. Then every write blocks a libuv pool
+ *   thread until the reader catches up, and `process.exit()` waits for that thread: a reader at 20 KiB/s kept
+ *   a process alive for minutes after SIGTERM. Opening `process.stdout` puts fd 1 in non-blocking mode
+ *   (libuv does so for pipes), so a full pipe answers EAGAIN and the write is retried later instead.
+ * - What is buffered is written synchronously when the process exits, retrying EAGAIN; that flush is bounded
+ *   to {@link EXIT_LOG_FLUSH_MS} in total, shared with {@link flushLogsBeforeExit}; what cannot be written by
+ *   then is dropped.
+ */
+export function createStdoutDestination(options: Omit<LogDestinationOptions, 'dest'>): LineDestination {
+  if (stdoutIsPipeOrSocket()) void process.stdout.fd;
+  return createLogDestination({ ...options, dest: 1 });
 }
 
 /**
@@ -76,12 +97,11 @@ export function createStdoutDestination(
 export function flushLogsBeforeExit(budgetMs: number = EXIT_LOG_FLUSH_MS): Promise<void> {
   startExitFlush(budgetMs);
   const remaining = flushDeadline - Date.now();
-  const destinations: SonicBoom[] = [];
+  const destinations: LineDestination[] = [];
   for (const ref of live) {
     const destination = ref.deref();
     if (destination === undefined) live.delete(ref);
-    else if ((destination as SonicBoom & { destroyed?: boolean }).destroyed !== true)
-      destinations.push(destination);
+    else if (!destination.destroyed) destinations.push(destination);
   }
   if (remaining <= 0 || destinations.length === 0) return Promise.resolve();
   return new Promise<void>((resolve) => {

@@ -1,3 +1,5 @@
+export { createLogDestination, type LogDestinationOptions } from './destination.js';
+export type { LineDestination } from './line-destination.js';
 export { type CreateLoggerOptions, createLogger } from './logger.js';
 export {
   REDACTED,
@@ -7,5 +9,11 @@ export {
   SECRET_PARENTS,
   scrubUrl,
 } from './redact.js';
-export { createRequestLogger, type RequestLoggerOptions } from './request-logger.js';
+export {
+  createRequestLogger,
+  installRequestLog,
+  noteOnRequestLine,
+  type RequestLineNote,
+  type RequestLoggerOptions,
+} from './request-logger.js';
 export { logStartupSummary, type StartupSummary } from './startup.js';

@@ -32,7 +32,7 @@ export const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 export const LOG_BATCH_BYTES = 16 * 1024;
 /** ...or at least this often, whichever comes first. */
 export const LOG_FLUSH_INTERVAL_MS = 250;
-/** The most written in one syscall (sonic-boom requires it above the batch size; its default is 16 KiB). */
+/** The most written in one syscall. */
 export const LOG_MAX_WRITE_BYTES = 64 * 1024;
 
 /**
@@ -118,7 +118,6 @@ export function createLogger(
   const destination =
     options.destination ??
     createStdoutDestination({
-      sync: false,
       // Lines are written in batches of at least 16 KiB (about 40 request lines), and at least every
       // 250 ms, so a quiet service still shows its logs at once.
       minLength: LOG_BATCH_BYTES,

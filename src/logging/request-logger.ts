@@ -11,6 +11,22 @@ export interface RequestLoggerOptions {
    * parent router was mounted on a parametrised path.
    */
   readonly routeOf?: (req: Request) => string | undefined;
+  /**
+   * Paths whose successful requests (status below 400) get no line: exact paths, or `/prefix/*` for every path
+   * under `/prefix/`. Failures are always logged. Default none (createApp passes LOG_IGNORE_PATHS or its
+   * default, the probes and `/metrics`).
+   */
+  readonly ignorePaths?: readonly string[];
+}
+
+/** What a middleware adds to the request line of a refused request (see {@link noteOnRequestLine}). */
+export interface RequestLineNote {
+  /** e.g. `auth_failure`. */
+  readonly event: string;
+  /** Which check failed, e.g. `expired`. */
+  readonly reason: string;
+  /** The claim a failed claim check was about, e.g. `aud`; never its value. */
+  readonly claim?: string;
 }
 
 /** The message of every request line. */
@@ -19,13 +35,56 @@ const REQUEST_MESSAGE = 'request completed';
 const START = Symbol('express-m8.requestStart');
 const LOGGER = Symbol('express-m8.requestLogger');
 const ROUTE_OF = Symbol('express-m8.routeOf');
+const IGNORED = Symbol('express-m8.ignoredPaths');
+const NOTE = Symbol('express-m8.requestNote');
 
 interface Timed {
   [START]?: number;
+  [NOTE]?: RequestLineNote;
 }
 interface Tagged {
   [LOGGER]?: Logger;
   [ROUTE_OF]?: ((req: Request) => string | undefined) | undefined;
+  [IGNORED]?: PathMatcher | undefined;
+}
+
+/** `ignorePaths` compiled: exact paths in a Set, `/prefix/*` entries as `/prefix/` prefixes. */
+interface PathMatcher {
+  readonly exact: ReadonlySet<string>;
+  readonly prefixes: readonly string[];
+}
+
+function compilePaths(paths: readonly string[] | undefined): PathMatcher | undefined {
+  if (paths === undefined || paths.length === 0) return undefined;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const path of paths) {
+    if (path.endsWith('/*')) prefixes.push(path.slice(0, -1));
+    else exact.add(path);
+  }
+  return { exact, prefixes };
+}
+
+function isIgnored(matcher: PathMatcher, url: string): boolean {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (matcher.exact.has(path)) return true;
+  const prefixes = matcher.prefixes;
+  for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i] as string)) return true;
+  return false;
+}
+
+/**
+ * Puts `note` (`event`, `reason`, `claim`) on the request line of `req` instead of a line of its own, when the
+ * request is logged by {@link createRequestLogger}; false when it is not (then log a line yourself).
+ * @example
+ * if (!noteOnRequestLine(req, { event: 'auth_failure', reason: 'expired' })) logger.info(fields, 'refused');
+ */
+export function noteOnRequestLine(req: object, note: RequestLineNote): boolean {
+  const timed = req as Timed;
+  if (timed[START] === undefined) return false;
+  timed[NOTE] = note;
+  return true;
 }
 
 function defaultRouteOf(req: Request): string | undefined {
@@ -39,21 +98,29 @@ function onClose(this: Response): void {
   const tagged = this as unknown as Tagged;
   const logger = tagged[LOGGER] as Logger;
   const status = this.statusCode;
-  const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  const level = status >= 500 ? 'error' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const start = (req as unknown as Timed)[START] ?? performance.now();
+  const url = req.originalUrl ?? req.url;
+  const ignored = tagged[IGNORED];
+  if (ignored !== undefined && status < 400 && isIgnored(ignored, url)) return;
+  const timed = req as unknown as Timed;
+  const start = timed[START] ?? performance.now();
+  const note = timed[NOTE];
   const routeOf = tagged[ROUTE_OF] ?? defaultRouteOf;
   const user = (req as { user?: { id?: unknown } }).user;
   const trace = currentTraceIds(req);
   const fields = {
     reqId: req.id,
     method: req.method,
-    url: scrubUrl(req.originalUrl ?? req.url),
+    url: scrubUrl(url),
     route: routeOf(req),
     status,
     durationMs: Math.round((performance.now() - start) * 1000) / 1000,
     userId: user?.id,
     aborted: this.writableFinished ? undefined : true,
+    event: note?.event,
+    reason: note?.reason,
+    claim: note?.claim,
     trace_id: trace?.trace_id,
     span_id: trace?.span_id,
   };
@@ -65,24 +132,73 @@ function onClose(this: Response): void {
 /**
  * Middleware logging ONE line per request when its response closes: `reqId`, `method`, `url` (query values
  * of secret-looking parameters redacted), `route` (the template when known), `status`, `durationMs`, `userId`
- * (when `req.user.id` is set), `trace_id`/`span_id` (when the request carries a trace) and `aborted: true` when the client went away first. No headers. Level: `error`
- * for 5xx, `warn` for 4xx, `info` otherwise; nothing is computed when that level is disabled.
+ * (when `req.user.id` is set), `trace_id`/`span_id` (when the request carries a trace), `aborted: true` when
+ * the client went away first, and `event`/`reason`/`claim` when a middleware refused the request (see
+ * {@link noteOnRequestLine}). No headers. Level: `error` for 5xx, `info` otherwise; nothing is computed when
+ * that level is disabled. Successful requests to `ignorePaths` are not logged.
  * Mount it right after the request-id middleware.
  * @example
  * app.use(createRequestId());
- * app.use(createRequestLogger(logger, { routeOf: metrics.routeOf }));
+ * app.use(createRequestLogger(logger, { routeOf: metrics.routeOf, ignorePaths: ['/api/health/*'] }));
  */
 export function createRequestLogger(
   logger: Logger,
   options: RequestLoggerOptions = {},
 ): (req: Request, res: Response, next: () => void) => void {
   const routeOf = options.routeOf;
+  const ignored = compilePaths(options.ignorePaths);
   return function requestLogger(req, res, next) {
     (req as unknown as Timed)[START] = performance.now();
     const tagged = res as unknown as Tagged;
     tagged[LOGGER] = logger;
     tagged[ROUTE_OF] = routeOf;
+    tagged[IGNORED] = ignored;
     res.on('close', onClose);
     next();
   };
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /**
+     * A pino child logger carrying `reqId` (and `userId` once authentication set `req.user`), made on first use
+     * only. Set by `createApp`; assignable.
+     */
+    log: Logger;
+  }
+}
+
+const REQUEST_LOG = Symbol('express-m8.requestLog');
+
+interface WithLog {
+  id?: string;
+  user?: { id?: unknown };
+  [REQUEST_LOG]?: { readonly logger: Logger; readonly userId: unknown };
+}
+
+/**
+ * Defines `req.log` on `requestPrototype` (an app's `app.request`): a getter that makes a child of `logger`
+ * with `reqId` (and `userId` when `req.user.id` is set) the first time it is read, and again only when the
+ * user changed since. A request that never reads it pays nothing. Assigning `req.log` replaces it.
+ * @example
+ * installRequestLog(app.request, logger);
+ * app.get('/items', (req, res) => { req.log.info('listing'); res.json([]); });
+ */
+export function installRequestLog(requestPrototype: object, logger: Logger): void {
+  Object.defineProperty(requestPrototype, 'log', {
+    configurable: true,
+    enumerable: false,
+    get(this: WithLog): Logger {
+      const userId = this.user?.id;
+      const made = this[REQUEST_LOG];
+      if (made !== undefined && made.userId === userId) return made.logger;
+      const child =
+        userId === undefined ? logger.child({ reqId: this.id }) : logger.child({ reqId: this.id, userId });
+      this[REQUEST_LOG] = { logger: child, userId };
+      return child;
+    },
+    set(this: WithLog, value: Logger): void {
+      Object.defineProperty(this, 'log', { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
 }

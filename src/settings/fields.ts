@@ -191,6 +191,24 @@ export function list(def: readonly string[] | 'required', check?: (entry: string
     });
 }
 
+/**
+ * A comma-separated list like {@link list}, but `undefined` when unset (the default then depends on other
+ * settings and is decided by the code that reads it).
+ */
+export function optionalList(check?: (entry: string) => string | undefined) {
+  const inner = list([], check);
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): string[] | undefined => {
+      if (raw === undefined) return undefined;
+      const parsed = inner.safeParse(raw);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+      return z.NEVER;
+    });
+}
+
 /** A URL path prefix: leading slash, no trailing slash, repeated slashes collapsed; `/` becomes `''`. */
 export function pathPrefix(def: string | 'required') {
   return make((v, ctx) => {

@@ -14,6 +14,7 @@ import {
   list,
   num,
   oneOf,
+  optionalList,
   pathPrefix,
   port,
   requiredHttpUrl,
@@ -125,6 +126,14 @@ function metricsGroup(entry: string): string | undefined {
   const e = entry.toLowerCase();
   if (e === 'all' || (METRICS_GROUP_NAMES as readonly string[]).includes(e)) return undefined;
   return `expected "all" or groups among: ${METRICS_GROUP_NAMES.join(', ')}, got ${show(entry)}`;
+}
+
+/** A LOG_IGNORE_PATHS entry: a path (`/metrics`) or a path prefix (`/api/health/*`). */
+function logIgnorePath(entry: string): string | undefined {
+  if (!entry.startsWith('/') || /[\s?#*]/.test(entry.endsWith('/*') ? entry.slice(0, -2) : entry)) {
+    return `expected a path such as /metrics or /api/health/*, got "${entry}"`;
+  }
+  return undefined;
 }
 
 const metricsGroups = list(['all'], metricsGroup).transform((entries): MetricsGroup[] => {
@@ -314,6 +323,7 @@ export const SETTINGS_SHAPE = {
 
   SERVICE_VERSION: str(),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  LOG_IGNORE_PATHS: optionalList(logIgnorePath),
   SHUTDOWN_TIMEOUT_SECONDS: num(25, { min: 0, max: MAX_TIMER_SECONDS }),
   SHUTDOWN_DELAY_SECONDS: num(0, { min: 0, max: MAX_TIMER_SECONDS }),
   REQUEST_TIMEOUT_SECONDS: num(30, { min: 0, max: MAX_TIMER_SECONDS }),

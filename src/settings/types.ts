@@ -147,6 +147,11 @@ export interface Settings {
 
   readonly SERVICE_VERSION: string | undefined;
   readonly LOG_LEVEL: LogLevel;
+  /**
+   * Paths whose successful requests are not logged: exact paths, or `/prefix/*`. Unset: the probes
+   * (`{API_PREFIX}/health`, `{API_PREFIX}/health/*`, `{API_PREFIX}/ping`) and `/metrics`. Failures are always logged.
+   */
+  readonly LOG_IGNORE_PATHS: readonly string[] | undefined;
   readonly SHUTDOWN_TIMEOUT_SECONDS: number;
   readonly SHUTDOWN_DELAY_SECONDS: number;
   /**

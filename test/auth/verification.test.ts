@@ -257,6 +257,27 @@ describe('verified-token cache', () => {
     ).toBe(401);
   });
 
+  it('never serves a cached user for another token that ends like the cached one', async () => {
+    const { app } = appFor(strict);
+    const token = mintToken(hs, { role: 'reader' }, { now: T0 });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    // Same signature, so the same last characters as the cached token: a hit must compare the whole token.
+    const forged = `${header}.${tampered}.${signature}`;
+    const get = async (path: string, t: string) =>
+      (
+        await request(app)
+          .get(path)
+          .set(...bearer(t))
+      ).status;
+    expect(await get('/user', token)).toBe(200);
+    expect(await get('/user', token)).toBe(200);
+    expect(await get('/admin', forged)).toBe(401);
+    expect(await get('/user', forged)).toBe(401);
+    expect(await get('/user', token)).toBe(200);
+  });
+
   it('still applies role and activity rules to a cached token', async () => {
     const { app } = appFor(strict);
     const token = mintToken(hs, { role: 'reader' }, { now: T0 });

@@ -217,14 +217,14 @@ describe('request logger', () => {
     expect(line).not.toHaveProperty('aborted');
   });
 
-  it('uses warn for 4xx and error for 5xx, and omits route and user when unknown', async () => {
+  it('uses info for 4xx and error for 5xx, and omits route and user when unknown', async () => {
     const sink = createSink();
     const { app } = loggedApp(sink);
     await request(app).get('/nowhere');
     await request(app).get('/fail');
     await eventually(() => sink.lines().length === 2);
     const [notFound, failed] = sink.lines();
-    expect(notFound).toMatchObject({ level: 40, status: 404, url: '/nowhere' });
+    expect(notFound).toMatchObject({ level: 30, status: 404, url: '/nowhere' });
     expect(notFound).not.toHaveProperty('route');
     expect(notFound).not.toHaveProperty('userId');
     expect(failed).toMatchObject({ level: 50, status: 503, route: '/fail' });

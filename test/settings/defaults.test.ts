@@ -31,6 +31,7 @@ const ADDED_NAMES = [
   'ROLES_CLAIM',
   'OIDC_DISCOVERY',
   'TOKEN_AUDIENCE_CLAIM',
+  'LOG_IGNORE_PATHS',
 ];
 
 describe('loadSettings defaults', () => {
