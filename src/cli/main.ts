@@ -3,6 +3,7 @@ import { CHECK_CONFIG_USAGE, checkConfigCommand } from './check-config.js';
 import { DEV_TOKEN_USAGE, devTokenCommand } from './dev-token.js';
 import { CliExit, type CliIo, UsageError } from './io.js';
 import { MIGRATE_USAGE, migrateCommand } from './migrate.js';
+import { OPENAPI_USAGE, openApiCommand } from './openapi.js';
 import { PRESTART_USAGE, prestartCommand } from './prestart-command.js';
 
 export type { CliIo } from './io.js';
@@ -19,6 +20,8 @@ Commands:
                       mint a local token for the configured HS256 secret or dev key (refused in production)
   migrate up|down|status [--dir migrations]
                       run kysely migrations
+  openapi <module> [--export name]
+                      print the OpenAPI document of the app the module exports, without listening
 
 Options:
   -h, --help          show this help ("express-m8 <command> --help" for a command's options)
@@ -38,6 +41,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'check-config': { usage: CHECK_CONFIG_USAGE, run: checkConfigCommand },
   'dev-token': { usage: DEV_TOKEN_USAGE, run: devTokenCommand },
   migrate: { usage: MIGRATE_USAGE, run: migrateCommand },
+  openapi: { usage: OPENAPI_USAGE, run: openApiCommand },
 };
 
 /**
