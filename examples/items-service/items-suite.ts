@@ -80,7 +80,7 @@ export function itemsSuite(db: TestSettingsOverrides): void {
       additionalProperties: false,
       properties: { title: { minLength: 1, maxLength: 200 } },
     });
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('refuses every items route without a token (401, WWW-Authenticate: Bearer)', async () => {

@@ -73,9 +73,8 @@ export function itemsOpenApi(options: { apiPrefix: string; version: string }): R
   return {
     openapi: '3.1.0',
     info: { title: 'items-service', version: options.version },
-    security: [{ bearer: [] }],
+    security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
         Item: ITEM,
         NewItem: bodySchema(newItemSchema),
