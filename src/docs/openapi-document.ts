@@ -45,6 +45,7 @@ export const PROBLEM_SCHEMA: Json = Object.freeze({
         required: ['in', 'path', 'message'],
       },
     },
+    errorsOmitted: { type: 'integer', description: 'How many more failing fields `errors` leaves out.' },
   },
   required: ['type', 'title', 'status', 'detail', 'code'],
 });
