@@ -27,6 +27,7 @@ const TESTS = [
   'test/lifecycle',
   'test/logging',
   'test/metrics',
+  'test/openapi',
   'test/routing',
   'test/security',
   'test/tracing',

@@ -12,7 +12,13 @@ import { assertCompatible, installedVersion } from './compat/index.js';
 import { configWarnings } from './config-warnings.js';
 import { registerBuiltinRoutes } from './create-app-routes.js';
 import { type DbEngine, setDbLogger, setDbObserver } from './db/index.js';
-import { registerDocsRoutes } from './docs/index.js';
+import {
+  attachOpenApiSource,
+  buildOpenApiDocument,
+  createOpenApiSource,
+  type OpenApiSource,
+  registerDocsRoutes,
+} from './docs/index.js';
 import { type HealthCheck, type HealthOptions, registerHealthRoutes } from './health/index.js';
 import {
   composeMiddleware,
@@ -29,7 +35,13 @@ import type { M8AppMetrics } from './lifecycle/index.js';
 import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
 import { createLogger, createRequestLogger, installRequestLog, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
-import { catchAsyncErrors, instrumentRoutes, markUnmatched, routeTemplateOf } from './routing/index.js';
+import {
+  catchAsyncErrors,
+  instrumentRoutes,
+  listRoutes,
+  markUnmatched,
+  routeTemplateOf,
+} from './routing/index.js';
 import { createCors, createHostCheck, createRequestId, createSecurityHeaders } from './security/index.js';
 import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
@@ -46,7 +58,10 @@ export interface CreateAppOptions {
   health?: HealthOptions;
   /** What the app starts and stops: auth (JWKS prefetch, close), db (dispose), validators, extras. */
   lifecycle?: LifecycleOptions;
-  /** The OpenAPI document served at `{API_PREFIX}/openapi.json`; default a generated minimal one. */
+  /**
+   * A partial OpenAPI document (info, servers, tags, extra paths or components) merged over the generated one
+   * served at `{API_PREFIX}/openapi.json`; see docs/contracts.md for the merge rules.
+   */
   openapi?: object;
   /** A pino logger to use instead of the built-in one. */
   logger?: Logger;
@@ -75,7 +90,7 @@ function healthCheckOf(db: unknown): HealthCheck | undefined {
 
 /**
  * What the app itself opens at start, around the consumer's lifespan extras: the tracer check, route-template
- * instrumentation (for metrics and log lines) and the METRICS_PORT server, closed after the extras' teardown.
+ * instrumentation (for metrics and log lines), the OpenAPI document and the METRICS_PORT server, closed after the extras' teardown.
  */
 function withAppExtras(
   options: LifecycleOptions,
@@ -83,6 +98,7 @@ function withAppExtras(
   tracing: M8Tracing,
   metrics: M8Metrics | undefined,
   bodies: RouteBodies,
+  openapi: OpenApiSource,
 ): LifecycleOptions {
   const extras = options.lifespanExtras;
   return {
@@ -92,6 +108,8 @@ function withAppExtras(
       // Before the route-template instrumentation wraps the mount layers (see route-body.ts).
       bodies.install();
       instrumentRoutes(app);
+      // Every route is registered by now: the document is built from them once and served as is.
+      openapi.rebuild();
       if (metrics?.listen) await metrics.listen();
       let teardown: void | (() => Promise<void>);
       try {
@@ -172,11 +190,20 @@ export function createApp(
   });
   // The same weak ETags as Express's default, computed without a Hash object per response.
   app.set('etag fn', weakEtag);
+  const openapi = createOpenApiSource(() =>
+    buildOpenApiDocument(settings, {
+      routes: listRoutes(router),
+      title: service,
+      version,
+      guardsMayBeUnavailable: settings.TOKEN_MODE !== 'stateless' || settings.JWKS_URI !== undefined,
+      extra: options.openapi,
+    }),
+  );
   const lifecycle = createLifecycle({
     app,
     settings,
     logger,
-    options: withAppExtras(lifecycleOptions, app, tracing, metrics, bodies),
+    options: withAppExtras(lifecycleOptions, app, tracing, metrics, bodies, openapi),
     compatCheck: () => assertCompatible(),
     warnings: () => {
       logStartupSummary(logger, { service, version, settings });
@@ -186,6 +213,7 @@ export function createApp(
   });
   const m8 = bindLifecycle(app, lifecycle);
   Object.defineProperty(m8, 'metrics', { value: appMetrics(metrics), enumerable: false });
+  attachOpenApiSource(m8, openapi);
   if (options.appServerClasses === true) {
     // Express 5's listen hands a listen error to its callback, Express 4's emits it; keep the installed one's.
     const expressMajor = Number.parseInt(installedVersion('express') ?? '5', 10);
@@ -253,7 +281,7 @@ export function createApp(
     logger,
   });
   registerBuiltinRoutes(app, prefix, { service, version });
-  registerDocsRoutes(app, prefix, settings, { openapi: options.openapi, title: service, version });
+  registerDocsRoutes(app, prefix, settings, { source: openapi, title: service, version });
   if (metrics && !metrics.listen) app.get('/metrics', metrics.handler);
 
   lifecycleOptions.configure?.(m8);

@@ -86,7 +86,7 @@ export function buildItemsApp(
   const apiKeys = settings.API_KEYS === 'local' ? createApiKeyManager(engine, settings) : undefined;
   const app = createApp(settings, createItemsRouter({ auth, service }), {
     serviceVersion: VERSION,
-    openapi: itemsOpenApi({ apiPrefix: settings.API_PREFIX, version: VERSION }),
+    openapi: itemsOpenApi({ version: VERSION }),
     // createApp adds engine.check to the health checks and disposes the engine at stop.
     lifecycle: {
       auth,

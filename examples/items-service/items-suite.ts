@@ -80,7 +80,16 @@ export function itemsSuite(db: TestSettingsOverrides): void {
       additionalProperties: false,
       properties: { title: { minLength: 1, maxLength: 200 } },
     });
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const create = doc.body.paths['/items'].post;
+    expect(create.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/NewItem',
+    });
+    expect(create.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(create.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '415']),
+    );
+    expect(doc.body.paths['/admin/items'].get['x-required-role']).toBe('admin');
   });
 
   it('refuses every items route without a token (401, WWW-Authenticate: Bearer)', async () => {
@@ -186,7 +195,7 @@ export function itemsSuite(db: TestSettingsOverrides): void {
     await request(built.app).get(`/items/${item.id}`).set(bearer(tokens.alice)).expect(200);
   });
 
-  it('refuses invalid bodies with 400 and a detail naming the field', async () => {
+  it('refuses invalid requests with 400 ERR_VALIDATION naming each failing field', async () => {
     const cases: Array<[object | string, RegExp]> = [
       [{}, /title is required/],
       [{ title: 42 }, /title must be a string/],
@@ -200,8 +209,8 @@ export function itemsSuite(db: TestSettingsOverrides): void {
     for (const [body, detail] of cases) {
       const res = await request(built.app).post('/items').set(bearer(tokens.alice)).send(body).expect(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body.code).toBe('ERR_HTTP_BAD_REQUEST');
-      expect(res.body.detail, JSON.stringify(body)).toMatch(detail);
+      expect(res.body.code).toBe('ERR_VALIDATION');
+      expect(JSON.stringify(res.body.errors), JSON.stringify(body)).toMatch(detail);
     }
     const item = await create(tokens.alice, { title: 'valid' });
     const empty = await request(built.app)
@@ -209,14 +218,14 @@ export function itemsSuite(db: TestSettingsOverrides): void {
       .set(bearer(tokens.alice))
       .send({})
       .expect(400);
-    expect(empty.body.detail).toMatch(/at least one of title, description, done/);
+    expect(JSON.stringify(empty.body.errors)).toMatch(/at least one of title, description, done/);
     const page = await request(built.app).get('/items?limit=0').set(bearer(tokens.alice)).expect(400);
-    expect(page.body.detail).toMatch(/limit must be at least 1/);
+    expect(page.body.errors).toEqual([{ in: 'query', path: 'limit', message: 'limit must be at least 1' }]);
     const filter = await request(built.app)
       .get('/admin/items?owner_id=nope')
       .set(bearer(tokens.admin))
       .expect(400);
-    expect(filter.body.detail).toMatch(/owner_id must be a UUID/);
+    expect(JSON.stringify(filter.body.errors)).toMatch(/owner_id must be a UUID/);
   });
 
   it('stores titles at the length limit and non-ASCII text unchanged', async () => {

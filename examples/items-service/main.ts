@@ -47,7 +47,7 @@ const tries: Array<[string, string]> = [
   [`curl -i ${auth('USER_TOKEN')} ${url}/items`, 'your items, newest first'],
   [`curl -i ${auth('USER_TOKEN')} ${url}/items/$ITEM_ID`, '200'],
   [`curl -i -X PATCH ${auth('USER_TOKEN')} ${json} -d '{"done":true}' ${url}/items/$ITEM_ID`, '200'],
-  [`curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":""}' ${url}/items`, '400: the detail names the field'],
+  [`curl -i ${auth('USER_TOKEN')} ${json} -d '{"title":""}' ${url}/items`, '400: errors names the field'],
   [`curl -i ${auth('ADMIN_TOKEN')} ${url}/items/$ITEM_ID`, "404: /items is the caller's own"],
   [`curl -i ${auth('USER_TOKEN')} ${url}/admin/items`, '403: role too low'],
   [`curl -i ${auth('ADMIN_TOKEN')} ${url}/admin/items`, "every owner's items"],

@@ -4,6 +4,7 @@ import { CHECK_CONFIG_USAGE, checkConfigCommand } from './check-config.js';
 import { DEV_TOKEN_USAGE, devTokenCommand } from './dev-token.js';
 import { CliExit, type CliIo, UsageError } from './io.js';
 import { MIGRATE_USAGE, migrateCommand } from './migrate.js';
+import { OPENAPI_USAGE, openApiCommand } from './openapi.js';
 import { PRESTART_USAGE, prestartCommand } from './prestart-command.js';
 
 export type { CliIo } from './io.js';
@@ -22,6 +23,8 @@ Commands:
                       run kysely migrations (and the API keys table when API_KEYS=local)
   api-key create|list|revoke
                       manage local API keys (API_KEYS=local)
+  openapi <module> [--export name]
+                      print the OpenAPI document of the app the module exports, without listening
 
 Options:
   -h, --help          show this help ("express-m8 <command> --help" for a command's options)
@@ -42,6 +45,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'dev-token': { usage: DEV_TOKEN_USAGE, run: devTokenCommand },
   migrate: { usage: MIGRATE_USAGE, run: migrateCommand },
   'api-key': { usage: API_KEY_USAGE, run: apiKeyCommand },
+  openapi: { usage: OPENAPI_USAGE, run: openApiCommand },
 };
 
 /**

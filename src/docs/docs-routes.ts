@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import express, { type IRouter, type Request, type Response, Router } from 'express';
 import { problemBody, sendProblem } from '../http/index.js';
 import { isProductionLike, type Settings } from '../settings/index.js';
-import { defaultOpenApiDocument } from './openapi.js';
+import { buildOpenApiDocument, createOpenApiSource, type OpenApiSource } from './openapi-document.js';
 import { redocPage, swaggerInitializer, swaggerPage } from './pages.js';
 
 /**
@@ -34,8 +34,13 @@ export type DocsSettings = Pick<
 
 /** Options of {@link createDocsRoutes}. */
 export interface DocsRoutesOptions {
-  /** The OpenAPI document to serve; default a minimal one listing express-m8's own routes. */
+  /**
+   * A partial OpenAPI document merged over the generated one (express-m8's own routes), see `mergeOpenApi`.
+   * Ignored when `source` is given.
+   */
   readonly openapi?: object;
+  /** Where the served document comes from (`createApp` passes the one that lists the consumer's routes). */
+  readonly source?: OpenApiSource;
   /** Page title and `info.title` of the generated document; default PROJECT_NAME. */
   readonly title?: string;
   /** `info.version` of the generated document; default SERVICE_VERSION, else `0.0.0`. */
@@ -82,8 +87,8 @@ const JS = 'text/javascript; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The API documentation routes, mounted under API_PREFIX: `GET /openapi.json` (the given document or a minimal
- * generated one), `GET /docs` (Swagger UI from the installed `swagger-ui-dist`, assets under `/docs/assets/`)
+ * The API documentation routes, mounted under API_PREFIX: `GET /openapi.json` (the generated document with
+ * `openapi` merged over it), `GET /docs` (Swagger UI from the installed `swagger-ui-dist`, assets under `/docs/assets/`)
  * and `GET /redoc` (ReDoc from `redoc/bundles/redoc.standalone.js`). Each is off when its `SET_*` is false;
  * the two UIs are off too when SET_OPEN_API is false (they would have no document); all are off in production
  * or strict mode unless SERVE_DOCS_IN_PRODUCTION. A UI whose package is missing answers 501 problem+json
@@ -119,11 +124,13 @@ export function registerDocsRoutes(
   const prefix = settings.API_PREFIX;
   const title = options.title ?? settings.PROJECT_NAME;
 
-  const document = JSON.stringify(
-    options.openapi ?? defaultOpenApiDocument(settings, title, options.version),
-  );
+  const source =
+    options.source ??
+    createOpenApiSource(() =>
+      buildOpenApiDocument(settings, { routes: [], title, version: options.version, extra: options.openapi }),
+    );
   target.get(`${mount}/openapi.json`, function openApiDocument(_req: Request, res: Response) {
-    sendText(res, JSON_TYPE, document, false);
+    sendText(res, JSON_TYPE, source.json(), false);
   });
   const specUrl = `${prefix}/openapi.json`;
 

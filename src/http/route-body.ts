@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { SettingsError } from '../errors.js';
+import { carryRouteMeta } from '../routing/route-meta.js';
 import { problemBody, sendProblem } from './problem.js';
 
 /**
@@ -209,7 +210,8 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
       });
       return undefined;
     };
-    layer.handle = gated as Handle;
+    // A contract's schemas stay readable by the OpenAPI generator through the gate.
+    layer.handle = carryRouteMeta(original, gated) as Handle;
   }
 
   function walkRoute(route: RouteLike): void {

@@ -14,6 +14,8 @@
  * (Express 4 keeps no reference to it): call `catchAsyncErrors(subApp)` for it.
  */
 
+import { carryRouteMeta } from './route-meta.js';
+
 const WRAPPED = Symbol('express-m8.asyncErrors');
 /** On our wrappers: they forward a rejection themselves (the body gate must not forward it a second time). */
 export const FORWARDS_REJECTIONS = Symbol.for('express-m8.forwardsRejections');
@@ -85,6 +87,7 @@ function wrapLayer(layer: LayerLike): void {
     for (const mark of CARRIED_MARKS) {
       if ((fn as unknown as Record<symbol, unknown>)[mark] === true) marks[mark] = true;
     }
+    carryRouteMeta(fn, wrapped);
     // Express 4 recognises its own `query` and `expressInit` layers by name elsewhere: keep the name.
     Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
     layer.handle = wrapped;

@@ -44,6 +44,18 @@ export function withRouteMeta<T extends object>(fn: T, meta: RouteMeta): T {
 }
 
 /**
+ * Copies the entries of `from` onto `to`, for code that replaces a layer's handle with a wrapper (Express 4's
+ * async-error wrapper, the route body gate): the generator reads whatever handle the layer ends up with.
+ * @example
+ * layer.handle = carryRouteMeta(original, wrapper);
+ */
+export function carryRouteMeta<T extends object>(from: unknown, to: T): T {
+  const entries = routeMetaOf(from);
+  if (entries.length > 0) (to as Tagged)[META] = entries;
+  return to;
+}
+
+/**
  * The entries attached to a middleware, or an empty list.
  * @example
  * for (const m of routeMetaOf(layer.handle)) if (m.kind === 'auth') secured = true;

@@ -29,7 +29,7 @@ const MAX_DEPTH = 32;
 type PathSpec = string | RegExp | readonly PathSpec[];
 type Handle = (req: object, res: object, next: unknown) => unknown;
 
-interface RouterLike {
+export interface RouterLike {
   stack: LayerLike[];
 }
 interface RouteLike {
@@ -149,8 +149,20 @@ function walk(router: RouterLike, node: Node, depth: number): void {
   }
 }
 
+/**
+ * The router a mount layer mounts, also after {@link instrumentRoutes} replaced its handle; else undefined.
+ * For walkers that must see through that wrapper (the route list of the OpenAPI generator).
+ */
+export function mountedRouterOf(layer: unknown): RouterLike | undefined {
+  const l = layer as LayerLike;
+  if (l.route !== undefined) return undefined;
+  const info = l[LAYER_INFO];
+  if (info !== undefined) return info.child;
+  return isRouter(l.handle) ? l.handle : undefined;
+}
+
 /** The root router of an Express 5 (`app.router`) or Express 4 (`app._router`) application, or a router. */
-function rootRouterOf(app: unknown): RouterLike | undefined {
+export function rootRouterOf(app: unknown): RouterLike | undefined {
   if (isRouter(app)) return app;
   if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return undefined;
   const candidate = app as { _router?: unknown; router?: unknown };

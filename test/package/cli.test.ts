@@ -35,7 +35,7 @@ describe('the express-m8 executable', () => {
     const runs = await Promise.all([cli(), cli('--help'), cli('-h')]);
     for (const run of runs) {
       expect(run.status).toBe(0);
-      for (const command of ['prestart', 'check-config', 'dev-token', 'migrate']) {
+      for (const command of ['prestart', 'check-config', 'dev-token', 'migrate', 'openapi']) {
         expect(run.stdout).toContain(command);
       }
     }

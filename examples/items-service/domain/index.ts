@@ -10,6 +10,7 @@ export {
   PAGE_LIMIT_DEFAULT,
   PAGE_LIMIT_MAX,
   type Page,
+  pageSchema,
   parseItemPatch,
   parseNewItem,
   parsePage,

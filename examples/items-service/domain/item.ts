@@ -73,7 +73,8 @@ export const itemPatchSchema = z
     error: 'the body must set at least one of title, description, done',
   });
 
-const pageSchema = z.object({
+/** Paging query (zod): `limit` 1..100 (default 50), `offset` ≥ 0 (default 0); {@link parsePage} applies it. */
+export const pageSchema = z.object({
   limit: z.coerce
     .number({ error: 'limit must be a number' })
     .int('limit must be an integer')

@@ -2,8 +2,8 @@
  * HTTP for items: parse and validate, call the service, shape the JSON. Domain errors become express-m8
  * errors here, which the app's error handler renders as problem+json with a stable `code`.
  */
-import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
-import { type AuthDeps, AuthError, HttpError } from 'express-m8';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
+import { type AuthDeps, AuthError, contract, HttpError } from 'express-m8';
 import {
   type Item,
   ItemForbiddenError,
@@ -15,6 +15,7 @@ import {
   parsePage,
 } from '../domain/index.js';
 import type { Actor, ItemsService } from '../service/index.js';
+import { itemsContracts as c } from './openapi.js';
 
 /** The JSON of an item on the wire (snake_case, like the tokens and health bodies). */
 export interface ItemJson {
@@ -73,6 +74,15 @@ const mapDomainErrors: ErrorRequestHandler = function mapDomainErrors(err: unkno
 };
 
 /**
+ * A contract whose query has numbers, as a plain handler: after a guard typed `RequestHandler` Express's
+ * overloads refuse a handler whose `req.query` is not `ParsedQs`. The handlers read the page with the
+ * domain's parser.
+ */
+function queryContract(spec: Parameters<typeof contract>[0]): RequestHandler {
+  return contract(spec) as unknown as RequestHandler;
+}
+
+/**
  * The items router: `/items` for every signed-in user (their own items), `/admin/items` for admins.
  * Mount it at the root with `createApp(settings, router, …)`.
  * @example
@@ -82,36 +92,36 @@ export function createItemsRouter(deps: { auth: AuthDeps; service: ItemsService 
   const { auth, service } = deps;
   const router = express.Router();
 
-  router.get('/items', auth.requireUser, async (req, res) => {
+  router.get('/items', auth.requireUser, queryContract(c.list), async (req, res) => {
     const page = parsePage(req.query);
     const items = await service.list(actorOf(req), page);
     res.json({ items: items.map(toJson), limit: page.limit, offset: page.offset });
   });
-  router.post('/items', auth.requireUser, async (req, res) => {
+  router.post('/items', auth.requireUser, contract(c.create), async (req, res) => {
     const item = await service.create(actorOf(req), parseNewItem(req.body));
     res.status(201).location(`/items/${item.id}`).json(toJson(item));
   });
-  router.get('/items/:id', auth.requireUser, async (req, res) => {
+  router.get('/items/:id', auth.requireUser, contract(c.get), async (req, res) => {
     res.json(toJson(await service.get(actorOf(req), idOf(req))));
   });
-  router.patch('/items/:id', auth.requireUser, async (req, res) => {
+  router.patch('/items/:id', auth.requireUser, contract(c.update), async (req, res) => {
     const patch = parseItemPatch(req.body);
     res.json(toJson(await service.update(actorOf(req), idOf(req), patch)));
   });
-  router.delete('/items/:id', auth.requireUser, async (req, res) => {
+  router.delete('/items/:id', auth.requireUser, contract(c.delete), async (req, res) => {
     await service.delete(actorOf(req), idOf(req));
     res.status(204).end();
   });
 
-  router.get('/admin/items', auth.requireAdmin, async (req, res) => {
+  router.get('/admin/items', auth.requireAdmin, queryContract(c.adminList), async (req, res) => {
     const page = parsePage({ limit: req.query.limit, offset: req.query.offset });
     const items = await service.listAny(actorOf(req), page, ownerFilter(req.query.owner_id));
     res.json({ items: items.map(toJson), limit: page.limit, offset: page.offset });
   });
-  router.get('/admin/items/:id', auth.requireAdmin, async (req, res) => {
+  router.get('/admin/items/:id', auth.requireAdmin, contract(c.adminGet), async (req, res) => {
     res.json(toJson(await service.getAny(actorOf(req), idOf(req))));
   });
-  router.delete('/admin/items/:id', auth.requireAdmin, async (req, res) => {
+  router.delete('/admin/items/:id', auth.requireAdmin, contract(c.adminDelete), async (req, res) => {
     await service.deleteAny(actorOf(req), idOf(req));
     res.status(204).end();
   });
