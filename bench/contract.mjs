@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What contract() costs: an authenticated `POST /api/items` with a 6-field JSON body on the express-m8 full
-// stack, through `contract({ body })` and without it, in one run (PERF-NOTES: only same-run ratios count).
+// stack, through `contract({ body })` and without it, in one run (only same-run ratios count: absolute figures move 30–40 % between runs here).
 // Server pinned to core 0, autocannon to core 1 (`taskset`), the two cases alternated over rounds, medians
 // reported. Target: the contract route at ≥ 0.9× the plain one.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Throughput of bare Express 5, the fastify full stack and the express-m8 full stack, in one run (PERF-NOTES:
+// Throughput of bare Express 5, the fastify full stack and the express-m8 full stack, in one run (absolute figures move 30–40 % between runs here;
 // only ratios measured in the same run count). Server pinned to core 0, autocannon to core 1 (`taskset`),
 // stacks alternated over several rounds, medians reported.
 //

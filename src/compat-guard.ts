@@ -1,5 +1,5 @@
 /**
- * Imported first by the package entry: DESIGN §9 wants an unsupported Node.js or express to fail with a
+ * Imported first by the package entry: docs/compatibility.md wants an unsupported Node.js or express to fail with a
  * CompatError naming the fix, before any other module can fail in a less helpful way. This module imports
  * nothing but the compat check, so bundlers emit it ahead of every other module and external `require`.
  */

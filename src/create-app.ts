@@ -1,6 +1,6 @@
 /**
  * The composition root: settings → logger → request id → tracing → request log → metrics → security headers →
- * host check → CORS → built-in routes → consumer router → 404 → error handler (DESIGN §5).
+ * host check → CORS → built-in routes → consumer router → 404 → error handler (docs/architecture.md).
  * The request log comes before the host check and CORS so refused requests and preflights are logged too.
  * JSON bodies are parsed inside the matched routes, after their auth guards (see `http/route-body.ts`).
  */
@@ -47,7 +47,7 @@ import type { Settings } from './settings/types.js';
 import { createTracing, type M8Tracing } from './tracing/index.js';
 
 /**
- * Options of {@link createApp} (DESIGN §2).
+ * Options of {@link createApp} (docs/lifecycle.md).
  */
 export interface CreateAppOptions {
   /** `service` in health detail, `/meta` and logs; default PROJECT_NAME. */
@@ -196,6 +196,7 @@ export function createApp(
       title: service,
       version,
       guardsMayBeUnavailable: settings.TOKEN_MODE !== 'stateless' || settings.JWKS_URI !== undefined,
+      apiKeys: settings.API_KEYS !== 'off',
       extra: options.openapi,
     }),
   );

@@ -2,7 +2,7 @@
  * express-m8: one `createApp(settings, router, options)` wraps an Express router with what a production
  * microservice needs. This is the only public entry point; `express-m8/testing` holds the test kit.
  */
-// DESIGN §9: importing the package on an unsupported Node.js or express throws CompatError at once; this
+// docs/compatibility.md: importing the package on an unsupported Node.js or express throws CompatError at once; this
 // import stays first so the check runs before any other module is evaluated.
 import './compat-guard.js';
 

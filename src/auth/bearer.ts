@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { REJECT, type Rejection } from './rejections.js';
 
-/** DESIGN §4: tokens over 8 KiB are refused before any parsing. */
+/** docs/auth.md: tokens over 8 KiB are refused before any parsing. */
 export const MAX_TOKEN_BYTES = 8192;
 
 /**

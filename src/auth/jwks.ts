@@ -6,12 +6,12 @@ import { judgeJwk } from './keys.js';
 import type { AuthContext, JwksRefreshResult } from './types.js';
 
 /**
- * DESIGN §11: at most one fetch attempt per 10 s, whatever triggers it. The first attempt of the store's life
+ * docs/auth.md: at most one fetch attempt per 10 s, whatever triggers it. The first attempt of the store's life
  * does not open the window: after a failed `start()` prefetch the first request may fetch at once; from the
  * second attempt on, attempts are at least 10 s apart.
  */
 export const JWKS_COOLDOWN_MS = 10_000;
-/** DESIGN §4: body cap of a JWKS response. */
+/** docs/auth.md: body cap of a JWKS response. */
 export const JWKS_MAX_BYTES = 1024 * 1024;
 
 /** What a key lookup gives: the key, a kid the set does not have, or no key set at all (seconds to retry). */
@@ -142,7 +142,7 @@ export class JwksStore {
   }
 
   #refresh(): Promise<void> {
-    // The first attempt of the store's life opens no window (DESIGN §11, "the first one excepted").
+    // The first attempt of the store's life opens no window (docs/auth.md, "the first one excepted").
     if (++this.#attempts > 1) this.#lastAttempt = this.#o.now();
     this.#pending = this.#fetch().then(
       (result) => {

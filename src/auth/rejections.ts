@@ -5,7 +5,7 @@ import type { AuthFailureReason } from './types.js';
 
 /**
  * A precomputed refusal: status, headers and problem+json body are built once at module load by the team's
- * `problemBody`, so refusing a request allocates nothing and builds no Error (PERF-NOTES: a rejection must
+ * `problemBody`, so refusing a request allocates nothing and builds no Error (docs/architecture.md, "Speed": a rejection must
  * not cost more than an accept).
  */
 export interface Rejection extends PreparedProblem {
@@ -18,7 +18,7 @@ export interface Rejection extends PreparedProblem {
 }
 
 // RFC 6750 §3: a missing token gets a bare challenge; a bad one says `invalid_token`; a low role
-// `insufficient_scope`. No realm (DESIGN §11 "Tokens").
+// `insufficient_scope`. No realm (docs/auth.md).
 const CHALLENGE_MISSING = 'Bearer';
 const CHALLENGE_INVALID = 'Bearer error="invalid_token"';
 const CHALLENGE_SCOPE = 'Bearer error="insufficient_scope"';

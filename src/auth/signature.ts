@@ -23,7 +23,7 @@ function keyObjectOf(key: KeyObject | webcrypto.CryptoKey): KeyObject {
 /**
  * A synchronous signature check with the configured key, run before jose: a forged token is refused with
  * one verification and no exception, where jose would verify through a WebCrypto thread-pool job and throw
- * a `JOSEError` with a stack (PERF-NOTES: a rejected token must not cost more than an accepted one).
+ * a `JOSEError` with a stack (docs/architecture.md, "Speed": a rejected token must not cost more than an accepted one).
  * Only a `false` short-circuits; a token that passes still goes through jose's full `jwtVerify`, so this check
  * can only refuse what jose would refuse too. `undefined` when it cannot decide (jose then does).
  * @param token - a compact JWS already checked to be three base64url segments with the expected `alg`.

@@ -69,7 +69,7 @@ type Found = {
  * without an exception, then jose `jwtVerify` with exactly the header's (accepted) algorithm and the profile's
  * claims, then the profile's claim rules.
  * Verified tokens are remembered by their exact string until their `exp` or the next key-set change, so a
- * repeated token costs one Map lookup instead of a signature check (PERF-NOTES).
+ * repeated token costs one Map lookup instead of a signature check (docs/architecture.md, "Speed").
  */
 export class TokenVerifier {
   readonly #o: VerifierOptions;

@@ -49,7 +49,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 /**
- * Runs one CLI invocation (DESIGN §10) and resolves with its exit code: 0 for success, help and version, 2 for
+ * Runs one CLI invocation (docs/cli.md) and resolves with its exit code: 0 for success, help and version, 2 for
  * a usage error, otherwise the subcommand's own code (see `docs/cli.md`). Never calls `process.exit`.
  * @example
  * process.exitCode = await runCli(process.argv.slice(2), processIo);

@@ -17,6 +17,8 @@ export interface OpenApiBuildOptions {
   readonly version?: string | null;
   /** Guards may answer 503: a revocation check or a JWKS endpoint is configured. */
   readonly guardsMayBeUnavailable?: boolean;
+  /** Guards accept `X-API-Key` too: adds the `apiKeyAuth` scheme (header `X-API-Key`) to guarded routes. */
+  readonly apiKeys?: boolean;
   /** A partial document merged over the generated one (see `mergeOpenApi`). */
   readonly extra?: object;
 }
@@ -61,7 +63,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings, options: OpenApi
   const doc = defaultOpenApiDocument(settings, options.title, options.version);
   const paths = doc.paths as Record<string, Json>;
   const schemas = createSchemaConverter();
-  const ctx = { schemas, guardsMayBeUnavailable: options.guardsMayBeUnavailable === true };
+  const apiKeys = options.apiKeys === true;
+  const ctx = { schemas, guardsMayBeUnavailable: options.guardsMayBeUnavailable === true, apiKeys };
   for (const route of options.routes) {
     for (const path of toOpenApiPaths(route.path)) {
       const item = paths[path.path] ?? {};
@@ -72,7 +75,10 @@ export function buildOpenApiDocument(settings: OpenApiSettings, options: OpenApi
   }
   doc.components = {
     schemas: { Problem: PROBLEM_SCHEMA, ...schemas.definitions },
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      ...(apiKeys ? { apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } : {}),
+    },
   };
   return options.extra === undefined ? doc : mergeOpenApi(doc, options.extra as Json);
 }

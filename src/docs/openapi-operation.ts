@@ -15,6 +15,8 @@ export interface OperationContext {
   readonly schemas: SchemaConverter;
   /** Guards may answer 503 (revocation checks or a JWKS endpoint are configured). */
   readonly guardsMayBeUnavailable: boolean;
+  /** Guards also accept an `X-API-Key` (`API_KEYS` is on): each guarded operation lists `apiKeyAuth` too. */
+  readonly apiKeys?: boolean;
 }
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
@@ -112,7 +114,9 @@ function bodyOf(spec: Record<string, unknown> | undefined, ctx: OperationContext
 
 function securityOf(guards: readonly GuardMeta[], operation: Json, responses: Json, ctx: OperationContext) {
   const optional = guards.every((g) => g.optional === true);
-  operation.security = optional ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }];
+  const schemes: Json[] =
+    ctx.apiKeys === true ? [{ bearerAuth: [] }, { apiKeyAuth: [] }] : [{ bearerAuth: [] }];
+  operation.security = optional ? [...schemes, {}] : schemes;
   const roles = guards.flatMap((g) => (g.role === undefined ? [] : [g.role]));
   if (roles.length > 0) operation['x-required-role'] = roles[roles.length - 1];
   const scopes = [...new Set(guards.flatMap((g) => g.scopes ?? []))];

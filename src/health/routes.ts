@@ -1,5 +1,5 @@
 /**
- * The health endpoints (DESIGN §5, §11): `/health` (and `/health/`), `/health/live`, `/health/ready`, as an
+ * The health endpoints (docs/health.md): `/health` (and `/health/`), `/health/live`, `/health/ready`, as an
  * Express router to mount under API_PREFIX.
  */
 import { type IRouter, type NextFunction, type Request, type Response, Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * Public health vocabulary (DESIGN §5, §11): statuses, policies, the check contract and the options
+ * Public health vocabulary (docs/health.md): statuses, policies, the check contract and the options
  * `createApp` accepts under `health`.
  */
 import type { Request } from 'express';

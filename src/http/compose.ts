@@ -12,7 +12,7 @@ export type Middleware = (req: never, res: never, next: (err?: unknown) => void)
  * Runs several middlewares as ONE Express layer. Each Express router layer costs a few microseconds
  * (path parsing, layer matching, parameter processing) before the middleware itself runs; the edge of every
  * request (request id, tracing, log, headers, host check, CORS, metrics, body) pays that once instead of
- * eight times (PERF-NOTES: everything we add must fit in ~20 µs). One `next` closure per request.
+ * eight times (docs/architecture.md, "Speed": everything we add must fit in ~20 µs). One `next` closure per request.
  * A middleware that throws, or calls `next(err)`, hands the error to the app's error handler.
  * @example
  * app.use(composeMiddleware([requestId, cors]));

@@ -18,7 +18,7 @@ const DEFAULT_TIMERS: LifecycleTimers = {
 const DEFAULT_TEARDOWN_GRACE_MS = 1000;
 
 /**
- * Creates the start/stop state machine of one app (DESIGN §7). `createApp` calls it once and implements
+ * Creates the start/stop state machine of one app (docs/lifecycle.md). `createApp` calls it once and implements
  * `app.start()`, `app.stop()` and `app.ready` with it (see `bindLifecycle`).
  *
  * start: compat check → config warnings → startup validators in order → JWKS prefetch (`auth.start`, a failure

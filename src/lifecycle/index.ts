@@ -1,4 +1,4 @@
-/** Lifecycle: start, stop, serve, signals and graceful shutdown (DESIGN §7). */
+/** Lifecycle: start, stop, serve, signals and graceful shutdown (docs/lifecycle.md). */
 export { bindLifecycle, getLifecycle, LIFECYCLE } from './binding.js';
 export { createLifecycle } from './controller.js';
 export {

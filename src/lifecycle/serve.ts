@@ -139,7 +139,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /**
  * Starts the app (a no-op when already started), listens, and installs SIGTERM/SIGINT handlers for graceful
- * shutdown (DESIGN §7): the first signal stops the app and exits 0 (1 on timeout or teardown failure), a second
+ * shutdown (docs/lifecycle.md): the first signal stops the app and exits 0 (1 on timeout or teardown failure), a second
  * signal exits 1 at once. Logs one `listening` line with the URL.
  *
  * @example

@@ -27,7 +27,7 @@ function failureCause(failures: readonly TeardownFailure[]): AggregateError | un
 }
 
 /**
- * delay → drain every server → teardown steps, bounded by SHUTDOWN_TIMEOUT_SECONDS (DESIGN §7). Resolves when
+ * delay → drain every server → teardown steps, bounded by SHUTDOWN_TIMEOUT_SECONDS (docs/lifecycle.md). Resolves when
  * all went well; rejects with ERR_LIFECYCLE_SHUTDOWN_TIMEOUT or ERR_LIFECYCLE_TEARDOWN. Every timer it sets is
  * cleared before it settles.
  */

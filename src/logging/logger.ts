@@ -113,7 +113,7 @@ export function createLogger(
   }
   // Asynchronous, batched and bounded: lines gather into 16 KiB batches (or 250 ms) so many lines share one
   // syscall and the event loop never waits on stdout; past MAX_BUFFERED_LOG_BYTES lines
-  // are dropped rather than growing memory without bound (PERF-NOTES: an unbounded async destination grew
+  // are dropped rather than growing memory without bound (docs/architecture.md, "Speed": an unbounded async destination grew
   // RSS from 19 to 67 MB in 10 s). What is buffered at exit is written for at most 2 s.
   const destination =
     options.destination ??

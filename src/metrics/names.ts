@@ -3,7 +3,7 @@ import { METRICS_GROUP_NAMES, type MetricsGroup } from '../settings/index.js';
 /** Every group `METRICS_GROUPS=all` expands to (the settings' own list). */
 export const ALL_METRICS_GROUPS: readonly MetricsGroup[] = METRICS_GROUP_NAMES;
 
-/** Buckets of `http_request_duration_seconds`, in seconds (DESIGN §5: 0.005 … 10). */
+/** Buckets of `http_request_duration_seconds`, in seconds (docs/observability.md: 0.005 … 10). */
 export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Settings } from '../settings/index.js';
 
-/** Methods a preflight may ask for (DESIGN §5). */
+/** Methods a preflight may ask for (docs/security.md). */
 export const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
-/** Request headers a preflight may ask for (DESIGN §5). */
+/** Request headers a preflight may ask for (docs/security.md). */
 export const CORS_HEADERS = 'Authorization,Content-Type,X-Requested-With,X-API-Key,X-Request-ID';
 /** Response headers a browser script may read unless CORS_EXPOSE_HEADERS says otherwise. */
 export const DEFAULT_EXPOSE_HEADERS: readonly string[] = Object.freeze(['X-Request-ID', 'Retry-After']);

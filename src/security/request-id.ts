@@ -8,7 +8,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** What a caller-supplied `X-Request-ID` must look like to be kept (DESIGN §11). */
+/** What a caller-supplied `X-Request-ID` must look like to be kept (docs/security.md). */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**

@@ -38,7 +38,7 @@ function parseCsp(policy: string): Directives {
   return directives;
 }
 
-/** The helmet configuration for these settings (DESIGN §5 security headers). */
+/** The helmet configuration for these settings (docs/security.md security headers). */
 function helmetOptions(settings: SecurityHeaderSettings): HelmetOptions {
   const local = settings.ENVIRONMENT === 'local';
   const productionLike = isProductionLike(settings);

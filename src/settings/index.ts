@@ -1,4 +1,4 @@
-/** Settings (DESIGN §3): `loadSettings`, the `Settings` contract and a log-safe summary. */
+/** Settings (docs/settings.md): `loadSettings`, the `Settings` contract and a log-safe summary. */
 export {
   type LoadedSettings,
   type LoadSettingsOptions,

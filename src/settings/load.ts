@@ -111,7 +111,7 @@ function readDatabaseUrlAlias(
 }
 
 /**
- * Reads, validates and deep-freezes the settings (DESIGN §3): `process.env` (or `env`) over a `.env` file, with
+ * Reads, validates and deep-freezes the settings (docs/settings.md): `process.env` (or `env`) over a `.env` file, with
  * `X_FILE` indirections. Every problem is collected and thrown at once.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * Cross-field rules of DESIGN §3 and the derived fields (`ALLOWED_ORIGINS`, `DB_PORT` default). A rule that
+ * Cross-field rules of docs/settings.md and the derived fields (`ALLOWED_ORIGINS`, `DB_PORT` default). A rule that
  * reads a field which already failed its own validation is skipped: that field is reported once, by itself.
  */
 import type { SettingsIssue } from '../errors.js';

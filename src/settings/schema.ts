@@ -1,5 +1,5 @@
 /**
- * The table of every built-in variable (DESIGN §3, §11): one zod schema per field, defaults included.
+ * The table of every built-in variable (docs/settings.md): one zod schema per field, defaults included.
  * Cross-field rules live in `rules.ts`.
  */
 import { isIPv6 } from 'node:net';

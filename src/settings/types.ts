@@ -25,7 +25,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export type MetricsGroup = 'traffic' | 'performance' | 'reliability' | 'health' | 'auth' | 'db' | 'process';
 
 /**
- * The validated, deep-frozen configuration. Field names are the env variable names, 1:1 (DESIGN §3, §11).
+ * The validated, deep-frozen configuration. Field names are the env variable names, 1:1 (docs/settings.md).
  * Optional values are `undefined` when unset. List variables are string arrays. See `docs/settings.md`.
  * @example
  * const settings: Settings = loadSettings();

@@ -13,7 +13,7 @@ import {
   type TestKeys,
 } from '../../src/testing/index.js';
 
-// A forged token must cost one signature verification and no exception (PERF-NOTES: a rejected token must not
+// A forged token must cost one signature verification and no exception (docs/architecture.md, "Speed": a rejected token must not
 // cost more than an accepted one). The seam is `verifyJwt`, which wraps jose's real jwtVerify to count calls.
 
 type VerifyJwt = NonNullable<VerifierOptions['verifyJwt']>;

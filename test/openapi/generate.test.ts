@@ -214,6 +214,24 @@ describe('the generated OpenAPI document', () => {
     expect(stats['x-required-role']).toBe('superuser');
   });
 
+  it('lists the apiKeyAuth scheme (X-API-Key) beside bearerAuth on guarded routes when API keys are on', async () => {
+    const { app } = ordersApp({
+      API_KEYS: 'introspect',
+      INTROSPECTION_URL: 'http://127.0.0.1:9/private/v1/jti-status',
+      PRIVATE_API_SECRET: 'private-API-secret-0123456789-abcdef!',
+      INTERNAL_CLIENT_ID: 'orders',
+    });
+    const doc = await documentOf(app);
+    expect((doc.components as Json).securitySchemes).toEqual({
+      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    });
+    expect(operation(doc, '/items', 'post').security).toEqual([{ bearerAuth: [] }, { apiKeyAuth: [] }]);
+    expect(operation(doc, '/maybe', 'get').security).toEqual([{ bearerAuth: [] }, { apiKeyAuth: [] }, {}]);
+    expect(operation(doc, '/public/{slug}', 'get').security).toBeUndefined();
+    expect(await openApiErrors(doc)).toEqual([]);
+  });
+
   it('documents 503 on guarded routes when revocation checks can answer it', async () => {
     const { app } = ordersApp({
       TOKEN_MODE: 'stateful',

@@ -2,8 +2,8 @@ import { loadSettings } from 'express-m8';
 import { describe, expect, it } from 'vitest';
 import { BASE_ENV, load, messagesAbout, settingsError } from './helpers.js';
 
-/** Every variable DESIGN §3 names, plus the derived ALLOWED_ORIGINS. */
-const DESIGN_NAMES =
+/** Every variable of the 0.1 settings table (docs/settings.md), plus the derived ALLOWED_ORIGINS. */
+const BASE_NAMES =
   `DOMAIN ENVIRONMENT PROJECT_NAME STACK_NAME API_PREFIX AUTH_PREFIX BACKEND_HOST FRONTEND_HOST
 BACKEND_CORS_ORIGINS ALLOWED_ORIGINS TOKEN_MODE AUTH_SERVICE_ROLE ACCESS_TOKEN_ALGORITHM ACCESS_PUBLIC_KEY_FILE JWKS_URI
 JWKS_CACHE_TTL_SECONDS ACCESS_SECRET_KEY REFRESH_SECRET_KEY ACCESS_TOKEN_EXPIRE_MINUTES TOKEN_STRICT_VALIDATION
@@ -14,7 +14,7 @@ METRICS_SCRAPE_CREDENTIAL METRICS_PORT HEALTH_DETAIL_CREDENTIAL SET_OPEN_API SET
 STRICT_PRODUCTION_MODE ALLOWED_HOSTS SECURITY_HEADERS_ENABLED HSTS_ENABLED HSTS_MAX_AGE HSTS_INCLUDE_SUBDOMAINS
 CONTENT_SECURITY_POLICY_ENABLED CONTENT_SECURITY_POLICY REFERRER_POLICY PERMISSIONS_POLICY SERVICE_VERSION LOG_LEVEL
 SHUTDOWN_TIMEOUT_SECONDS SHUTDOWN_DELAY_SECONDS`.split(/\s+/);
-/** Variables added in 0.2 beyond DESIGN §3's list. */
+/** Variables added in 0.2. */
 const ADDED_NAMES = [
   'INTROSPECTION_MAX_SOCKETS',
   'REQUEST_TIMEOUT_SECONDS',
@@ -118,7 +118,7 @@ describe('loadSettings defaults', () => {
 
   it('returns every field named exactly as its env variable, and nothing else', () => {
     const s = load({ REDIS_URL: 'redis://cache:6379', REFRESH_TOKEN_EXPIRE_MINUTES: '10080', WHATEVER: 'x' });
-    expect(Object.keys(s).sort()).toEqual([...DESIGN_NAMES, ...ADDED_NAMES].sort());
+    expect(Object.keys(s).sort()).toEqual([...BASE_NAMES, ...ADDED_NAMES].sort());
     expect(s).not.toHaveProperty('REDIS_URL');
     expect(s).not.toHaveProperty('REFRESH_TOKEN_EXPIRE_MINUTES');
     expect(s).not.toHaveProperty('WHATEVER');

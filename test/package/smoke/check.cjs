@@ -1,5 +1,5 @@
 // Checks the exports of the installed express-m8 (run by .ci/run in a scratch project, from ESM and CJS):
-// every name of DESIGN §2 must be there with the right kind, and the values that can be checked are.
+// every public name (README, "API") must be there with the right kind, and the values that can be checked are.
 'use strict';
 
 const REQUIRED = {
