@@ -160,6 +160,8 @@ export function createRequestLogger(
 
 declare module 'express-serve-static-core' {
   interface Request {
+    /** The request id: the caller's sane `X-Request-ID`, or a fresh UUID. Set by `createApp`'s edge. */
+    id: string;
     /**
      * A pino child logger carrying `reqId` (and `userId` once authentication set `req.user`), made on first use
      * only. Set by `createApp`; assignable.

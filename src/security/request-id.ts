@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    /** The request id: the caller's sane `X-Request-ID`, or a fresh UUID. Set by `createRequestId()`. */
-    id: string;
-  }
-}
-
 /** What a caller-supplied `X-Request-ID` must look like to be kept (docs/security.md). */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
