@@ -84,8 +84,11 @@ describe.skipIf(!present && !IN_CI)('Swagger UI of the items example in headless
       expect(docs?.headers()['content-security-policy']).toBe(DOCS_CONTENT_SECURITY_POLICY);
       await page.locator('button.authorize').first().click();
       const dialog = page.locator('.dialog-ux .modal-ux');
-      await dialog.locator('input[type=text], input[type=password]').first().fill(token);
-      await dialog.locator('button.authorize').click();
+      // The example accepts API keys too: the dialog has a bearerAuth form and an apiKeyAuth form.
+      await expect(dialog.locator('form').filter({ hasText: 'apiKeyAuth' }).count()).resolves.toBe(1);
+      const bearer = dialog.locator('form').filter({ hasText: 'bearerAuth' });
+      await bearer.locator('input[type=text], input[type=password]').first().fill(token);
+      await bearer.locator('button.authorize').click();
       await dialog.locator('button.btn-done, button.close-modal').first().click();
 
       const operation = page.locator('.opblock-get').filter({
