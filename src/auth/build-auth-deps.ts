@@ -37,7 +37,7 @@ export interface AuthTimeouts {
   readonly revocationTotalMs: number;
 }
 
-/** The contract's timeouts (DESIGN §4), used for every one not given in `options.timeouts`. */
+/** The contract's timeouts (docs/auth.md), used for every one not given in `options.timeouts`. */
 export const DEFAULT_AUTH_TIMEOUTS: AuthTimeouts = Object.freeze({
   jwksMs: 5000,
   revocationConnectMs: 2000,
