@@ -1,21 +1,13 @@
 import type { SettingsIssue } from '../errors.js';
 import {
+  ACCESS_TOKEN_ALGORITHMS,
   type AccessTokenAlgorithm,
   accessTokenAlgorithms,
   type Settings,
   settingList,
 } from '../settings/types.js';
 
-const KNOWN: ReadonlySet<AccessTokenAlgorithm> = new Set<AccessTokenAlgorithm>([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'ES256',
-  'ES384',
-  'EdDSA',
-  'HS256',
-]);
+const KNOWN: ReadonlySet<AccessTokenAlgorithm> = new Set(ACCESS_TOKEN_ALGORITHMS);
 
 function urlProblem(value: string): string | undefined {
   let url: URL;

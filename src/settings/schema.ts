@@ -23,7 +23,13 @@ import {
   str,
   strongSecret,
 } from './fields.js';
-import type { AccessTokenAlgorithm, AccessTokenAlgorithmSetting, MetricsGroup, Settings } from './types.js';
+import {
+  ACCESS_TOKEN_ALGORITHMS,
+  type AccessTokenAlgorithm,
+  type AccessTokenAlgorithmSetting,
+  type MetricsGroup,
+  type Settings,
+} from './types.js';
 
 /** Every metrics group, in the order `all` expands to. */
 export const METRICS_GROUP_NAMES = Object.freeze([
@@ -164,16 +170,7 @@ const tablesPrefix = str('app').superRefine((v, ctx) => {
   }
 });
 
-const ALGORITHMS: readonly AccessTokenAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'ES256',
-  'ES384',
-  'EdDSA',
-  'HS256',
-];
+const ALGORITHMS = ACCESS_TOKEN_ALGORITHMS;
 const ALGORITHM_BY_LOWER = new Map(ALGORITHMS.map((a) => [a.toLowerCase(), a]));
 
 /**

@@ -6,6 +6,18 @@ export type TokenMode = 'stateless' | 'hybrid' | 'stateful';
 export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
 /** One JWS algorithm tokens may be verified with: an asymmetric one, or `HS256` (never mixed). */
 export type AccessTokenAlgorithm = AsymmetricAlgorithm | 'HS256';
+
+/** Every accepted `ACCESS_TOKEN_ALGORITHM` value, asymmetric ones first (settings schema and auth checks). */
+export const ACCESS_TOKEN_ALGORITHMS: readonly AccessTokenAlgorithm[] = Object.freeze([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'ES256',
+  'ES384',
+  'EdDSA',
+  'HS256',
+]);
 /**
  * The `ACCESS_TOKEN_ALGORITHM` setting: one algorithm, or a comma list of asymmetric ones in their canonical
  * spelling (`RS256,ES256`).
