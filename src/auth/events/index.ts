@@ -7,11 +7,11 @@ import type { AuthContext } from '../types.js';
 import type { TokenVerifier } from '../verifier.js';
 import { RevokedSessions } from './revoked-sessions.js';
 import { ServiceTokenSource } from './service-token.js';
-import { EventStream, type StreamTimers } from './stream.js';
+import { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
 
 export { RevokedSessions } from './revoked-sessions.js';
 export { canonicalJson, signPayload } from './signature.js';
-export { EventStream, type StreamTimers } from './stream.js';
+export { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
 
 /** The name of the stream's health check. */
 export const EVENT_STREAM_CHECK = 'auth_event_stream';
@@ -22,6 +22,11 @@ export interface EventStreamHooks {
   readonly timers?: StreamTimers;
   /** Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Silence allowed on an open stream (no byte, not even a comment line) before it is treated as dead and
+   * reopened with `Last-Event-ID`. Default {@link STREAM_IDLE_TIMEOUT_MS}.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 const REAL_TIMERS: StreamTimers = {
@@ -84,6 +89,7 @@ export function createEventStream(settings: Settings, deps: EventStreamDeps): Ev
     targets: { verifier: deps.verifier, revocation: deps.revocation, revoked },
     agent: deps.agentFor(streamUrl),
     responseTimeoutMs: deps.totalTimeoutMs,
+    idleTimeoutMs: deps.hooks?.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS,
     timers: deps.hooks?.timers ?? REAL_TIMERS,
     random: deps.hooks?.random ?? Math.random,
     ctx: deps.ctx,

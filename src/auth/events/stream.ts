@@ -13,6 +13,13 @@ export const MAX_BACKOFF_MS = 60_000;
 /** Stream limits: a longer line or a larger event drops the connection (then reconnects). */
 export const MAX_SSE_LINE_CHARS = 64 * 1024;
 export const MAX_SSE_DATA_CHARS = 256 * 1024;
+/**
+ * Default silence allowed on an open stream before it counts as dead (a half-open TCP connection, a proxy that
+ * stopped forwarding): then it is reopened with `Last-Event-ID`, so nothing pushed meanwhile is lost. TCP
+ * keep-alive probes (every {@link KEEPALIVE_MS} of silence) let the kernel notice a vanished peer as well.
+ */
+export const STREAM_IDLE_TIMEOUT_MS = 300_000;
+const KEEPALIVE_MS = 30_000;
 /** How many recent event ids are remembered to recognise a replayed event. */
 const SEEN_IDS = 1024;
 
@@ -42,6 +49,8 @@ export interface EventStreamOptions {
   readonly agent: http.Agent;
   /** Time allowed from the request to the response headers. */
   readonly responseTimeoutMs: number;
+  /** Silence allowed on the open stream before it is reopened (real time: the socket's idle timeout). */
+  readonly idleTimeoutMs: number;
   readonly timers: StreamTimers;
   /** In [0, 1); the jitter source. */
   readonly random: () => number;
@@ -153,7 +162,15 @@ export class EventStream {
       this.#deadline = undefined;
       this.#drop(attempt, 'no response in time');
     }, this.#o.responseTimeoutMs);
-    req.on('socket', (socket) => socket.setTimeout(0));
+    req.on('socket', (socket) => {
+      socket.setKeepAlive(true, KEEPALIVE_MS);
+      // Any byte (an event, a `:` heartbeat comment) restarts the count; see STREAM_IDLE_TIMEOUT_MS.
+      socket.setTimeout(this.#o.idleTimeoutMs);
+    });
+    req.on('timeout', () => {
+      const ms = this.#o.idleTimeoutMs;
+      this.#drop(attempt, `no data for ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}`);
+    });
     req.on('error', (err) => {
       this.#drop(attempt, (err as NodeJS.ErrnoException).code ?? err.message);
     });
