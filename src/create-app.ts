@@ -285,8 +285,8 @@ function bareApp(
  * `serve(app)` (or mount it in your own server and call `app.start()` / `app.stop()`).
  *
  * The consumer router is mounted at the root, as given; health, ping, meta and docs live under API_PREFIX;
- * `/metrics` is at the root (or on METRICS_PORT). A `lifecycle.db` with a `check` (a `DbEngine`) adds that
- * check to the health checks unless it is already listed.
+ * `/metrics` is at the root (or on METRICS_PORT). A `lifecycle.db` made by `createDbEngine` adds its `check`
+ * to the health checks unless it is already listed.
  * @example
  * const settings = loadSettings();
  * const auth = buildAuthDeps(settings);
