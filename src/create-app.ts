@@ -7,11 +7,10 @@
 import express, { type Router as ExpressRouter, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { AUTH_INTERNALS, type AuthDeps, setAuthLogger, setAuthObserver } from './auth/index.js';
+import { attachToApp } from './attach.js';
 import { assertCompatible, installedVersion } from './compat/index.js';
 import { configWarnings } from './config-warnings.js';
 import { registerBuiltinRoutes } from './create-app-routes.js';
-import { type DbEngine, setDbLogger, setDbObserver } from './db/index.js';
 import {
   attachOpenApiSource,
   buildOpenApiDocument,
@@ -31,8 +30,14 @@ import {
   useAppServerForListen,
   weakEtag,
 } from './http/index.js';
-import type { M8AppMetrics } from './lifecycle/index.js';
-import { bindLifecycle, createLifecycle, type LifecycleOptions, type M8App } from './lifecycle/index.js';
+import {
+  type AppState,
+  bindLifecycle,
+  createLifecycle,
+  type LifecycleOptions,
+  type M8App,
+  type M8AppMetrics,
+} from './lifecycle/index.js';
 import { createLogger, createRequestLogger, installRequestLog, logStartupSummary } from './logging/index.js';
 import { createMetrics, type M8Metrics } from './metrics/index.js';
 import {
@@ -80,12 +85,6 @@ export interface CreateAppOptions {
    * createApp(settings, router, { appServerClasses: true }).listen(8000);
    */
   appServerClasses?: boolean;
-}
-
-/** Objects with a `check` health check, such as a `DbEngine`. */
-function healthCheckOf(db: unknown): HealthCheck | undefined {
-  const check = (db as { check?: unknown } | undefined)?.check;
-  return typeof check === 'function' ? (check as HealthCheck) : undefined;
 }
 
 /**
@@ -141,102 +140,56 @@ function appMetrics(metrics: M8Metrics | undefined): M8AppMetrics {
   return Object.freeze({ registry: metrics.registry, enabled: true, prefix: metrics.prefix });
 }
 
-function isDbEngine(db: unknown): db is DbEngine<unknown> {
-  return typeof (db as { poolStats?: unknown } | undefined)?.poolStats === 'function';
+/** Identity and the pieces every part of the app is built around. */
+interface AppCore {
+  readonly settings: Settings;
+  readonly service: string;
+  readonly version: string | null;
+  readonly logger: Logger;
+  readonly metrics: M8Metrics | undefined;
 }
 
-function isAuthDeps(auth: unknown): auth is AuthDeps {
-  return typeof auth === 'object' && auth !== null && AUTH_INTERNALS in auth;
+/** The generated OpenAPI document of `router` plus the built-ins, merged with `options.openapi`. */
+function openApiSourceOf(
+  core: AppCore,
+  router: ExpressRouter | RequestHandler,
+  extra: object | undefined,
+): OpenApiSource {
+  const { settings } = core;
+  return createOpenApiSource(() =>
+    buildOpenApiDocument(settings, {
+      routes: listRoutes(router),
+      title: core.service,
+      version: core.version,
+      guardsMayBeUnavailable: settings.TOKEN_MODE !== 'stateless' || settings.JWKS_URI !== undefined,
+      apiKeys: settings.API_KEYS !== 'off',
+      extra,
+    }),
+  );
+}
+
+/** The startup summary and one warning per risky setting, logged at `start()`. */
+function startupWarnings(core: AppCore): () => void {
+  const { logger, settings } = core;
+  return () => {
+    logStartupSummary(logger, { service: core.service, version: core.version, settings });
+    for (const warning of configWarnings(settings))
+      logger.warn({ variable: warning.variable }, warning.message);
+  };
 }
 
 /**
- * Wraps a consumer router with everything a production service needs around it. Never listens: call
- * `serve(app)` (or mount it in your own server and call `app.start()` / `app.stop()`).
- *
- * The consumer router is mounted at the root, as given; health, ping, meta and docs live under API_PREFIX;
- * `/metrics` is at the root (or on METRICS_PORT). A `lifecycle.db` with a `check` (a `DbEngine`) adds that
- * check to the health checks unless it is already listed.
- * @example
- * const settings = loadSettings();
- * const auth = buildAuthDeps(settings);
- * const router = express.Router().get('/items', auth.requireUser, (req, res) => res.json([]));
- * const app = createApp(settings, router, { lifecycle: { auth } });
- * await serve(app);
- * @throws {SettingsError} `ERR_SETTINGS_INVALID` when options (health, security headers, maxBodyBytesInFlight)
- * are invalid.
+ * The edge of every request, run as one Express layer (see composeMiddleware): body-gate refresh → request
+ * id → tracing → request log → metrics → security headers → host check → CORS. No body parsing here: see
+ * route-body.ts.
  */
-export function createApp(
-  settings: Settings,
-  router: ExpressRouter | RequestHandler,
-  options: CreateAppOptions = {},
-): M8App {
-  const service = options.serviceName ?? settings.PROJECT_NAME;
-  const version = options.serviceVersion ?? settings.SERVICE_VERSION ?? null;
-  const lifecycleOptions = options.lifecycle ?? {};
-  const logger = createLogger(settings, { logger: options.logger, serviceName: service });
+function edgeMiddleware(
+  core: AppCore,
+  tracing: M8Tracing,
+  bodies: RouteBodies,
+): ReturnType<typeof composeMiddleware> {
+  const { settings, metrics } = core;
   const prefix = settings.API_PREFIX;
-
-  const metrics = createMetrics(settings);
-  const tracing = createTracing();
-  const app = express();
-  app.disable('x-powered-by');
-  installRequestLog(app.request, logger);
-  // Express 4 ignores a handler's returned promise: after each walk of the body gate (at creation, at start and
-  // on the first request after routes were added) the new handlers are wrapped so a rejection reaches the
-  // error handler. A no-op on Express 5.
-  const bodies = createRouteBodies(app, {
-    maxBytesInFlight: options.maxBodyBytesInFlight,
-    afterWalk: () => catchAsyncErrors(app),
-  });
-  // The same weak ETags as Express's default, computed without a Hash object per response.
-  app.set('etag fn', weakEtag);
-  const openapi = createOpenApiSource(() =>
-    buildOpenApiDocument(settings, {
-      routes: listRoutes(router),
-      title: service,
-      version,
-      guardsMayBeUnavailable: settings.TOKEN_MODE !== 'stateless' || settings.JWKS_URI !== undefined,
-      apiKeys: settings.API_KEYS !== 'off',
-      extra: options.openapi,
-    }),
-  );
-  const lifecycle = createLifecycle({
-    app,
-    settings,
-    logger,
-    options: withAppExtras(lifecycleOptions, app, tracing, metrics, bodies, openapi),
-    compatCheck: () => assertCompatible(),
-    warnings: () => {
-      logStartupSummary(logger, { service, version, settings });
-      for (const warning of configWarnings(settings))
-        logger.warn({ variable: warning.variable }, warning.message);
-    },
-  });
-  const m8 = bindLifecycle(app, lifecycle);
-  Object.defineProperty(m8, 'metrics', { value: appMetrics(metrics), enumerable: false });
-  attachOpenApiSource(m8, openapi);
-  if (options.appServerClasses === true) {
-    // Express 5's listen hands a listen error to its callback, Express 4's emits it; keep the installed one's.
-    const expressMajor = Number.parseInt(installedVersion('express') ?? '5', 10);
-    useAppServerForListen(app, { logger, errorsToCallback: expressMajor >= 5 });
-  }
-  const getState = () => lifecycle.state;
-
-  const { auth, db } = lifecycleOptions;
-  if (isAuthDeps(auth)) {
-    setAuthLogger(auth, logger);
-    if (metrics) setAuthObserver(auth, metrics.observers.auth);
-  }
-  if (isDbEngine(db)) {
-    setDbLogger(db, logger.child({ component: 'db' }));
-    if (metrics) {
-      setDbObserver(db, metrics.observers.db);
-      metrics.observers.db.poolStats(() => ({ ...db.poolStats() }));
-    }
-  }
-
-  // The edge of every request runs as one Express layer (see composeMiddleware): request id → tracing →
-  // request log → metrics → security headers → host check → CORS. No body parsing here: see route-body.ts.
   const edge: Middleware[] = [
     // First, before tracing or metrics instrument the routes lazily: gates routes registered since the walk.
     function refreshRouteBodies(_req: unknown, _res: unknown, next: () => void) {
@@ -245,7 +198,7 @@ export function createApp(
     },
     createRequestId(),
     tracing.middleware,
-    createRequestLogger(logger, {
+    createRequestLogger(core.logger, {
       routeOf: routeTemplateOf,
       ignorePaths: settings.LOG_IGNORE_PATHS ?? [
         `${prefix}/health`,
@@ -264,27 +217,123 @@ export function createApp(
   if (metrics && !metrics.listen) exemptPaths.push('/metrics');
   edge.push(createHostCheck(settings, { exemptPaths }));
   edge.push(createCors(settings));
-  app.use(markNoBody(composeMiddleware(edge)));
+  return markNoBody(composeMiddleware(edge));
+}
 
+/**
+ * Gives `lifecycle.db` and `lifecycle.auth` the app's logger and observers (src/attach.ts) and returns the
+ * health checks: the consumer's, then those the attached objects add (the database's unless already listed,
+ * then the event stream's).
+ */
+function attachDependencies(core: AppCore, options: CreateAppOptions): HealthCheck[] {
+  const { auth, db } = options.lifecycle ?? {};
+  const attached = attachToApp([db, auth], { logger: core.logger, observers: core.metrics?.observers });
   const checks = [...(options.health?.checks ?? [])];
-  const dbCheck = healthCheckOf(db);
-  if (dbCheck && !checks.includes(dbCheck)) checks.push(dbCheck);
-  if (isAuthDeps(auth)) checks.push(...auth[AUTH_INTERNALS].healthChecks());
-  // Built-in routes are app-level routes, not mounted routers: a consumer request under API_PREFIX then pays
-  // one path test per route instead of a router dispatch per mounted router.
+  for (const check of attached) if (!checks.includes(check)) checks.push(check);
+  return checks;
+}
+
+/**
+ * Built-in routes are app-level routes, not mounted routers: a consumer request under API_PREFIX then pays
+ * one path test per route instead of a router dispatch per mounted router.
+ */
+function registerBuiltins(
+  app: express.Express,
+  core: AppCore,
+  health: HealthOptions,
+  openapi: OpenApiSource,
+  getState: () => AppState,
+): void {
+  const { settings, service, version, metrics } = core;
+  const prefix = settings.API_PREFIX;
   registerHealthRoutes(app, prefix, {
-    health: { ...options.health, checks },
+    health,
     credential: settings.HEALTH_DETAIL_CREDENTIAL,
     service,
     version,
     getState,
     observer: metrics?.observers.health,
-    logger,
+    logger: core.logger,
   });
   registerBuiltinRoutes(app, prefix, { service, version });
   registerDocsRoutes(app, prefix, settings, { source: openapi, title: service, version });
   if (metrics && !metrics.listen) app.get('/metrics', metrics.handler);
+}
 
+/** A bare Express app: no `X-Powered-By`, `req.log`, the body gate and the cheap weak ETags. */
+function bareApp(
+  logger: Logger,
+  maxBodyBytesInFlight: number | undefined,
+): { app: express.Express; bodies: RouteBodies } {
+  const app = express();
+  app.disable('x-powered-by');
+  installRequestLog(app.request, logger);
+  // Express 4 ignores a handler's returned promise: after each walk of the body gate (at creation, at start and
+  // on the first request after routes were added) the new handlers are wrapped so a rejection reaches the
+  // error handler. A no-op on Express 5.
+  const bodies = createRouteBodies(app, {
+    maxBytesInFlight: maxBodyBytesInFlight,
+    afterWalk: () => catchAsyncErrors(app),
+  });
+  // The same weak ETags as Express's default, computed without a Hash object per response.
+  app.set('etag fn', weakEtag);
+  return { app, bodies };
+}
+
+/**
+ * Wraps a consumer router with everything a production service needs around it. Never listens: call
+ * `serve(app)` (or mount it in your own server and call `app.start()` / `app.stop()`).
+ *
+ * The consumer router is mounted at the root, as given; health, ping, meta and docs live under API_PREFIX;
+ * `/metrics` is at the root (or on METRICS_PORT). A `lifecycle.db` made by `createDbEngine` adds its `check`
+ * to the health checks unless it is already listed.
+ * @example
+ * const settings = loadSettings();
+ * const auth = buildAuthDeps(settings);
+ * const router = express.Router().get('/items', auth.requireUser, (req, res) => res.json([]));
+ * const app = createApp(settings, router, { lifecycle: { auth } });
+ * await serve(app);
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when options (health, security headers, maxBodyBytesInFlight)
+ * are invalid.
+ */
+export function createApp(
+  settings: Settings,
+  router: ExpressRouter | RequestHandler,
+  options: CreateAppOptions = {},
+): M8App {
+  const service = options.serviceName ?? settings.PROJECT_NAME;
+  const logger = createLogger(settings, { logger: options.logger, serviceName: service });
+  const core: AppCore = {
+    settings,
+    service,
+    version: options.serviceVersion ?? settings.SERVICE_VERSION ?? null,
+    logger,
+    metrics: createMetrics(settings),
+  };
+  const tracing = createTracing();
+  const { app, bodies } = bareApp(logger, options.maxBodyBytesInFlight);
+  const openapi = openApiSourceOf(core, router, options.openapi);
+  const lifecycleOptions = options.lifecycle ?? {};
+  const lifecycle = createLifecycle({
+    app,
+    settings,
+    logger,
+    options: withAppExtras(lifecycleOptions, app, tracing, core.metrics, bodies, openapi),
+    compatCheck: () => assertCompatible(),
+    warnings: startupWarnings(core),
+  });
+  const m8 = bindLifecycle(app, lifecycle);
+  Object.defineProperty(m8, 'metrics', { value: appMetrics(core.metrics), enumerable: false });
+  attachOpenApiSource(m8, openapi);
+  if (options.appServerClasses === true) {
+    // Express 5's listen hands a listen error to its callback, Express 4's emits it; keep the installed one's.
+    const expressMajor = Number.parseInt(installedVersion('express') ?? '5', 10);
+    useAppServerForListen(app, { logger, errorsToCallback: expressMajor >= 5 });
+  }
+  const checks = attachDependencies(core, options);
+
+  app.use(edgeMiddleware(core, tracing, bodies));
+  registerBuiltins(app, core, { ...options.health, checks }, openapi, () => lifecycle.state);
   lifecycleOptions.configure?.(m8);
   app.use(router);
   app.use(markNoBody(unmatched), markNoBody(notFoundHandler));

@@ -3,23 +3,16 @@ import https from 'node:https';
 import type { RequestHandler } from 'express';
 import type { JWTPayload } from 'jose';
 import { pino } from 'pino';
-import { createApiKeyAuthenticator } from '../apikeys/index.js';
+import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from '../apikeys/index.js';
+import { type Attachment, registerAttachment } from '../attach.js';
 import { SettingsError, type SettingsIssue } from '../errors.js';
-import type { HealthCheck } from '../health/types.js';
 import { accessTokenAlgorithms, type Settings, settingList } from '../settings/types.js';
 import { createEventStream, type EventStreamParts } from './events/index.js';
-import { createGuards } from './guards.js';
-import { keySources } from './key-sources.js';
+import { createGuards, type GuardSet } from './guards.js';
+import { type KeySources, keySources } from './key-sources.js';
 import { RevocationClient } from './revocation.js';
 import { authSettingsIssues } from './settings-check.js';
-import {
-  type AuthContext,
-  type AuthObserver,
-  type AuthUser,
-  type BuildAuthDepsOptions,
-  ROLES,
-  type Role,
-} from './types.js';
+import { type AuthContext, type AuthUser, type BuildAuthDepsOptions, ROLES, type Role } from './types.js';
 import { TokenVerifier } from './verifier.js';
 import { createVerifyRequest } from './verify-request.js';
 
@@ -51,17 +44,6 @@ export function resolveAuthTimeouts(timeouts: BuildAuthDepsOptions['timeouts']):
     revocationConnectMs: timeouts?.revocationConnectMs ?? DEFAULT_AUTH_TIMEOUTS.revocationConnectMs,
     revocationTotalMs: timeouts?.revocationTotalMs ?? DEFAULT_AUTH_TIMEOUTS.revocationTotalMs,
   };
-}
-
-/** Key of the internal hooks on an {@link AuthDeps} (used by createApp; not part of the public API). */
-export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.internals');
-
-/** Internal hooks reachable through {@link AUTH_INTERNALS}. */
-export interface AuthInternals {
-  setObserver(observer: AuthObserver | undefined): void;
-  setLogger(logger: import('pino').Logger): void;
-  /** The health checks auth contributes (`auth_event_stream` when the event stream is on). */
-  healthChecks(): readonly HealthCheck[];
 }
 
 /** The authentication dependencies of a service: route guards plus their lifecycle. */
@@ -116,47 +98,52 @@ export interface AuthDeps {
    * Idempotent; the guards keep working after it.
    */
   close(): Promise<void>;
-  readonly [AUTH_INTERNALS]: AuthInternals;
 }
 
-/**
- * Builds the auth middlewares from settings. Everything is decided here: key material is parsed once into a
- * KeyObject, refusals are precomputed, agents are created. Request handlers only do per-request work.
- *
- * @example
- * const auth = buildAuthDeps(loadSettings());
- * router.get('/me', auth.requireUser, (req, res) => res.json({ id: req.user!.id }));
- * router.delete('/items/:id', auth.requireAdmin, handler);
- * await auth.start(); // JWKS prefetch; createApp's lifecycle does this for you
- * @throws SettingsError `ERR_SETTINGS_INVALID` when a key cannot be loaded or a setting auth needs is missing.
- */
-export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions = {}): AuthDeps {
-  const issues: SettingsIssue[] = authSettingsIssues(settings);
-  if (issues.length > 0) throw new SettingsError(issues);
-  const now = options.now ?? Date.now;
-  const ctx: AuthContext = {
-    logger: options.logger ?? pino({ level: settings.LOG_LEVEL, base: { component: 'express-m8.auth' } }),
-    observer: options.observer,
-  };
-  const timeouts = resolveAuthTimeouts(options.timeouts);
-  const ownHttp = options.httpAgent === undefined;
-  const ownHttps = options.httpsAgent === undefined;
+/** What every outbound client of auth shares: the clock, the log and metrics context, agents and timeouts. */
+interface Outbound {
+  readonly now: () => number;
+  readonly ctx: AuthContext;
+  readonly agentFor: (url: URL) => http.Agent;
+  readonly timeouts: AuthTimeouts;
+}
+
+/** The keep-alive agents of auth: the caller's, else our own (destroyed by `close()`). */
+interface Agents {
+  readonly agentFor: (url: URL) => http.Agent;
+  /** Drops the sockets of the agents this instance created; they stay usable, so it may run twice. */
+  destroyOwn(): void;
+}
+
+function createAgents(maxSockets: number, options: BuildAuthDepsOptions): Agents {
   // timeout < the 5 s idle timeout of common issuers (uvicorn), so we close idle sockets before they do.
   // maxSockets bounds the connections per issuer origin: a burst of distinct tokens queues for a free socket
   // instead of opening one connection each against the issuer.
-  const maxSockets = settings.INTROSPECTION_MAX_SOCKETS;
   const httpAgent = options.httpAgent ?? new http.Agent({ keepAlive: true, timeout: 4000, maxSockets });
   const httpsAgent = options.httpsAgent ?? new https.Agent({ keepAlive: true, timeout: 4000, maxSockets });
-  const agentFor = (url: URL): http.Agent => (url.protocol === 'https:' ? httpsAgent : httpAgent);
+  return {
+    agentFor: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
+    destroyOwn() {
+      if (options.httpAgent === undefined) httpAgent.destroy();
+      if (options.httpsAgent === undefined) httpsAgent.destroy();
+    },
+  };
+}
 
+/** The key sources (static key, JWKS, discovery) and the token verifier over them. */
+function createVerification(
+  settings: Settings,
+  options: BuildAuthDepsOptions,
+  out: Outbound,
+): { keys: KeySources; tokens: TokenVerifier } {
   const algs = accessTokenAlgorithms(settings.ACCESS_TOKEN_ALGORITHM);
   const issuers = settingList(settings.TOKEN_ISSUER);
   const keys = keySources(settings, algs, issuers, {
     ttlMs: settings.JWKS_CACHE_TTL_SECONDS * 1000,
-    timeoutMs: timeouts.jwksMs,
-    agentFor,
-    now,
-    ctx,
+    timeoutMs: out.timeouts.jwksMs,
+    agentFor: out.agentFor,
+    now: out.now,
+    ctx: out.ctx,
     onKeySetChange: () => verifier?.clear(),
   });
   let verifier: TokenVerifier | undefined;
@@ -174,72 +161,62 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     profile: settings.TOKEN_PROFILE ?? 'fa-auth-m8',
     rolesClaim: settings.ROLES_CLAIM ?? 'roles',
     strict: settings.TOKEN_STRICT_VALIDATION,
-    now,
+    now: out.now,
     cacheSize: options.verifiedCacheSize ?? 10_000,
   });
-  const tokens = verifier;
+  return { keys, tokens: verifier };
+}
 
-  // Only stateful asks the issuer about access tokens: hybrid verifies locally and learns revocations from the
-  // event stream (0.1.0 asked the issuer in hybrid mode too when INTROSPECTION_URL was set).
-  const revocation =
-    settings.INTROSPECTION_URL && settings.PRIVATE_API_SECRET && settings.TOKEN_MODE === 'stateful'
-      ? new RevocationClient({
-          url: new URL(settings.INTROSPECTION_URL),
-          secret: settings.PRIVATE_API_SECRET,
-          clientId: settings.INTERNAL_CLIENT_ID || undefined,
-          failureMode: settings.ACCESS_REVOCATION_FAILURE_MODE,
-          cacheTtlMs: settings.REVOCATION_CACHE_TTL_SECONDS * 1000,
-          cacheSize: options.revocationCacheSize ?? 10_000,
-          connectTimeoutMs: timeouts.revocationConnectMs,
-          totalTimeoutMs: timeouts.revocationTotalMs,
-          agent: agentFor(new URL(settings.INTROSPECTION_URL)),
-          now,
-          ctx,
-        })
-      : undefined;
-
-  const events: EventStreamParts | undefined = settings.EVENT_STREAM_ENABLED
-    ? createEventStream(settings, {
-        verifier: tokens,
-        revocation,
-        agentFor,
-        now,
-        ctx,
-        connectTimeoutMs: timeouts.revocationConnectMs,
-        totalTimeoutMs: timeouts.revocationTotalMs,
-        hooks: options.eventStream,
-      })
-    : undefined;
-  const apiKeys = createApiKeyAuthenticator(settings, {
-    db: options.db,
-    now,
-    ctx,
-    agentFor,
-    connectTimeoutMs: timeouts.revocationConnectMs,
-    totalTimeoutMs: timeouts.revocationTotalMs,
-    cacheSize: options.apiKeyCacheSize ?? 10_000,
+/**
+ * The issuer's revocation check, in stateful mode only: hybrid verifies locally and learns revocations from
+ * the event stream (0.1.0 asked the issuer in hybrid mode too when INTROSPECTION_URL was set).
+ */
+function createRevocation(
+  settings: Settings,
+  options: BuildAuthDepsOptions,
+  out: Outbound,
+): RevocationClient | undefined {
+  if (!settings.INTROSPECTION_URL || !settings.PRIVATE_API_SECRET || settings.TOKEN_MODE !== 'stateful') {
+    return undefined;
+  }
+  return new RevocationClient({
+    url: new URL(settings.INTROSPECTION_URL),
+    secret: settings.PRIVATE_API_SECRET,
+    clientId: settings.INTERNAL_CLIENT_ID || undefined,
+    failureMode: settings.ACCESS_REVOCATION_FAILURE_MODE,
+    cacheTtlMs: settings.REVOCATION_CACHE_TTL_SECONDS * 1000,
+    cacheSize: options.revocationCacheSize ?? 10_000,
+    connectTimeoutMs: out.timeouts.revocationConnectMs,
+    totalTimeoutMs: out.timeouts.revocationTotalMs,
+    agent: out.agentFor(new URL(settings.INTROSPECTION_URL)),
+    now: out.now,
+    ctx: out.ctx,
   });
-  const guards = createGuards(tokens, revocation, ctx, apiKeys, events?.revoked);
+}
 
-  const internals: AuthInternals = {
-    setObserver(observer) {
-      ctx.observer = observer;
-    },
-    setLogger(logger) {
-      // A logger given to buildAuthDeps is the consumer's explicit choice: the app's does not replace it.
-      if (options.logger === undefined) ctx.logger = logger;
-    },
-    healthChecks: () => (events === undefined ? [] : [events.check]),
-  };
+/** Everything {@link assembleAuthDeps} exposes or drives. */
+interface AuthParts {
+  readonly tokens: TokenVerifier;
+  readonly revocation: RevocationClient | undefined;
+  readonly ctx: AuthContext;
+  readonly keys: KeySources;
+  readonly agents: Agents;
+  readonly events: EventStreamParts | undefined;
+  readonly apiKeys: ApiKeyAuthenticator | undefined;
+  readonly guards: GuardSet;
+}
 
-  return Object.freeze({
+/** The public object: the guards, `verify`, and `start`/`close` of what auth opens. */
+function assembleAuthDeps(parts: AuthParts): AuthDeps {
+  const { guards, ctx, keys, events, apiKeys } = parts;
+  return {
     requireUser: guards.requireUser,
     optionalUser: guards.optionalUser,
     requireReader: guards.byRole.get('reader')!,
     requireWriter: guards.byRole.get('writer')!,
     requireAdmin: guards.byRole.get('admin')!,
     requireSuperuser: guards.requireSuperuser,
-    verify: createVerifyRequest(tokens, revocation, ctx),
+    verify: createVerifyRequest(parts.tokens, parts.revocation, ctx),
     requireRole(role: Role): RequestHandler {
       const fn = guards.byRole.get(role);
       if (fn === undefined) {
@@ -275,26 +252,73 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
       // Destroying an agent drops its sockets but leaves it usable, so close() is idempotent and a
       // lifecycle that restarts after a failed start() keeps working.
       events?.stream.stop();
-      if (ownHttp) httpAgent.destroy();
-      if (ownHttps) httpsAgent.destroy();
+      parts.agents.destroyOwn();
     },
-    [AUTH_INTERNALS]: internals,
+  };
+}
+
+/**
+ * How `createApp` equips an AuthDeps built before it (src/attach.ts): the app's logger, unless one was given
+ * to buildAuthDeps (the consumer's explicit choice); the app's auth observer when metrics are on; the event
+ * stream's health check when it is on.
+ */
+function authAttachment(
+  ctx: AuthContext,
+  options: BuildAuthDepsOptions,
+  events: EventStreamParts | undefined,
+): Attachment {
+  return {
+    attach({ logger, observers }) {
+      if (options.logger === undefined) ctx.logger = logger;
+      if (observers !== undefined) ctx.observer = observers.auth;
+    },
+    healthChecks: () => (events === undefined ? [] : [events.check]),
+  };
+}
+
+/**
+ * Builds the auth middlewares from settings. Everything is decided here: key material is parsed once into a
+ * KeyObject, refusals are precomputed, agents are created. Request handlers only do per-request work.
+ *
+ * @example
+ * const auth = buildAuthDeps(loadSettings());
+ * router.get('/me', auth.requireUser, (req, res) => res.json({ id: req.user!.id }));
+ * router.delete('/items/:id', auth.requireAdmin, handler);
+ * await auth.start(); // JWKS prefetch; createApp's lifecycle does this for you
+ * @throws SettingsError `ERR_SETTINGS_INVALID` when a key cannot be loaded or a setting auth needs is missing.
+ */
+export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions = {}): AuthDeps {
+  const issues: SettingsIssue[] = authSettingsIssues(settings);
+  if (issues.length > 0) throw new SettingsError(issues);
+  const ctx: AuthContext = {
+    logger: options.logger ?? pino({ level: settings.LOG_LEVEL, base: { component: 'express-m8.auth' } }),
+    observer: options.observer,
+  };
+  const agents = createAgents(settings.INTROSPECTION_MAX_SOCKETS, options);
+  const out: Outbound = {
+    now: options.now ?? Date.now,
+    ctx,
+    agentFor: agents.agentFor,
+    timeouts: resolveAuthTimeouts(options.timeouts),
+  };
+  const { keys, tokens } = createVerification(settings, options, out);
+  const revocation = createRevocation(settings, options, out);
+  const shared = {
+    agentFor: out.agentFor,
+    now: out.now,
+    ctx,
+    connectTimeoutMs: out.timeouts.revocationConnectMs,
+    totalTimeoutMs: out.timeouts.revocationTotalMs,
+  };
+  const events = settings.EVENT_STREAM_ENABLED
+    ? createEventStream(settings, { ...shared, verifier: tokens, revocation, hooks: options.eventStream })
+    : undefined;
+  const apiKeys = createApiKeyAuthenticator(settings, {
+    ...shared,
+    db: options.db,
+    cacheSize: options.apiKeyCacheSize ?? 10_000,
   });
-}
-
-/**
- * Installs (or removes) the metrics observer of an AuthDeps built earlier. Internal: used by createApp.
- * @example setAuthObserver(auth, { onAuthFailure: (reason) => failures.inc({ reason }) });
- */
-export function setAuthObserver(deps: AuthDeps, observer: AuthObserver | undefined): void {
-  deps[AUTH_INTERNALS].setObserver(observer);
-}
-
-/**
- * Routes the auth log lines to the app's logger, unless `options.logger` was given to buildAuthDeps.
- * Internal: used by createApp.
- * @example setAuthLogger(auth, appLogger);
- */
-export function setAuthLogger(deps: AuthDeps, logger: import('pino').Logger): void {
-  deps[AUTH_INTERNALS].setLogger(logger);
+  const guards = createGuards(tokens, revocation, ctx, apiKeys, events?.revoked);
+  const deps = assembleAuthDeps({ tokens, revocation, ctx, keys, agents, events, apiKeys, guards });
+  return Object.freeze(registerAttachment(deps, authAttachment(ctx, options, events)));
 }

@@ -129,7 +129,7 @@ export interface BuildAuthDepsOptions {
   now?: () => number;
   /** Where failures and warnings go. Default: a pino logger at `LOG_LEVEL`. */
   logger?: Logger;
-  /** Metrics hooks; can also be installed later with `setAuthObserver`. */
+  /** Metrics hooks. With metrics on, `createApp` replaces them with its own when this is its `lifecycle.auth`. */
   observer?: AuthObserver;
   /** Keep-alive agent for `http:` revocation and JWKS URLs (not closed by `close()` when given). */
   httpAgent?: http.Agent;

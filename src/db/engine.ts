@@ -1,6 +1,7 @@
 import { CompiledQuery, type Dialect, Kysely, type LogEvent } from 'kysely';
+import { type Attachment, registerAttachment } from '../attach.js';
 import type { DbError } from '../errors.js';
-import type { HealthCheckResult } from '../health/types.js';
+import type { HealthCheck, HealthCheckResult } from '../health/types.js';
 import { defaultDriverLoader, defaultDriverVersion, loadDriver } from './drivers.js';
 import { GuardedDriver } from './guarded-driver.js';
 import { isDbOutage, markEngineError } from './outage.js';
@@ -16,35 +17,11 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 500;
 const DIALECT_NAME = { Pglite: 'pglite', Postgres: 'postgres', Mysql: 'mysql' } as const;
 const PING = CompiledQuery.raw('select 1');
 
+/** The logger and metrics hooks of one engine, which `createApp` may replace after it is made. */
 interface Slot {
   observer: DbObserver | undefined;
   logger: DbLogger | undefined;
   readonly hasOwnLogger: boolean;
-}
-
-// Internal: lets createApp and the metrics module attach a logger and hooks after the engine exists (the
-// consumer usually creates the engine before the app), without a public setter.
-const slots = new WeakMap<object, Slot>();
-
-/**
- * Sets (or clears) the metrics hooks of an engine made by {@link createDbEngine}. Internal to express-m8.
- * @example
- * setDbObserver(engine, { onQuery: (s) => histogram.observe(s), onError: () => errors.inc() });
- */
-export function setDbObserver<DB>(engine: DbEngine<DB>, observer: DbObserver | undefined): void {
-  const slot = slots.get(engine);
-  if (slot) slot.observer = observer;
-}
-
-/**
- * Gives an engine made by {@link createDbEngine} the app's logger, unless it was created with its own
- * `options.logger` (which then stays). Internal to express-m8.
- * @example
- * setDbLogger(engine, appLogger.child({ component: 'db' }));
- */
-export function setDbLogger<DB>(engine: DbEngine<DB>, logger: DbLogger | undefined): void {
-  const slot = slots.get(engine);
-  if (slot && !slot.hasOwnLogger) slot.logger = logger;
 }
 
 function roundMs(ms: number): number {
@@ -138,21 +115,7 @@ function guardedDialect(handle: PoolHandle, guard: GuardedDriver): Dialect {
  */
 export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOptions = {}): DbEngine<DB> {
   const target = resolveDbTarget(settings);
-  const acquireTimeoutMs = positiveMs(
-    'acquireTimeoutMs',
-    options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
-    false,
-  );
-  const statementTimeoutMs = positiveMs(
-    'DB_STATEMENT_TIMEOUT_MS',
-    settings.DB_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
-    true,
-  );
-  const healthTimeoutMs = positiveMs(
-    'healthTimeoutMs',
-    options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
-    false,
-  );
+  const timeouts = resolveTimeouts(settings, options);
   const slot: Slot = {
     observer: options.observer,
     logger: options.logger,
@@ -164,8 +127,66 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     options.loadDriver ?? defaultDriverLoader,
     options.driverVersion ?? defaultDriverVersion,
   );
+  const onPoolError = poolErrorHandler(slot, availability, target);
+  const handle = createPoolHandle(
+    mod,
+    target,
+    {
+      acquireMs: timeouts.acquireMs,
+      statementMs: timeouts.statementMs,
+      statementLabel: 'DB_STATEMENT_TIMEOUT_MS',
+    },
+    onPoolError,
+  );
+  const guard = new GuardedDriver(handle.dialect.createDriver(), {
+    display: target.display,
+    secrets: target.secrets,
+    poolMax: target.poolMax,
+    acquireTimeoutMs: timeouts.acquireMs,
+    logger: () => slot.logger,
+    observer: () => slot.observer,
+    onFailure: (error) => availability.failed(error),
+    idleCount: handle.idleCount,
+    close: handle.close,
+  });
+  const db = new Kysely<DB>({
+    dialect: guardedDialect(handle, guard),
+    log: queryLog(slot, availability, target),
+  });
+  const ping = healthPing(mod, target, handle, timeouts.healthMs, onPoolError, (error) =>
+    availability.failed(error),
+  );
+  const check = databaseCheck(db, guard, ping, availability, target);
+  const engine: DbEngine<DB> = {
+    db,
+    check,
+    dispose: () => Promise.all([guard.destroy(), ping.close()]).then(() => undefined),
+    kind: target.kind,
+    target: target.display,
+    poolStats: () => guard.stats(),
+  };
+  return Object.freeze(registerAttachment(engine, dbAttachment(slot, guard, check)));
+}
 
-  const onPoolError: PoolErrorHandler = (error) => {
+/** The engine's bounds in ms, checked. */
+function resolveTimeouts(
+  settings: DbSettings,
+  options: DbEngineOptions,
+): { acquireMs: number; statementMs: number; healthMs: number } {
+  return {
+    acquireMs: positiveMs('acquireTimeoutMs', options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS, false),
+    statementMs: positiveMs(
+      'DB_STATEMENT_TIMEOUT_MS',
+      settings.DB_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      true,
+    ),
+    healthMs: positiveMs('healthTimeoutMs', options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS, false),
+  };
+}
+
+/** What a pool reports about a failed pooled connection: counted, and logged (an outage once). */
+function poolErrorHandler(slot: Slot, availability: Availability, target: DbTarget): PoolErrorHandler {
+  return (error) => {
     slot.observer?.onError?.();
     // A dropped idle connection is usually the first sign of an outage: part of its one log line.
     if (isDbOutage(error)) {
@@ -180,29 +201,11 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       'A pooled database connection failed; the pool will open a new one',
     );
   };
-  const onFailure = (error: DbError): void => availability.failed(error);
-  const handle = createPoolHandle(
-    mod,
-    target,
-    {
-      acquireMs: acquireTimeoutMs,
-      statementMs: statementTimeoutMs,
-      statementLabel: 'DB_STATEMENT_TIMEOUT_MS',
-    },
-    onPoolError,
-  );
-  const guard = new GuardedDriver(handle.dialect.createDriver(), {
-    display: target.display,
-    secrets: target.secrets,
-    poolMax: target.poolMax,
-    acquireTimeoutMs,
-    logger: () => slot.logger,
-    observer: () => slot.observer,
-    onFailure,
-    idleCount: handle.idleCount,
-    close: handle.close,
-  });
-  const log = (event: LogEvent): void => {
+}
+
+/** kysely's log hook: times successful queries, counts and logs failed ones (scrubbed). */
+function queryLog(slot: Slot, availability: Availability, target: DbTarget): (event: LogEvent) => void {
+  return (event) => {
     if (event.level === 'query') {
       slot.observer?.onQuery?.(event.queryDurationMillis / 1000);
       availability.ok();
@@ -216,13 +219,21 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       );
     }
   };
-  const db = new Kysely<DB>({ dialect: guardedDialect(handle, guard), log });
-  const dialectName = DIALECT_NAME[target.kind];
-  const ping = healthPing(mod, target, handle, healthTimeoutMs, onPoolError, (error) =>
-    availability.failed(error),
-  );
+}
 
-  let inFlight: Promise<HealthCheckResult> | undefined;
+/**
+ * The `database` health check. Named so the health runner reports it as `database` even when it throws or
+ * times out. Concurrent probes (readiness, detail, a scrape) share the one in flight instead of queueing for
+ * the health connection.
+ */
+function databaseCheck<DB>(
+  db: Kysely<DB>,
+  guard: GuardedDriver,
+  ping: HealthPing,
+  availability: Availability,
+  target: DbTarget,
+): () => Promise<HealthCheckResult> {
+  const dialectName = DIALECT_NAME[target.kind];
   async function runCheck(): Promise<HealthCheckResult> {
     const started = performance.now();
     try {
@@ -239,26 +250,30 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
       return { name: 'database', status: 'fail', error: describeError(error, target.secrets), meta };
     }
   }
-
-  // Named so the health runner reports it as `database` even when it throws or times out. Concurrent probes
-  // (readiness, detail, a scrape) share the one in flight instead of queueing for the health connection.
-  async function database(): Promise<HealthCheckResult> {
+  let inFlight: Promise<HealthCheckResult> | undefined;
+  return async function database(): Promise<HealthCheckResult> {
     inFlight ??= runCheck().finally(() => {
       inFlight = undefined;
     });
     return inFlight;
-  }
+  };
+}
 
-  const engine: DbEngine<DB> = Object.freeze({
-    db,
-    check: database,
-    dispose: () => Promise.all([guard.destroy(), ping.close()]).then(() => undefined),
-    kind: target.kind,
-    target: target.display,
-    poolStats: () => guard.stats(),
-  });
-  slots.set(engine, slot);
-  return engine;
+/**
+ * How `createApp` equips an engine made before it (src/attach.ts): the app's logger under `component: db`,
+ * unless the engine was created with its own `options.logger`; the app's db observer and the pool gauge when
+ * metrics are on; the `database` check.
+ */
+function dbAttachment(slot: Slot, guard: GuardedDriver, check: HealthCheck): Attachment {
+  return {
+    attach({ logger, observers }) {
+      if (!slot.hasOwnLogger) slot.logger = logger.child({ component: 'db' });
+      if (observers === undefined) return;
+      slot.observer = observers.db;
+      observers.db?.poolStats(() => ({ ...guard.stats() }));
+    },
+    healthChecks: () => [check],
+  };
 }
 
 interface HealthPing {

@@ -45,7 +45,7 @@ export interface DbEngineOptions {
   readonly loadDriver?: DriverLoader | undefined;
   /** Reads a driver's installed version for the compatibility check. Default: its package.json. */
   readonly driverVersion?: DriverVersionReader | undefined;
-  /** Metrics hooks; can also be set later with `setDbObserver`. */
+  /** Metrics hooks. With metrics on, `createApp` replaces them with its own when this is its `lifecycle.db`. */
   readonly observer?: DbObserver | undefined;
 }
 

@@ -7,6 +7,9 @@ import type {
   AppState,
   CreateLifecycleConfig,
   LifecycleController,
+  LifecycleLogger,
+  LifecycleOptions,
+  LifecycleSettings,
   LifecycleTimers,
   M8App,
 } from './types.js';
@@ -39,104 +42,39 @@ const DEFAULT_TEARDOWN_GRACE_MS = 1000;
  * `ERR_LIFECYCLE_SHUTDOWN_TIMEOUT` or `ERR_LIFECYCLE_TEARDOWN` (cause = AggregateError of the step errors).
  */
 export function createLifecycle(config: CreateLifecycleConfig): LifecycleController {
-  const { settings, logger, compatCheck, warnings } = config;
-  const app = config.app as M8App;
-  const options = config.options ?? {};
-  const validators = [...(options.startupValidators ?? [])];
+  const { settings, logger } = config;
   const timers = config.timers ?? DEFAULT_TIMERS;
-  const delayMs = settings.SHUTDOWN_DELAY_SECONDS * 1000;
-  const timeoutMs = settings.SHUTDOWN_TIMEOUT_SECONDS * 1000;
   const graceMs = config.teardownGraceMs ?? DEFAULT_TEARDOWN_GRACE_MS;
-  const servers = new Map<Server, TrackedServer>();
-
-  if (delayMs > 0 && delayMs >= timeoutMs) {
-    logger.warn(
-      { delaySeconds: settings.SHUTDOWN_DELAY_SECONDS, timeoutSeconds: settings.SHUTDOWN_TIMEOUT_SECONDS },
-      'SHUTDOWN_DELAY_SECONDS is not below SHUTDOWN_TIMEOUT_SECONDS: in-flight requests get no time to finish',
-    );
-  }
-
-  let state: AppState = 'initializing';
-  let startPromise: Promise<void> | undefined;
-  let stopPromise: Promise<void> | undefined;
-  let extrasTeardown: (() => Promise<void>) | undefined;
-
-  function teardownSteps(): TeardownStep[] {
-    const steps: TeardownStep[] = [];
-    const teardown = extrasTeardown;
-    extrasTeardown = undefined;
-    if (teardown) steps.push({ name: 'lifespanExtras teardown', run: teardown });
-    const { auth, db } = options;
-    if (auth) steps.push({ name: 'auth.close', run: () => auth.close() });
-    if (db) steps.push({ name: 'db.dispose', run: () => db.dispose() });
-    return steps;
-  }
-
-  async function runStart(): Promise<void> {
-    let step = 'compat check';
-    try {
-      compatCheck?.();
-      step = 'config warnings';
-      warnings?.();
-      for (const [index, validator] of validators.entries()) {
-        step = `startupValidators[${index}]${validator.name ? ` (${validator.name})` : ''}`;
-        await validator(app);
-      }
-      if (options.auth?.start) {
-        try {
-          await options.auth.start();
-        } catch (err) {
-          logger.warn({ err }, 'JWKS prefetch failed; signing keys will be fetched on demand');
-        }
-      }
-      step = 'lifespanExtras';
-      if (options.lifespanExtras) {
-        const teardown = await options.lifespanExtras(app);
-        if (typeof teardown === 'function') extrasTeardown = teardown;
-      }
-    } catch (cause) {
-      // stop() was called meanwhile: it waits for this start to settle and runs the teardown itself.
-      if (state === 'initializing') {
-        logger.error({ err: cause, step }, 'startup failed; closing what was opened');
-        await runTeardown(teardownSteps(), logger);
-      }
-      throw new LifecycleError(
-        'ERR_LIFECYCLE_STARTUP',
-        `Startup failed at ${step}: ${describeError(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
-    if (state !== 'initializing') {
-      throw new LifecycleError(
-        'ERR_LIFECYCLE_STARTUP',
-        'stop() was called while start() was running; the app did not become ready',
-      );
-    }
-    state = 'ready';
-    logger.info({}, 'app ready');
-  }
+  // Taken at creation: validators added to the consumer's array later do not run.
+  const validators = [...(config.options?.startupValidators ?? [])];
+  warnWithoutDrainTime(settings, logger);
+  const run: Run = {
+    state: 'initializing',
+    startPromise: undefined,
+    stopPromise: undefined,
+    extrasTeardown: undefined,
+  };
+  const servers = serverSet(() => run.stopPromise !== undefined);
 
   function start(): Promise<void> {
     // After stop() the app never starts again (checked first: a finished start's promise would resolve).
-    if (stopPromise !== undefined || state === 'shutting_down' || state === 'stopped') {
+    if (run.stopPromise !== undefined || run.state === 'shutting_down' || run.state === 'stopped') {
       return Promise.reject(
-        new LifecycleError('ERR_LIFECYCLE_STARTUP', `start() was called after stop() (state: ${state})`),
+        new LifecycleError('ERR_LIFECYCLE_STARTUP', `start() was called after stop() (state: ${run.state})`),
       );
     }
-    if (startPromise) return startPromise;
-    if (state !== 'initializing') {
+    if (run.startPromise) return run.startPromise;
+    if (run.state !== 'initializing') {
       return Promise.reject(
-        new LifecycleError('ERR_LIFECYCLE_STARTUP', `start() was called after stop() (state: ${state})`),
+        new LifecycleError('ERR_LIFECYCLE_STARTUP', `start() was called after stop() (state: ${run.state})`),
       );
     }
-    const attempt: Promise<void> = runStart().catch((error: unknown) => {
+    const attempt: Promise<void> = runStart(run, config, validators).catch((error: unknown) => {
       // A failed start can be retried: forget this attempt (callers holding it still see the rejection).
-      if (startPromise === attempt) startPromise = undefined;
+      if (run.startPromise === attempt) run.startPromise = undefined;
       throw error;
     });
-    startPromise = attempt;
+    run.startPromise = attempt;
     return attempt;
   }
 
@@ -147,55 +85,160 @@ export function createLifecycle(config: CreateLifecycleConfig): LifecycleControl
         logger,
         timers,
         graceMs,
-        servers: () => servers.values(),
-        startUnderWay: startPromise,
-        teardownSteps,
+        servers: servers.values,
+        startUnderWay: run.startPromise,
+        teardownSteps: () => teardownSteps(run, config.options),
       });
       logger.info({}, 'app stopped');
     } finally {
-      state = 'stopped';
+      run.state = 'stopped';
     }
   }
 
   function stop(): Promise<void> {
-    if (stopPromise) return stopPromise;
-    state = 'shutting_down';
+    if (run.stopPromise) return run.stopPromise;
+    run.state = 'shutting_down';
     logger.info(
       { delaySeconds: settings.SHUTDOWN_DELAY_SECONDS, timeoutSeconds: settings.SHUTDOWN_TIMEOUT_SECONDS },
       'shutting down',
     );
-    stopPromise = runStop();
-    return stopPromise;
-  }
-
-  function attachServer(server: Server): () => void {
-    if (stopPromise) {
-      // Too late to serve: close it rather than leave it listening after shutdown.
-      server.close();
-      return () => {};
-    }
-    const existing = servers.get(server);
-    if (existing) return () => detachServer(server);
-    servers.set(server, trackServer(server));
-    return () => detachServer(server);
-  }
-
-  function detachServer(server: Server): void {
-    servers.get(server)?.detach();
-    servers.delete(server);
+    run.stopPromise = runStop();
+    return run.stopPromise;
   }
 
   return {
     start,
     stop,
-    attachServer,
+    attachServer: servers.attach,
     logger,
     settings,
     get state() {
-      return state;
+      return run.state;
     },
     get ready() {
-      return state === 'ready';
+      return run.state === 'ready';
+    },
+  };
+}
+
+/** The mutable state of one lifecycle. */
+interface Run {
+  state: AppState;
+  startPromise: Promise<void> | undefined;
+  stopPromise: Promise<void> | undefined;
+  extrasTeardown: (() => Promise<void>) | undefined;
+}
+
+/** What stop (or a failed start) closes, in order: lifespan extras, `auth.close()`, `db.dispose()`. */
+function teardownSteps(run: Run, options: LifecycleOptions | undefined): TeardownStep[] {
+  const steps: TeardownStep[] = [];
+  const teardown = run.extrasTeardown;
+  run.extrasTeardown = undefined;
+  if (teardown) steps.push({ name: 'lifespanExtras teardown', run: teardown });
+  const auth = options?.auth;
+  const db = options?.db;
+  if (auth) steps.push({ name: 'auth.close', run: () => auth.close() });
+  if (db) steps.push({ name: 'db.dispose', run: () => db.dispose() });
+  return steps;
+}
+
+/** One attempt of `start()`: the steps, then `ready`; a failure closes what was opened (unless stopping). */
+async function runStart(
+  run: Run,
+  config: CreateLifecycleConfig,
+  validators: NonNullable<LifecycleOptions['startupValidators']>,
+): Promise<void> {
+  const { logger } = config;
+  const progress = { step: 'compat check' };
+  try {
+    const teardown = await runStartSteps(config, validators, progress);
+    if (teardown) run.extrasTeardown = teardown;
+  } catch (cause) {
+    // stop() was called meanwhile: it waits for this start to settle and runs the teardown itself.
+    if (run.state === 'initializing') {
+      logger.error({ err: cause, step: progress.step }, 'startup failed; closing what was opened');
+      await runTeardown(teardownSteps(run, config.options), logger);
+    }
+    throw new LifecycleError(
+      'ERR_LIFECYCLE_STARTUP',
+      `Startup failed at ${progress.step}: ${describeError(cause)}`,
+      { cause },
+    );
+  }
+  if (run.state !== 'initializing') {
+    throw new LifecycleError(
+      'ERR_LIFECYCLE_STARTUP',
+      'stop() was called while start() was running; the app did not become ready',
+    );
+  }
+  run.state = 'ready';
+  logger.info({}, 'app ready');
+}
+
+/** A delay that eats the whole timeout leaves in-flight requests no time to finish: said once, at creation. */
+function warnWithoutDrainTime(settings: LifecycleSettings, logger: LifecycleLogger): void {
+  const delayMs = settings.SHUTDOWN_DELAY_SECONDS * 1000;
+  const timeoutMs = settings.SHUTDOWN_TIMEOUT_SECONDS * 1000;
+  if (delayMs > 0 && delayMs >= timeoutMs) {
+    logger.warn(
+      { delaySeconds: settings.SHUTDOWN_DELAY_SECONDS, timeoutSeconds: settings.SHUTDOWN_TIMEOUT_SECONDS },
+      'SHUTDOWN_DELAY_SECONDS is not below SHUTDOWN_TIMEOUT_SECONDS: in-flight requests get no time to finish',
+    );
+  }
+}
+
+/**
+ * The steps of `start()` in order, `progress.step` naming the one running (for the error message): compat
+ * check → config warnings → startup validators → `auth.start()` (a failure only warns) → lifespan extras.
+ * Returns the extras' teardown.
+ */
+async function runStartSteps(
+  config: CreateLifecycleConfig,
+  validators: NonNullable<LifecycleOptions['startupValidators']>,
+  progress: { step: string },
+): Promise<(() => Promise<void>) | undefined> {
+  const app = config.app as M8App;
+  const options = config.options ?? {};
+  config.compatCheck?.();
+  progress.step = 'config warnings';
+  config.warnings?.();
+  for (const [index, validator] of validators.entries()) {
+    progress.step = `startupValidators[${index}]${validator.name ? ` (${validator.name})` : ''}`;
+    await validator(app);
+  }
+  if (options.auth?.start) {
+    try {
+      await options.auth.start();
+    } catch (err) {
+      config.logger.warn({ err }, 'JWKS prefetch failed; signing keys will be fetched on demand');
+    }
+  }
+  progress.step = 'lifespanExtras';
+  if (!options.lifespanExtras) return undefined;
+  const teardown = await options.lifespanExtras(app);
+  return typeof teardown === 'function' ? teardown : undefined;
+}
+
+/** The servers `serve()` attached, drained at stop; one attached after stop() is closed at once. */
+function serverSet(stopping: () => boolean): {
+  values: () => Iterable<TrackedServer>;
+  attach: (server: Server) => () => void;
+} {
+  const servers = new Map<Server, TrackedServer>();
+  function detach(server: Server): void {
+    servers.get(server)?.detach();
+    servers.delete(server);
+  }
+  return {
+    values: () => servers.values(),
+    attach(server) {
+      if (stopping()) {
+        // Too late to serve: close it rather than leave it listening after shutdown.
+        server.close();
+        return () => {};
+      }
+      if (!servers.has(server)) servers.set(server, trackServer(server));
+      return () => detach(server);
     },
   };
 }

@@ -66,16 +66,21 @@ function stopAccepting(server: ClosableServer, done: () => void): void {
   }
 }
 
-/**
- * Tracks a server's sockets (one Set entry per connection, no per-request work until shutdown) so `drain()`
- * can reach the responses in flight. Attach before `listen()`: earlier connections are not seen.
- */
-export function trackServer(server: Server, options: TrackServerOptions = {}): TrackedServer {
-  const idleGraceMs = options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS;
-  const sockets = new Set<HttpSocket>();
-  let draining: Promise<void> | undefined;
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+/** The open sockets of a server, and which TCP sockets carry a TLS socket. */
+interface SocketRegistry {
+  readonly sockets: Set<HttpSocket>;
+  /** TCP sockets under a TLS socket: they carry no response themselves. */
+  readonly wrapped: WeakSet<Socket>;
+  /** Stops listening for new connections. */
+  detach(): void;
+}
 
+/** One Set entry per connection, removed on close: the only per-connection cost outside a drain. */
+function registerSockets(server: Server): SocketRegistry {
+  const sockets = new Set<HttpSocket>();
+  // TCP sockets that carry a TLS socket, found by their peer address (public API only): the TLS socket's
+  // remote address and port are its TCP socket's.
+  const wrapped = new WeakSet<Socket>();
   function onSocketClose(this: HttpSocket): void {
     sockets.delete(this);
   }
@@ -83,33 +88,6 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
     sockets.add(socket);
     socket.once('close', onSocketClose);
   }
-  // Installed only once draining starts, so the hot path pays nothing: a request that arrives on a kept-alive
-  // socket during the drain is answered with `Connection: close`, and Node closes the socket after it.
-  function onRequestWhileDraining(_req: IncomingMessage, res: ServerResponse): void {
-    if (!res.headersSent) res.setHeader('Connection', 'close');
-  }
-
-  // Grace over: what still has no complete request in flight (silent, idle keep-alive, slow headers or body)
-  // is closed; what is being served finishes and closes after its response.
-  function closeUnserved(): void {
-    graceTimer = undefined;
-    for (const socket of sockets) {
-      // The TCP socket under a TLS socket carries no response: closing it would cut the request its TLS
-      // socket is serving. The TLS socket decides for both.
-      if (wrapped.has(socket)) continue;
-      const res = servingCompleteRequest(socket);
-      if (res) closeSocketAfterResponse(res, socket);
-      else socket.destroy();
-    }
-  }
-
-  server.on('connection', onConnection);
-  // On an https server, 'connection' gives the raw TCP socket, but the response in flight hangs on the TLS socket
-  // that wraps it ('secureConnection'): track both, so the drain finds the response and the deadline destroys both.
-  const secure = server instanceof TlsServer;
-  // TCP sockets that carry a TLS socket, found by their peer address (public API only): the TLS socket's
-  // remote address and port are its TCP socket's.
-  const wrapped = new WeakSet<Socket>();
   function onSecureConnection(tlsSocket: HttpSocket): void {
     onConnection(tlsSocket);
     for (const socket of sockets) {
@@ -124,7 +102,50 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
       }
     }
   }
+  server.on('connection', onConnection);
+  // On an https server, 'connection' gives the raw TCP socket, but the response in flight hangs on the TLS socket
+  // that wraps it ('secureConnection'): track both, so the drain finds the response and the deadline destroys both.
+  const secure = server instanceof TlsServer;
   if (secure) server.on('secureConnection', onSecureConnection);
+  return {
+    sockets,
+    wrapped,
+    detach() {
+      server.off('connection', onConnection);
+      if (secure) server.off('secureConnection', onSecureConnection);
+    },
+  };
+}
+
+// Installed only once draining starts, so the hot path pays nothing: a request that arrives on a kept-alive
+// socket during the drain is answered with `Connection: close`, and Node closes the socket after it.
+function onRequestWhileDraining(_req: IncomingMessage, res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+}
+
+/**
+ * Tracks a server's sockets (one Set entry per connection, no per-request work until shutdown) so `drain()`
+ * can reach the responses in flight. Attach before `listen()`: earlier connections are not seen.
+ */
+export function trackServer(server: Server, options: TrackServerOptions = {}): TrackedServer {
+  const idleGraceMs = options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS;
+  const { sockets, wrapped, detach: stopRegistering } = registerSockets(server);
+  let draining: Promise<void> | undefined;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  // Grace over: what still has no complete request in flight (silent, idle keep-alive, slow headers or body)
+  // is closed; what is being served finishes and closes after its response.
+  function closeUnserved(): void {
+    graceTimer = undefined;
+    for (const socket of sockets) {
+      // The TCP socket under a TLS socket carries no response: closing it would cut the request its TLS
+      // socket is serving. The TLS socket decides for both.
+      if (wrapped.has(socket)) continue;
+      const res = servingCompleteRequest(socket);
+      if (res) closeSocketAfterResponse(res, socket);
+      else socket.destroy();
+    }
+  }
 
   function drain(): Promise<void> {
     if (draining) return draining;
@@ -160,8 +181,7 @@ export function trackServer(server: Server, options: TrackServerOptions = {}): T
     },
     detach() {
       clearGrace();
-      server.off('connection', onConnection);
-      if (secure) server.off('secureConnection', onSecureConnection);
+      stopRegistering();
       server.off('request', onRequestWhileDraining);
     },
   };

@@ -10,6 +10,7 @@ export {
   type ServeInternals,
   type ServeOptions,
   serve,
+  serveWith,
 } from './serve.js';
 export { type ExitFunction, SHUTDOWN_SIGNALS, type ShutdownSignal, type SignalSource } from './signals.js';
 export type {

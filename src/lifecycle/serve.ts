@@ -52,7 +52,7 @@ export interface ServeOptions {
   server?: Server;
 }
 
-/** @internal What tests inject into `serve()`. */
+/** What tests inject into {@link serveWith}; `serve()` uses the real ones. Internal: not exported by the package. */
 export interface ServeInternals {
   /** Signal source (default `process`). */
   signals?: SignalSource;
@@ -103,12 +103,15 @@ function formatUrl(address: AddressInfo, scheme: 'http' | 'https'): string {
  * The server to listen on: the caller's (the app as its request listener when it has none), else a stock
  * `http.createServer(app)`, or the app server classes when opted in.
  */
-function serverFor(app: M8App, options: ServeOptions & ServeInternals, logger: LifecycleLogger): Server {
+function serverFor(
+  app: M8App,
+  options: ServeOptions,
+  v8Major: number | undefined,
+  logger: LifecycleLogger,
+): Server {
   const { server } = options;
   if (server === undefined) {
-    return options.appServerClasses === true
-      ? createAppServer(app, { logger, v8Major: options.v8Major })
-      : createServer(app);
+    return options.appServerClasses === true ? createAppServer(app, { logger, v8Major }) : createServer(app);
   }
   if (server.listenerCount('request') === 0) server.on('request', app);
   return server;
@@ -149,7 +152,21 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `PORT` is not a port number.
  * Listen errors (`EADDRINUSE`, …) are rethrown after the app is stopped.
  */
-export async function serve(app: M8App, options: ServeOptions & ServeInternals = {}): Promise<RunningServer> {
+export function serve(app: M8App, options: ServeOptions = {}): Promise<RunningServer> {
+  return serveWith(app, options, {});
+}
+
+/**
+ * `serve()` with the process seams swapped: signal source, exit, environment and V8 major. Internal: tests
+ * import it from `src/lifecycle/`; the package exports only `serve()`.
+ * @example
+ * const running = await serveWith(app, { port: 0 }, { signals: new EventEmitter(), exit: (code) => codes.push(code) });
+ */
+export async function serveWith(
+  app: M8App,
+  options: ServeOptions,
+  internals: ServeInternals,
+): Promise<RunningServer> {
   const lifecycle = getLifecycle(app);
   if (!lifecycle) {
     throw new LifecycleError(
@@ -159,12 +176,12 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
   }
   const unusable = unusableServer(options);
   if (unusable !== undefined) throw new LifecycleError('ERR_LIFECYCLE_STARTUP', unusable);
-  const port = resolvePort(options.port, options.env ?? process.env);
+  const port = resolvePort(options.port, internals.env ?? process.env);
   const host = options.host ?? DEFAULT_HOST;
   const { logger } = lifecycle;
   await app.start();
 
-  const server = serverFor(app, options, logger);
+  const server = serverFor(app, options, internals.v8Major, logger);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   hardenServer(server, {
     requestTimeoutSeconds: lifecycle.settings.REQUEST_TIMEOUT_SECONDS,
@@ -182,9 +199,9 @@ export async function serve(app: M8App, options: ServeOptions & ServeInternals =
 
   const url = formatUrl(server.address() as AddressInfo, server instanceof TlsServer ? 'https' : 'http');
   const removeSignalHandlers = installSignalHandlers(
-    options.signals ?? process,
+    internals.signals ?? process,
     () => app.stop(),
-    options.exit ?? ((code) => process.exit(code)),
+    internals.exit ?? ((code) => process.exit(code)),
     logger,
     { flush: () => flushLogsBeforeExit(), abandon: abandonLogFlush },
   );

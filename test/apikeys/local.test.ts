@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyTables, createApiKeyManager } from '../../src/apikeys/index.js';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
-import { createDbEngine, type DbEngine, setDbObserver } from '../../src/db/index.js';
+import { createDbEngine, type DbEngine } from '../../src/db/index.js';
 import { generateKeys, mintToken } from '../../src/testing/index.js';
 import { bearer, guardedApp, manualClock, rawRequest } from '../auth/helpers.js';
 import { probe, settingsFor, TARGETS } from '../db/helpers/targets.js';
@@ -37,8 +37,7 @@ describe.each(CASES)(
     const manager = () => createApiKeyManager(engine, settings);
 
     beforeAll(async () => {
-      engine = createDbEngine<unknown>(settings);
-      setDbObserver(engine, { onQuery: () => void queries++ });
+      engine = createDbEngine<unknown>(settings, { observer: { onQuery: () => void queries++ } });
       auth = buildAuthDeps(settings, { db: engine, now: clock.now });
     });
     afterAll(async () => {

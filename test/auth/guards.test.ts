@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { attachToApp } from '../../src/attach.js';
 import { type AuthDeps, buildAuthDeps, ROLES, type Role } from '../../src/auth/index.js';
 import { generateKeys, mintToken, type TestKeys, testSettings } from '../../src/testing/index.js';
 import { createTracing } from '../../src/tracing/index.js';
@@ -218,12 +219,20 @@ describe('bearer extraction and refusals', () => {
   });
 
   it('lets the metrics observer be installed after construction', async () => {
-    const { setAuthObserver } = await import('../../src/auth/index.js');
     const app = setup();
-    const observer = recordingObserver();
-    setAuthObserver(auth!, observer);
+    const failures: string[] = [];
+    const noop = (): void => {};
+    const observer = {
+      onAuthFailure: (reason: string) => void failures.push(reason),
+      onRevocationCheck: noop,
+      onJwksRefresh: noop,
+      onEventStreamConnected: noop,
+      onEventStreamEvent: noop,
+      onEventStreamReconnect: noop,
+    };
+    attachToApp([auth], { logger: logSink().logger, observers: { auth: observer } });
     await request(app).get('/user').expect(401);
-    expect(observer.failures).toEqual(['missing_token']);
+    expect(failures).toEqual(['missing_token']);
   });
 });
 

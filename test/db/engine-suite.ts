@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
 import { type Kysely, sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { createDbEngine, type DbEngine, setDbObserver } from '../../src/db/index.js';
+import { attachToApp } from '../../src/attach.js';
+import { createDbEngine, type DbEngine } from '../../src/db/index.js';
 import { DbError } from '../../src/errors.js';
 import { type DbTargetCase, logSink, settingsFor, uniqueName, urlFor } from './helpers/targets.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
@@ -103,14 +105,20 @@ export function engineSuite(target: DbTargetCase): void {
 
   it('passes SQL errors through with the driver code and counts them for an observer set later', async () => {
     const seen = { seconds: [] as number[], errors: 0 };
-    setDbObserver(engine, { onQuery: (s) => seen.seconds.push(s), onError: () => seen.errors++ });
+    const logger = pino({ level: 'silent' });
+    const db = {
+      onQuery: (s: number) => void seen.seconds.push(s),
+      onError: () => void seen.errors++,
+      poolStats() {},
+    };
+    attachToApp([engine], { logger, observers: { db } });
     try {
       await engine.db.insertInto(table).values({ id: 30, name: 'thirty' }).execute();
       const error = await caught(engine.db.insertInto(table).values({ id: 30, name: 'again' }).execute());
       expect(error).not.toBeInstanceOf(DbError);
       expect((error as { code?: string }).code).toBe(target.kind === 'Mysql' ? 'ER_DUP_ENTRY' : '23505');
     } finally {
-      setDbObserver(engine, undefined);
+      attachToApp([engine], { logger, observers: {} });
     }
     expect(seen.seconds).toHaveLength(1);
     expect(seen.seconds[0]).toBeGreaterThanOrEqual(0);

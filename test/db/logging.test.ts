@@ -1,10 +1,16 @@
 import net from 'node:net';
+import express from 'express';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createDbEngine, setDbLogger } from '../../src/db/index.js';
+import { createApp } from '../../src/create-app.js';
+import { createDbEngine } from '../../src/db/index.js';
 import { DbError } from '../../src/errors.js';
 import { testSettings } from '../../src/testing/index.js';
+import { logSink as pinoSink } from '../auth/helpers.js';
 import { logSink } from './helpers/targets.js';
+
+/** pino's number for `warn`. */
+const WARN = 40;
 
 const PASSWORD = 'Closed-Port-Pa55word-q7';
 
@@ -21,17 +27,16 @@ describe('createDbEngine logging', () => {
     ['Postgres', 'postgres'],
     ['Mysql', 'mysql'],
   ] as const)(
-    '%s: logs a refused connection, scrubbed, to a logger attached after creation',
+    '%s: logs a refused connection, scrubbed, to the logger of an app created after the engine',
     async (kind, scheme) => {
       const port = await closedPort();
-      const engine = createDbEngine(
-        testSettings({
-          SELECTED_DB: kind,
-          DATABASE_URL: `${scheme}://app:${PASSWORD}@127.0.0.1:${port}/app`,
-        }),
-      );
-      const sink = logSink();
-      setDbLogger(engine, sink.logger);
+      const settings = testSettings({
+        SELECTED_DB: kind,
+        DATABASE_URL: `${scheme}://app:${PASSWORD}@127.0.0.1:${port}/app`,
+      });
+      const engine = createDbEngine(settings);
+      const sink = pinoSink();
+      createApp(settings, express.Router(), { logger: sink.logger, lifecycle: { db: engine } });
       try {
         const error = await sql`select 1`.execute(engine.db).then(
           () => undefined,
@@ -41,7 +46,7 @@ describe('createDbEngine logging', () => {
         expect((error as DbError).code).toBe('ERR_DB_CONNECTION');
         expect((error as DbError).message).toContain(`${scheme}://app:***@127.0.0.1:${port}/app`);
         expect(sink.lines).toContainEqual(
-          expect.objectContaining({ level: 'warn', code: 'ERR_DB_CONNECTION' }),
+          expect.objectContaining({ level: WARN, component: 'db', code: 'ERR_DB_CONNECTION' }),
         );
         expect(JSON.stringify(sink.lines)).not.toContain(PASSWORD);
       } finally {
@@ -53,16 +58,17 @@ describe('createDbEngine logging', () => {
   it('keeps the logger given at creation when the app attaches its own', async () => {
     const port = await closedPort();
     const own = logSink();
-    const app = logSink();
-    const engine = createDbEngine(
-      testSettings({ SELECTED_DB: 'Postgres', DATABASE_URL: `postgres://app@127.0.0.1:${port}/app` }),
-      { logger: own.logger },
-    );
-    setDbLogger(engine, app.logger);
+    const app = pinoSink();
+    const settings = testSettings({
+      SELECTED_DB: 'Postgres',
+      DATABASE_URL: `postgres://app@127.0.0.1:${port}/app`,
+    });
+    const engine = createDbEngine(settings, { logger: own.logger });
+    createApp(settings, express.Router(), { logger: app.logger, lifecycle: { db: engine } });
     try {
       expect((await engine.check()).status).toBe('fail');
       expect(own.lines.length).toBeGreaterThan(0);
-      expect(app.lines).toEqual([]);
+      expect(app.lines.filter((line) => line['component'] === 'db')).toEqual([]);
     } finally {
       await engine.dispose();
     }

@@ -9,7 +9,7 @@ import { testSettings } from 'express-m8/testing';
 import { Server as IoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../src/lifecycle/index.js';
+import { serveWith } from '../../src/lifecycle/index.js';
 
 /**
  * The same scenarios, run on a plain `http.createServer(app)`, on `serve(app)` (the default) and on
@@ -186,13 +186,12 @@ async function start(variant: Variant): Promise<Running> {
       await app.stop();
     };
   } else {
-    const running = await serve(app, {
-      port: 0,
-      host: '127.0.0.1',
-      signals: new EventEmitter(),
-      exit: () => {},
-      ...(variant === 'serve(app)' ? {} : { appServerClasses: true, v8Major: 12 }),
-    });
+    const forced = variant !== 'serve(app)';
+    const running = await serveWith(
+      app,
+      { port: 0, host: '127.0.0.1', ...(forced ? { appServerClasses: true } : {}) },
+      { signals: new EventEmitter(), exit: () => {}, ...(forced ? { v8Major: 12 } : {}) },
+    );
     server = running.server;
     stop = () => running.close();
   }

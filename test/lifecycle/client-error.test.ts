@@ -7,7 +7,7 @@ import { createApp } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hardenServer } from '../../src/lifecycle/harden.js';
-import { type RunningServer, serve } from '../../src/lifecycle/index.js';
+import { type RunningServer, serveWith } from '../../src/lifecycle/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -47,12 +47,11 @@ function raw(url: string, bytes: string): Promise<RawReply> {
 
 async function served(overrides: Record<string, string | number | boolean> = {}): Promise<RunningServer> {
   const app = createApp(testSettings(overrides), express.Router());
-  const running = await serve(app, {
-    port: 0,
-    host: '127.0.0.1',
-    signals: new EventEmitter(),
-    exit: () => {},
-  });
+  const running = await serveWith(
+    app,
+    { port: 0, host: '127.0.0.1' },
+    { signals: new EventEmitter(), exit: () => {} },
+  );
   cleanups.push(() => running.close());
   return running;
 }

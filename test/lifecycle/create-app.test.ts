@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import express from 'express';
-import { createApp, serve } from 'express-m8';
+import { createApp } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { getLifecycle, LIFECYCLE } from '../../src/lifecycle/index.js';
+import { getLifecycle, LIFECYCLE, serveWith } from '../../src/lifecycle/index.js';
 import { get, tryConnect } from './helpers.js';
 
 describe('the lifecycle of an app made by createApp', () => {
@@ -27,7 +27,11 @@ describe('the lifecycle of an app made by createApp', () => {
     const exits: number[] = [];
     const lifecycle = getLifecycle(app);
 
-    const served = serve(app, { port: 0, host: '127.0.0.1', signals, exit: (code) => exits.push(code) });
+    const served = serveWith(
+      app,
+      { port: 0, host: '127.0.0.1' },
+      { signals, exit: (code) => exits.push(code) },
+    );
     const running = await served;
     expect((await get(running.url, '/api/health/ready')).status).toBe(200);
 

@@ -6,7 +6,7 @@ import { LifecycleError } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppServer } from '../../src/http/server.js';
 import { trackServer } from '../../src/lifecycle/drain.js';
-import { type ServeInternals, type ServeOptions, serve } from '../../src/lifecycle/index.js';
+import { type ServeInternals, type ServeOptions, serve, serveWith } from '../../src/lifecycle/index.js';
 import { buildTestApp, get, logged, type Reply, type TestApp } from './helpers.js';
 
 const TLS = {
@@ -19,23 +19,25 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()?.catch(() => undefined);
 });
 
-async function serveForTest(testApp: TestApp, options: ServeOptions & ServeInternals = {}) {
+async function serveForTest(testApp: TestApp, options: ServeOptions = {}, internals: ServeInternals = {}) {
   const signals = new EventEmitter();
   const exits: number[] = [];
   let exited: (code: number) => void = () => {};
   const exit = new Promise<number>((resolve) => {
     exited = resolve;
   });
-  const running = await serve(testApp.app, {
-    port: 0,
-    host: '127.0.0.1',
-    signals,
-    exit: (code) => {
-      exits.push(code);
-      exited(code);
+  const running = await serveWith(
+    testApp.app,
+    { port: 0, host: '127.0.0.1', ...options },
+    {
+      signals,
+      exit: (code) => {
+        exits.push(code);
+        exited(code);
+      },
+      ...internals,
     },
-    ...options,
-  });
+  );
   cleanups.push(() => running.close());
   return { running, signals, exits, exit };
 }
@@ -85,7 +87,7 @@ describe('serve(): which server', () => {
 
   it('uses the app server classes when opted in and they pay (V8 12)', async () => {
     const testApp = buildTestApp();
-    const { running } = await serveForTest(testApp, { appServerClasses: true, v8Major: 12 });
+    const { running } = await serveForTest(testApp, { appServerClasses: true }, { v8Major: 12 });
     const births = recordBirth(running.server);
     expect((await get(running.url, '/fast')).body).toBe('fast');
     expect(births).toEqual([appProtos(testApp)]);
@@ -94,7 +96,7 @@ describe('serve(): which server', () => {
 
   it('ignores the opt-in on V8 13 with one warning line saying why, and serves on stock classes', async () => {
     const testApp = buildTestApp();
-    const { running } = await serveForTest(testApp, { appServerClasses: true, v8Major: 13 });
+    const { running } = await serveForTest(testApp, { appServerClasses: true }, { v8Major: 13 });
     const births = recordBirth(running.server);
     expect((await get(running.url, '/fast')).body).toBe('fast');
     expect(births).toEqual([STOCK]);

@@ -4,12 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { LifecycleError, SettingsError } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type RunningServer,
-  type ServeInternals,
-  type ServeOptions,
-  serve,
-} from '../../src/lifecycle/index.js';
+import { type RunningServer, type ServeOptions, serve, serveWith } from '../../src/lifecycle/index.js';
 import { buildTestApp, closed, get, logged, type TestApp, tryConnect } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown> | undefined> = [];
@@ -36,17 +31,15 @@ function exitRecorder(): { exit: (code: number) => void; codes: number[]; next: 
 
 async function serveForTest(
   testApp: TestApp,
-  internals: ServeOptions & ServeInternals = {},
+  options: ServeOptions = {},
 ): Promise<{ running: RunningServer; signals: EventEmitter; exits: ReturnType<typeof exitRecorder> }> {
   const signals = new EventEmitter();
   const exits = exitRecorder();
-  const running = await serve(testApp.app, {
-    port: 0,
-    host: '127.0.0.1',
-    signals,
-    exit: exits.exit,
-    ...internals,
-  });
+  const running = await serveWith(
+    testApp.app,
+    { port: 0, host: '127.0.0.1', ...options },
+    { signals, exit: exits.exit },
+  );
   cleanups.push(() => running.close());
   return { running, signals, exits };
 }
@@ -101,19 +94,18 @@ describe('serve()', () => {
     await new Promise((resolve) => probe.close(resolve));
 
     const testApp = buildTestApp();
-    const running = await serve(testApp.app, {
-      host: '127.0.0.1',
-      env: { PORT: String(port) },
-      signals: new EventEmitter(),
-      exit: () => {},
-    });
+    const running = await serveWith(
+      testApp.app,
+      { host: '127.0.0.1' },
+      { env: { PORT: String(port) }, signals: new EventEmitter(), exit: () => {} },
+    );
     cleanups.push(() => running.close());
     expect(running.url).toBe(`http://127.0.0.1:${port}`);
   });
 
   it('rejects a PORT that is not a port number with a SettingsError naming PORT', async () => {
     const testApp = buildTestApp();
-    const error = await serve(testApp.app, { env: { PORT: '80a' } }).catch((e: unknown) => e);
+    const error = await serveWith(testApp.app, {}, { env: { PORT: '80a' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SettingsError);
     expect((error as SettingsError).issues).toEqual([
       { variable: 'PORT', message: 'must be an integer from 0 to 65535 (got "80a")' },
