@@ -6,12 +6,12 @@ import { pino } from 'pino';
 import { createApiKeyAuthenticator } from '../apikeys/index.js';
 import { SettingsError, type SettingsIssue } from '../errors.js';
 import type { HealthCheck } from '../health/types.js';
+import { authSettingsIssues } from '../settings/index.js';
 import { accessTokenAlgorithms, type Settings, settingList } from '../settings/types.js';
 import { createEventStream, type EventStreamParts } from './events/index.js';
 import { createGuards } from './guards.js';
 import { keySources } from './key-sources.js';
 import { RevocationClient } from './revocation.js';
-import { authSettingsIssues } from './settings-check.js';
 import {
   type AuthContext,
   type AuthObserver,
