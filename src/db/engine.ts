@@ -115,6 +115,68 @@ function guardedDialect(handle: PoolHandle, guard: GuardedDriver): Dialect {
   };
 }
 
+/** The three time bounds, each checked (`ERR_SETTINGS_INVALID` names the option or variable). */
+function engineTimeouts(
+  settings: DbSettings,
+  options: DbEngineOptions,
+): { acquireTimeoutMs: number; statementTimeoutMs: number; healthTimeoutMs: number } {
+  return {
+    acquireTimeoutMs: positiveMs(
+      'acquireTimeoutMs',
+      options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+      false,
+    ),
+    statementTimeoutMs: positiveMs(
+      'DB_STATEMENT_TIMEOUT_MS',
+      settings.DB_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      true,
+    ),
+    healthTimeoutMs: positiveMs(
+      'healthTimeoutMs',
+      options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+      false,
+    ),
+  };
+}
+
+/** The engine's health check: `SELECT 1` on its own connection, one run shared by concurrent probes. */
+function databaseCheck<DB>(
+  db: Kysely<DB>,
+  guard: GuardedDriver,
+  ping: HealthPing,
+  availability: Availability,
+  target: DbTarget,
+): () => Promise<HealthCheckResult> {
+  const dialectName = DIALECT_NAME[target.kind];
+  let inFlight: Promise<HealthCheckResult> | undefined;
+  async function runCheck(): Promise<HealthCheckResult> {
+    const started = performance.now();
+    try {
+      if (guard.disposed) await db.executeQuery(PING); // rejects with ERR_DB_DISPOSED
+      await ping.run();
+      availability.ok();
+      const meta: DbCheckMeta = { dialect: dialectName, latency_ms: roundMs(performance.now() - started) };
+      return { name: 'database', status: 'ok', meta };
+    } catch (error) {
+      if (isDbOutage(error)) availability.failed(error);
+      const code = errorCodeOf(error);
+      const meta: DbCheckMeta =
+        code === undefined ? { dialect: dialectName } : { dialect: dialectName, code };
+      return { name: 'database', status: 'fail', error: describeError(error, target.secrets), meta };
+    }
+  }
+
+  // Named so the health runner reports it as `database` even when it throws or times out. Concurrent probes
+  // (readiness, detail, a scrape) share the one in flight instead of queueing for the health connection.
+  async function database(): Promise<HealthCheckResult> {
+    inFlight ??= runCheck().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+  return database;
+}
+
 /**
  * Creates the kysely-backed database engine for `SELECTED_DB`: embedded PGlite (in memory or in
  * `PGLITE_DATA_DIR`), PostgreSQL through a `pg` pool, or MySQL/MariaDB through a `mysql2` pool.
@@ -138,21 +200,7 @@ function guardedDialect(handle: PoolHandle, guard: GuardedDriver): Dialect {
  */
 export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOptions = {}): DbEngine<DB> {
   const target = resolveDbTarget(settings);
-  const acquireTimeoutMs = positiveMs(
-    'acquireTimeoutMs',
-    options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
-    false,
-  );
-  const statementTimeoutMs = positiveMs(
-    'DB_STATEMENT_TIMEOUT_MS',
-    settings.DB_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
-    true,
-  );
-  const healthTimeoutMs = positiveMs(
-    'healthTimeoutMs',
-    options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
-    false,
-  );
+  const { acquireTimeoutMs, statementTimeoutMs, healthTimeoutMs } = engineTimeouts(settings, options);
   const slot: Slot = {
     observer: options.observer,
     logger: options.logger,
@@ -217,37 +265,11 @@ export function createDbEngine<DB>(settings: DbSettings, options: DbEngineOption
     }
   };
   const db = new Kysely<DB>({ dialect: guardedDialect(handle, guard), log });
-  const dialectName = DIALECT_NAME[target.kind];
   const ping = healthPing(mod, target, handle, healthTimeoutMs, onPoolError, (error) =>
     availability.failed(error),
   );
 
-  let inFlight: Promise<HealthCheckResult> | undefined;
-  async function runCheck(): Promise<HealthCheckResult> {
-    const started = performance.now();
-    try {
-      if (guard.disposed) await db.executeQuery(PING); // rejects with ERR_DB_DISPOSED
-      await ping.run();
-      availability.ok();
-      const meta: DbCheckMeta = { dialect: dialectName, latency_ms: roundMs(performance.now() - started) };
-      return { name: 'database', status: 'ok', meta };
-    } catch (error) {
-      if (isDbOutage(error)) availability.failed(error);
-      const code = errorCodeOf(error);
-      const meta: DbCheckMeta =
-        code === undefined ? { dialect: dialectName } : { dialect: dialectName, code };
-      return { name: 'database', status: 'fail', error: describeError(error, target.secrets), meta };
-    }
-  }
-
-  // Named so the health runner reports it as `database` even when it throws or times out. Concurrent probes
-  // (readiness, detail, a scrape) share the one in flight instead of queueing for the health connection.
-  async function database(): Promise<HealthCheckResult> {
-    inFlight ??= runCheck().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  }
+  const database = databaseCheck(db, guard, ping, availability, target);
 
   const engine: DbEngine<DB> = Object.freeze({
     db,
