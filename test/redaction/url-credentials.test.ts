@@ -24,7 +24,9 @@ function loggedErrorMessage(message: string): string {
     isTTY: false,
   });
   logger.error({ err: new Error(message) }, 'failed');
-  return (sink.lines()[0]?.err as { message: string }).message;
+  const [line] = sink.lines();
+  expect(line).toBeDefined();
+  return (line as { err: { message: string } }).err.message;
 }
 
 function settingsMessage(url: string): string {
