@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject, webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { keyTypeProblem, loadPublicKeyFile } from '../settings/index.js';
 import type { AccessTokenAlgorithm, AsymmetricAlgorithm } from '../settings/types.js';
 
 /** The algorithms each verification key may be used with, recorded when the key is loaded or imported. */
@@ -13,27 +13,11 @@ export function keyAlgorithms(key: object): ReadonlySet<string> | undefined {
   return KEY_ALGORITHMS.get(key as KeyObject);
 }
 
-/** Why a key is not usable for the algorithm, or `undefined` when it is. */
+/** Why a key is not usable for the algorithm, or `undefined` when it is (the key-type rules: `keyTypeProblem`). */
 export function keyProblem(key: KeyObject, alg: AccessTokenAlgorithm): string | undefined {
   if (alg === 'HS256') return key.type === 'secret' ? undefined : 'expected a secret key';
   if (key.type !== 'public') return `expected a public key, got a ${key.type} key`;
-  const details = key.asymmetricKeyDetails;
-  if (alg.startsWith('RS') || alg === 'PS256') {
-    if (key.asymmetricKeyType !== 'rsa') return `expected an RSA key, got ${key.asymmetricKeyType}`;
-    if ((details?.modulusLength ?? 0) < 2048)
-      return `expected RSA ≥ 2048 bits, got ${details?.modulusLength}`;
-    return undefined;
-  }
-  if (alg === 'EdDSA') {
-    return key.asymmetricKeyType === 'ed25519'
-      ? undefined
-      : `expected an Ed25519 key, got ${key.asymmetricKeyType}`;
-  }
-  if (key.asymmetricKeyType !== 'ec') return `expected an EC key, got ${key.asymmetricKeyType}`;
-  const curve = alg === 'ES256' ? 'prime256v1' : 'secp384r1';
-  if (details?.namedCurve !== curve)
-    return `expected curve ${alg === 'ES256' ? 'P-256' : 'P-384'}, got ${details?.namedCurve}`;
-  return undefined;
+  return keyTypeProblem(key, alg);
 }
 
 /** Records which of `algs` the key suits; the first problem found when it suits none. */
@@ -69,31 +53,19 @@ const list = (
 ): readonly AccessTokenAlgorithm[] => (typeof algs === 'string' ? [algs] : algs);
 
 /**
- * Reads and parses `ACCESS_PUBLIC_KEY_FILE` once. A private key PEM is refused, as `loadSettings` refuses it: a
- * token consumer must never hold the signing key. Returns the key or a message naming what is wrong (never the
- * file's content).
+ * Reads and parses `ACCESS_PUBLIC_KEY_FILE` once, with the check `loadSettings` applies (`loadPublicKeyFile`):
+ * a private key is refused, and the key must suit every configured algorithm. Returns the key or a message
+ * naming what is wrong (never the file's content).
  */
 export function loadPemKey(
   file: string,
   algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
 ): KeyObject | string {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    return `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-  }
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    return `${file} holds a private key; give the consumer the public key only (SPKI PEM)`;
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    return `${file} is not a PEM public key that Node.js can parse`;
-  }
-  const allowed = allow(key, list(algs));
-  return typeof allowed === 'string' ? `${file}: ${allowed}` : allowed;
+  const asymmetric = list(algs).filter((a): a is AsymmetricAlgorithm => a !== 'HS256');
+  const loaded = loadPublicKeyFile(file, asymmetric);
+  if ('problems' in loaded) return loaded.problems.join('; ');
+  KEY_ALGORITHMS.set(loaded.key, new Set(asymmetric));
+  return loaded.key;
 }
 
 const KTY: Readonly<Record<AccessTokenAlgorithm, string>> = {

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { DbEngine } from '../db/types.js';
+import type { AuthObserver as Hooks } from '../observers.js';
 import type { EventStreamHooks } from './events/index.js';
 
 /** A {@link DbEngine} of any table types (the keys table is addressed by name). */
@@ -110,18 +111,8 @@ export type JwksRefreshResult =
   | 'invalid_body'
   | 'no_usable_keys';
 
-/** Internal hooks the metrics module installs; every method is optional and must not throw. */
-export interface AuthObserver {
-  onAuthFailure?(reason: AuthFailureReason): void;
-  onRevocationCheck?(result: RevocationResult): void;
-  onJwksRefresh?(result: JwksRefreshResult): void;
-  /** The revocation event stream connected (`true`) or lost its connection (`false`). */
-  onEventStreamConnected?(connected: boolean): void;
-  /** One stream frame: its `event_type` (`session-revoked`, `user-deleted`, `gap`, `other`) and what became of it. */
-  onEventStreamEvent?(eventType: string, result: string): void;
-  /** A reconnection attempt of the event stream. */
-  onEventStreamReconnect?(): void;
-}
+/** Internal hooks the metrics module installs (`src/observers.ts`), with auth's label words. */
+export type AuthObserver = Hooks<AuthFailureReason, RevocationResult, JwksRefreshResult>;
 
 /** Options of {@link buildAuthDeps}: what touches the outside world, swappable in tests. */
 export interface BuildAuthDepsOptions {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isProductionLike, type Settings } from '../settings/index.js';
+import { isProductionLike, keyTypeProblem, type Settings } from '../settings/index.js';
 import { accessTokenAlgorithms, settingList } from '../settings/types.js';
 import { generateKeys, keysFromPrivateKey, mintToken, type TestKeys } from '../testing/index.js';
 import { numberOption, parseCommandArgs, stringOption } from './args.js';
@@ -67,19 +67,8 @@ function asymmetricKeys(io: CliIo, settings: Settings, file: string, kid: string
       `--private-key ${JSON.stringify(file)} is not a readable PEM private key (${messageOf(error).split('\n')[0]})`,
     );
   }
-  const expected = alg.startsWith('RS') || alg === 'PS256' ? 'rsa' : alg === 'EdDSA' ? 'ed25519' : 'ec';
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  const wanted = alg === 'ES256' ? 'prime256v1' : alg === 'ES384' ? 'secp384r1' : curve;
-  if (key.asymmetricKeyType !== expected || curve !== wanted) {
-    const got =
-      key.asymmetricKeyType === 'ec'
-        ? `an EC ${curve ?? ''} key`
-        : `a ${key.asymmetricKeyType ?? 'different'} key`;
-    fail(
-      io,
-      `ACCESS_TOKEN_ALGORITHM=${alg} needs ${expected === 'rsa' ? 'an RSA key' : expected === 'ec' ? `an EC ${alg === 'ES256' ? 'P-256' : 'P-384'} key` : 'an Ed25519 key'} (got ${got.trim()})`,
-    );
-  }
+  const problem = keyTypeProblem(key, alg, '--private-key');
+  if (problem !== undefined) fail(io, `ACCESS_TOKEN_ALGORITHM=${problem}`);
   const publicFile = settings.ACCESS_PUBLIC_KEY_FILE;
   if (publicFile) {
     let configured: KeyObject;

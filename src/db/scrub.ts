@@ -1,17 +1,12 @@
 import { DbError, type ErrorCode } from '../errors.js';
-import { scrubText as scrubSharedText } from '../redaction/index.js';
+import { maskKnownSecrets, scrubText as scrubSharedText } from '../redaction/index.js';
 
 /**
  * Removes credentials from a text: every known secret (the configured password, the raw URL) becomes `***`,
  * then the shared scrubber masks URL userinfo, `password=`-style pairs, bearer tokens and JWTs.
  */
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would mangle ordinary words; the shared patterns still apply to them.
-    if (secret.length >= 3) out = out.split(secret).join('***');
-  }
-  return scrubSharedText(out);
+  return scrubSharedText(maskKnownSecrets(text, secrets));
 }
 
 function driverCode(error: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { SettingsError, type SettingsIssue } from '../errors.js';
+import { MASK } from '../redaction/index.js';
 import type { SelectedDb, Settings } from '../settings/types.js';
 
 /** The settings fields the engine reads. */
@@ -114,7 +115,7 @@ export function resolveDbTarget(settings: DbSettings): DbTarget {
   }
   if (issues.length > 0) throw new SettingsError(issues);
   const resolvedPort = port ?? DEFAULT_PORT[kind];
-  const credentials = user === undefined ? '' : `${encodeURIComponent(user)}${password ? ':***' : ''}@`;
+  const credentials = user === undefined ? '' : `${encodeURIComponent(user)}${password ? `:${MASK}` : ''}@`;
   const display = `${DISPLAY_SCHEME[kind]}://${credentials}${host ?? 'localhost'}:${resolvedPort}/${database ?? ''}`;
   const secrets: string[] = [];
   // The password itself (plain and URL-encoded); URL credentials are also caught by pattern in scrubText.

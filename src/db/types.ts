@@ -1,25 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { HealthCheck } from '../health/types.js';
+import type { DbObserver, DbPoolStats } from '../observers.js';
 import type { SelectedDb } from '../settings/types.js';
 import type { DriverLoader, DriverVersionReader } from './drivers.js';
 
-/** Connection counts of the pool; `waiting` counts callers queued for a connection. */
-export interface DbPoolStats {
-  readonly idle: number;
-  readonly used: number;
-  readonly waiting: number;
-}
-
-/**
- * Hooks the metrics module installs (internal): the engine calls them without importing prom-client.
- * Every method is optional to implement and must not throw.
- */
-export interface DbObserver {
-  /** A query finished successfully after `seconds`. */
-  onQuery?(seconds: number): void;
-  /** A query or a connection attempt failed, or the pool reported an error. */
-  onError?(): void;
-}
+export type { DbObserver, DbPoolStats } from '../observers.js';
 
 /** The subset of a pino logger the engine uses. */
 export interface DbLogger {

@@ -6,12 +6,12 @@
 export { isSecretKey, REDACTED, scrubMeta, scrubText } from '../redaction/index.js';
 export {
   createHealthRoutes,
-  type HealthAppState,
   type HealthRoutesOptions,
   registerHealthRoutes,
 } from './routes.js';
 export { aggregateStatus, type CheckReport, type HealthObserver } from './runner.js';
 export {
+  type AppState,
   type HealthCheck,
   type HealthCheckResult,
   type HealthDetailAuthorizer,

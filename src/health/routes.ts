@@ -9,10 +9,7 @@ import { createSecretMatcher } from '../security/index.js';
 import { resolveHealthOptions } from './options.js';
 import { EXPRESS_M8_VERSION } from './package-version.js';
 import { createHealthRunner, type HealthObserver, type HealthReport } from './runner.js';
-import { type HealthOptions, HealthStatus } from './types.js';
-
-/** The application state as the lifecycle module reports it. */
-export type HealthAppState = 'initializing' | 'ready' | 'shutting_down' | 'stopped';
+import { type AppState, type HealthOptions, HealthStatus } from './types.js';
 
 /** Options of {@link createHealthRoutes} (internal: `createApp` builds them). */
 export interface HealthRoutesOptions {
@@ -23,7 +20,7 @@ export interface HealthRoutesOptions {
   readonly service: string;
   /** `serviceVersion ?? SERVICE_VERSION ?? null`. */
   readonly version: string | null;
-  readonly getState: () => HealthAppState;
+  readonly getState: () => AppState;
   /** Milliseconds from any origin, for latency and cache age. Default `performance.now`. */
   readonly clock?: (() => number) | undefined;
   readonly observer?: HealthObserver | undefined;

@@ -5,6 +5,13 @@
 import type { Request } from 'express';
 
 /**
+ * The state of an app, as health reports it: `initializing` until `start()` succeeds, `ready` after,
+ * `shutting_down` from the moment `stop()` is called, `stopped` once teardown has finished. The lifecycle
+ * module moves it; the readiness endpoint reads it.
+ */
+export type AppState = 'initializing' | 'ready' | 'shutting_down' | 'stopped';
+
+/**
  * The status a health check (or the aggregate) reports. A frozen object of the wire values and a type of
  * the same name.
  * @example

@@ -1,6 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
-type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+import type { NodeMiddleware } from '../routing/index.js';
 
 /**
  * A connect-style middleware: calls `next()` to continue, `next(err)` to fail, or answers and stops.

@@ -110,29 +110,10 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * Places the JSON body parser into the routes of `app` (see the module comment) and answers OPTIONS
- * requests that no route handles like any unhandled request (404): the router's automatic answer would list
- * a route's methods in `Allow` to anonymous callers. CORS preflights are answered before routing.
- *
- * Route handlers, `use` middlewares and mounted sub-apps get `req.body` exactly as with `express.json()` at the
- * edge (1 MiB, malformed → 400, oversize → 413). Sub-routers are walked; guards marked by
- * {@link markAuthGuard} run before the parser.
- * @example
- * const bodies = createRouteBodies(app);
- * bodies.install(); // after the routes are registered
- * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `maxBytesInFlight` is below `limitBytes`.
+ * The JSON body parser of a route, bounded twice: one body by `limitBytes`, all bodies being read at once by
+ * `maxBytesInFlight` (503 with `Retry-After` past it).
  */
-export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}): RouteBodies {
-  const limitBytes = options.limitBytes ?? MIB;
-  const maxBytesInFlight = options.maxBytesInFlight ?? 16 * MIB;
-  if (!Number.isSafeInteger(maxBytesInFlight) || maxBytesInFlight < limitBytes) {
-    throw new SettingsError([
-      {
-        variable: 'maxBodyBytesInFlight',
-        message: `must be a whole number of bytes of at least ${limitBytes} (one whole body), got ${String(maxBytesInFlight)}`,
-      },
-    ]);
-  }
+function budgetedParser(limitBytes: number, maxBytesInFlight: number): RouteBodies['parse'] {
   const json = express.json({ limit: limitBytes });
   const busy = problemBody({
     status: 503,
@@ -140,12 +121,7 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
     detail: 'Too many request bodies are being read at once; retry later.',
     headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
   });
-  // Mount layers seen with their router: the route-template instrumentation later replaces a mount layer's
-  // handle with a wrapper that no longer exposes the router's stack.
-  const mounts = new WeakMap<LayerLike, RouterLike>();
-  const watched: { stack: unknown[]; length: number }[] = [];
-
-  function parse(req: IncomingMessage, res: ServerResponse, next: Next): void {
+  return function parse(req: IncomingMessage, res: ServerResponse, next: Next): void {
     (req as { [PARSED]?: true })[PARSED] = true;
     let reserve = limitBytes;
     const length = req.headers['content-length'];
@@ -175,44 +151,78 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
       release();
       next(err);
     });
-  }
+  };
+}
 
-  function gate(layer: LayerLike): void {
-    if (layer[GATED] === true) return;
-    layer[GATED] = true;
-    const original = layer.handle;
-    const forwards = (original as { [FORWARDS_REJECTIONS]?: true })[FORWARDS_REJECTIONS];
-    // Error handlers (four parameters) are told apart by their length: leave them untouched.
-    if (original.length > 3) return;
-    const gated = function m8Body(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
-      if ((req as { [PARSED]?: true })[PARSED] === true || !hasBody(req)) return original(req, res, next);
-      parse(req, res, (err) => {
-        if (err !== undefined && err !== null) {
-          next(err);
-          return;
-        }
-        let ret: unknown;
-        try {
-          ret = original(req, res, next);
-        } catch (error) {
-          next(error);
-          return;
-        }
-        // Called from the parser's callback, a rejected promise no longer reaches the router: forward it,
-        // unless the handle is Express 4's async-errors wrapper, which already does.
-        if (
-          forwards !== true &&
-          ret !== null &&
-          typeof ret === 'object' &&
-          typeof (ret as Promise<unknown>).then === 'function'
-        )
-          (ret as Promise<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('rejected')));
-      });
-      return undefined;
-    };
-    // A contract's schemas stay readable by the OpenAPI generator through the gate.
-    layer.handle = carryRouteMeta(original, gated) as Handle;
+/** Parses the body (with `parse`) before the layer's own handle runs, once per layer. */
+function gateLayer(layer: LayerLike, parse: RouteBodies['parse']): void {
+  if (layer[GATED] === true) return;
+  layer[GATED] = true;
+  const original = layer.handle;
+  const forwards = (original as { [FORWARDS_REJECTIONS]?: true })[FORWARDS_REJECTIONS];
+  // Error handlers (four parameters) are told apart by their length: leave them untouched.
+  if (original.length > 3) return;
+  const gated = function m8Body(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
+    if ((req as { [PARSED]?: true })[PARSED] === true || !hasBody(req)) return original(req, res, next);
+    parse(req, res, (err) => {
+      if (err !== undefined && err !== null) {
+        next(err);
+        return;
+      }
+      let ret: unknown;
+      try {
+        ret = original(req, res, next);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      // Called from the parser's callback, a rejected promise no longer reaches the router: forward it,
+      // unless the handle is Express 4's async-errors wrapper, which already does.
+      if (
+        forwards !== true &&
+        ret !== null &&
+        typeof ret === 'object' &&
+        typeof (ret as Promise<unknown>).then === 'function'
+      )
+        (ret as Promise<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('rejected')));
+    });
+    return undefined;
+  };
+  // A contract's schemas stay readable by the OpenAPI generator through the gate.
+  layer.handle = carryRouteMeta(original, gated) as Handle;
+}
+
+/**
+ * Places the JSON body parser into the routes of `app` (see the module comment) and answers OPTIONS
+ * requests that no route handles like any unhandled request (404): the router's automatic answer would list
+ * a route's methods in `Allow` to anonymous callers. CORS preflights are answered before routing.
+ *
+ * Route handlers, `use` middlewares and mounted sub-apps get `req.body` exactly as with `express.json()` at the
+ * edge (1 MiB, malformed → 400, oversize → 413). Sub-routers are walked; guards marked by
+ * {@link markAuthGuard} run before the parser.
+ * @example
+ * const bodies = createRouteBodies(app);
+ * bodies.install(); // after the routes are registered
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `maxBytesInFlight` is below `limitBytes`.
+ */
+export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}): RouteBodies {
+  const limitBytes = options.limitBytes ?? MIB;
+  const maxBytesInFlight = options.maxBytesInFlight ?? 16 * MIB;
+  if (!Number.isSafeInteger(maxBytesInFlight) || maxBytesInFlight < limitBytes) {
+    throw new SettingsError([
+      {
+        variable: 'maxBodyBytesInFlight',
+        message: `must be a whole number of bytes of at least ${limitBytes} (one whole body), got ${String(maxBytesInFlight)}`,
+      },
+    ]);
   }
+  // Mount layers seen with their router: the route-template instrumentation later replaces a mount layer's
+  // handle with a wrapper that no longer exposes the router's stack.
+  const mounts = new WeakMap<LayerLike, RouterLike>();
+  const watched: { stack: unknown[]; length: number }[] = [];
+
+  const parse = budgetedParser(limitBytes, maxBytesInFlight);
+  const gate = (layer: LayerLike): void => gateLayer(layer, parse);
 
   function walkRoute(route: RouteLike): void {
     // No automatic OPTIONS answer (router ≥ 2 `_methods`, Express 4 `_options`): an OPTIONS that no handler

@@ -1,13 +1,10 @@
 import type { Server } from 'node:http';
 import type { Application } from 'express';
 import type { Registry } from 'prom-client';
+import type { AppState } from '../health/index.js';
 import type { Settings } from '../settings/types.js';
 
-/**
- * The state of an app, as health reports it: `initializing` until `start()` succeeds, `ready` after,
- * `shutting_down` from the moment `stop()` is called, `stopped` once teardown has finished.
- */
-export type AppState = 'initializing' | 'ready' | 'shutting_down' | 'stopped';
+export type { AppState } from '../health/index.js';
 
 /**
  * An Express application made by `createApp`: it never listens by itself; `serve()` does.

@@ -1,8 +1,8 @@
-import { JWT_PATTERN, SECRET_KEY_WORDS } from '../redaction/index.js';
+import { CENSOR, JWT_PATTERN, SECRET_KEY_WORDS } from '../redaction/index.js';
 import { SECRET_SETTINGS } from '../settings/index.js';
 
-/** The value every redacted field is replaced with. */
-export const REDACTED = '[REDACTED]';
+/** The value every redacted field is replaced with (the redaction module's `CENSOR`). */
+export { CENSOR as REDACTED } from '../redaction/index.js';
 
 /** Header names whose values never reach a log line. */
 export const SECRET_HEADERS = [
@@ -97,7 +97,7 @@ function decodeOctet(_match: string, hex: string): string {
 /** One `?name=value` pair, redacted when its decoded name looks secret. Never throws on bad escapes. */
 function redactEncodedPair(pair: string, separator: string, name: string): string {
   const decoded = name.indexOf('%') === -1 ? name : name.replace(PERCENT_OCTET, decodeOctet);
-  return SECRET_NAME.test(decoded) ? `${separator}${name}=${REDACTED}` : pair;
+  return SECRET_NAME.test(decoded) ? `${separator}${name}=${CENSOR}` : pair;
 }
 
 /**
@@ -114,10 +114,10 @@ export function scrubUrl(url: string): string {
   if (query !== -1 && out.indexOf('=', query) !== -1) {
     out =
       out.indexOf('%', query) === -1
-        ? out.replace(SECRET_QUERY, `$1${REDACTED}`)
+        ? out.replace(SECRET_QUERY, `$1${CENSOR}`)
         : out.replace(QUERY_PAIR, redactEncodedPair);
   }
   // JWT-shaped path segments and values (`/reset/eyJhbGciOi…`), whatever the parameter name.
-  if (out.indexOf('eyJ') !== -1) out = out.replace(JWT_PATTERN, REDACTED);
+  if (out.indexOf('eyJ') !== -1) out = out.replace(JWT_PATTERN, CENSOR);
   return out;
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import type { HealthObserver } from '../health/index.js';
 import { type TrackedServer, trackServer } from '../lifecycle/drain.js';
 import { hardenServer } from '../lifecycle/harden.js';
-import { instrumentRoutes, routeTemplateOf } from '../routing/index.js';
+import { instrumentRoutes, type NodeMiddleware, routeTemplateOf } from '../routing/index.js';
 import type { Settings } from '../settings/types.js';
 import { ClusterWorkerLink, isClusterWorker } from './cluster.js';
 import { createHttpMiddleware, HttpRecorder } from './http.js';
@@ -13,7 +14,6 @@ import {
   createDbObserver,
   createHealthObserver,
   type DbObserver,
-  type HealthObserver,
 } from './observers.js';
 import { M8Registry } from './registry.js';
 import { createMetricsServer, createScrapeHandler } from './scrape.js';
@@ -27,14 +27,7 @@ export {
   metricNames,
   metricsPrefix,
 } from './names.js';
-export {
-  type AuthObserver,
-  type DbObserver,
-  type DbPoolStats,
-  HEALTH_STATUS_VALUES,
-  type HealthCheckStatusValue,
-  type HealthObserver,
-} from './observers.js';
+export { type AuthObserver, type DbObserver, HEALTH_STATUS_VALUES } from './observers.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -49,9 +42,6 @@ export interface MetricsOptions {
   readonly host?: string;
 }
 
-/** A Node `(req, res, next)` middleware, usable with `app.use`. */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-
 /** What {@link createMetrics} returns: one registry and its middleware, scrape handler and observers. */
 export interface M8Metrics {
   /** This app's own registry: two apps in one process never share series. */
@@ -59,7 +49,7 @@ export interface M8Metrics {
   /** The metric name prefix: METRICS_PREFIX, else derived from `API_PREFIX` (`api_`, or `''`). */
   readonly prefix: string;
   /** Records traffic, performance and reliability; mount it before the routes. */
-  readonly middleware: Middleware;
+  readonly middleware: NodeMiddleware;
   /** `GET /metrics`: 401 with `WWW-Authenticate: Bearer` unless the scrape credential matches. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /**
@@ -145,7 +135,7 @@ export function createMetrics(
       : undefined;
   const handler = createScrapeHandler(registry, settings.METRICS_SCRAPE_CREDENTIAL, link);
   const noRecording = !groups.has('traffic') && !groups.has('performance') && !groups.has('reliability');
-  const middleware: Middleware = noRecording
+  const middleware: NodeMiddleware = noRecording
     ? function expressM8MetricsOff(_req, _res, next): void {
         next();
       }

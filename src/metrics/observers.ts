@@ -1,49 +1,23 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { HealthObserver, HealthStatus } from '../health/index.js';
+import type { AuthObserver as AuthHooks, DbObserver as DbHooks } from '../observers.js';
 import type { MetricNames } from './names.js';
 import { DB_DURATION_BUCKETS, HEALTH_DURATION_BUCKETS } from './names.js';
 
-/** Hooks the auth module calls so metrics can count without auth importing prom-client. */
-export interface AuthObserver {
-  /** A request was rejected; `reason` is a short stable word (`missing_token`, `expired`, `revoked`, …). */
-  onAuthFailure(reason: string): void;
-  /** A revocation check finished; `result` is e.g. `active`, `revoked`, `error`, `fail_open`. */
-  onRevocationCheck(result: string): void;
-  /** A JWKS fetch finished; `result` is `success` or `failure`. */
-  onJwksRefresh(result: string): void;
-  /** The revocation event stream connected or disconnected. */
-  onEventStreamConnected(connected: boolean): void;
-  /** One event stream frame, by type and what became of it. */
-  onEventStreamEvent(eventType: string, result: string): void;
-  /** A reconnection attempt of the event stream. */
-  onEventStreamReconnect(): void;
+/** The auth hooks as metrics builds them: every one present. */
+export type AuthObserver = Required<AuthHooks>;
+
+/** The database hooks as metrics builds them, plus the pool snapshot read at each scrape. */
+export interface DbObserver extends Required<DbHooks> {
+  /** Registers the pool snapshot (connections per state) read at each scrape for `db_pool_connections{state}`. */
+  poolStats(source: () => PoolCounts | undefined): void;
 }
 
-/** The status of a health check as the health module reports it. */
-export type HealthCheckStatusValue = 'ok' | 'degraded' | 'fail' | 'unknown';
-
-/** Hooks the health runner calls after each check. */
-export interface HealthObserver {
-  onCheck(name: string, status: HealthCheckStatusValue, seconds: number): void;
-}
-
-/**
- * A snapshot of a connection pool: connections per state. The database engine reports `idle` (open, not lent
- * out), `used` (lent to a query or transaction) and `waiting` (callers queued for a connection).
- */
-export type DbPoolStats = Readonly<Record<string, number>>;
-
-/** Hooks the database engine calls. */
-export interface DbObserver {
-  /** A query succeeded after `seconds` (a failed query calls {@link DbObserver.onError} instead). */
-  onQuery(seconds: number): void;
-  /** A query failed, a connection could not be opened, or a pooled connection failed. */
-  onError(): void;
-  /** Registers the pool snapshot read at each scrape for `db_pool_connections{state}`. */
-  poolStats(source: () => DbPoolStats | undefined): void;
-}
+/** Connections per state, any states (the engine reports `idle`, `used`, `waiting`). */
+type PoolCounts = Readonly<Record<string, number>>;
 
 /** The value of `health_check_status` for each status: a health score, 1 best. */
-export const HEALTH_STATUS_VALUES: Readonly<Record<HealthCheckStatusValue, number>> = Object.freeze({
+export const HEALTH_STATUS_VALUES: Readonly<Record<HealthStatus, number>> = Object.freeze({
   ok: 1,
   degraded: 0.5,
   unknown: 0.25,
@@ -160,7 +134,7 @@ export function createHealthObserver(
   });
   const known = new Set<string>();
   return {
-    onCheck(name: string, value: HealthCheckStatusValue, seconds: number): void {
+    onCheck(name: string, value: HealthStatus, seconds: number): void {
       // Check names come from code, not from clients; still, keep the label set bounded.
       const check = known.has(name) || known.size < MAX_LABEL_VALUES ? name : 'other';
       known.add(check);
@@ -184,7 +158,7 @@ export function createDbObserver(registry: Registry, names: MetricNames, enabled
     help: 'Failed database queries and connections.',
     registers: [registry],
   });
-  const sources: (() => DbPoolStats | undefined)[] = [];
+  const sources: (() => PoolCounts | undefined)[] = [];
   new Gauge({
     name: names.dbPoolConnections,
     help: 'Connections of the database pool, by state, read at scrape time.',
@@ -209,7 +183,7 @@ export function createDbObserver(registry: Registry, names: MetricNames, enabled
     onError(): void {
       errors.inc();
     },
-    poolStats(source: () => DbPoolStats | undefined): void {
+    poolStats(source: () => PoolCounts | undefined): void {
       sources.push(source);
     },
   };

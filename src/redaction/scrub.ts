@@ -3,13 +3,16 @@
  * Over-masking is preferred to leaking: a harmless value that looks like a secret is masked too.
  */
 
-const MASK = '***';
+/** What a secret inside a text becomes: URL userinfo (`://***:***@`), pair values, tokens, known values. */
+export const MASK = '***';
 /**
- * The value that replaces a meta entry whose key names a secret.
+ * The value that replaces a meta entry whose key names a secret (health meta, logged errors).
  * @example
  * scrubMeta({ token: 't' }); // { token: REDACTED }
  */
 export const REDACTED = 'REDACTED';
+/** pino's censor for the logger's redact paths, and what a secret query value of a logged URL becomes. */
+export const CENSOR = '[REDACTED]';
 
 // `scheme://user:password@` and `scheme://user@`. The userinfo runs to the last `@` before a `/`, whitespace
 // or quote, so a password containing `@`, `:` or `?` is still covered (RFC 3986 §3.2.1 wants it encoded, but
@@ -54,7 +57,7 @@ export const JWT_PATTERN = /\beyJ[a-z0-9_-]*\.[a-z0-9_-]+\.[a-z0-9_-]*(?:\.[a-z0
 export function scrubText(text: string): string {
   let out = typeof text === 'string' ? text : String(text);
   if (out.length === 0) return out;
-  out = out.replace(URL_USERINFO, `$1${MASK}:${MASK}@`);
+  out = maskUrlUserinfo(out);
   out = out.replace(AUTHORIZATION_HEADER, (_m, head: string, scheme: string | undefined) =>
     scheme === undefined ? `${head}${MASK}` : `${head}${scheme} ${MASK}`,
   );
@@ -62,6 +65,29 @@ export function scrubText(text: string): string {
   out = out.replace(SECRET_JSON_PAIR, `$1"${MASK}"`);
   out = out.replace(SECRET_PAIR, `$1${MASK}`);
   out = out.replace(JWT_PATTERN, MASK);
+  return out;
+}
+
+/**
+ * Masks the userinfo of every URL in `text` (`scheme://user:password@` and `scheme://user@` become
+ * `scheme://***:***@`), and nothing else: the one URL-credential pattern of logs, health output, database
+ * errors and the settings summary.
+ * @example
+ * maskUrlUserinfo('postgres://app:p@ss@db/app'); // 'postgres://***:***@db/app'
+ */
+export function maskUrlUserinfo(text: string): string {
+  return text.indexOf('@') === -1 ? text : text.replace(URL_USERINFO, `$1${MASK}:${MASK}@`);
+}
+
+/**
+ * Replaces every occurrence of each known secret value (a configured password, a raw setting) with
+ * {@link MASK}. Values shorter than 3 characters are left alone: they would mangle ordinary words.
+ */
+export function maskKnownSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret !== undefined && secret.length >= 3) out = out.split(secret).join(MASK);
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 export { catchAsyncErrors } from './async-errors.js';
+export type { NodeMiddleware } from './middleware.js';
 /** The routes of a router tree with their templates and route metadata (the OpenAPI generator's input). */
 export { type ListedRoute, listRoutes } from './route-list.js';
 /** What guards and contracts say about their routes, for the OpenAPI generator. */

@@ -3,6 +3,7 @@
  * typed value, with messages that name the expectation and what arrived — never a secret's value.
  */
 import { z } from 'zod';
+import { maskUrlUserinfo } from '../redaction/index.js';
 
 /** The raw value of one variable as read from the environment, a `.env` file or an `X_FILE`. */
 export type RawValue = string | undefined;
@@ -23,7 +24,7 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
  * credentials inside a URL masked.
  */
 export function show(value: string): string {
-  const masked = value.replace(/:\/\/[^/@\s]+@/g, '://***:***@');
+  const masked = maskUrlUserinfo(value);
   return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 77)}...` : masked);
 }
 

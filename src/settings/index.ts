@@ -1,10 +1,12 @@
 /** Settings (docs/settings.md): `loadSettings`, the `Settings` contract and a log-safe summary. */
+export { authSettingsIssues } from './auth-check.js';
 export {
   type LoadedSettings,
   type LoadSettingsOptions,
   loadSettings,
   type SettingsExtension,
 } from './load.js';
+export { keyTypeProblem, loadPublicKeyFile, MIN_RSA_BITS } from './pem.js';
 export { DEFAULT_PERMISSIONS_POLICY, METRICS_GROUP_NAMES } from './schema.js';
 export { summarizeSettings } from './summary.js';
 export {

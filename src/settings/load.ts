@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SettingsError, type SettingsIssue } from '../errors.js';
+import { maskKnownSecrets } from '../redaction/index.js';
 import { clean } from './fields.js';
 import { applyLocalDefaults } from './local-defaults.js';
 import { attachSettingsNotes } from './notes.js';
@@ -37,7 +38,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Hides the raw value in a message written by a consumer's schema, in case it echoes the input. */
 function scrub(message: string, raw: string | undefined): string {
-  return raw !== undefined && raw.length >= 3 ? message.split(raw).join('***') : message;
+  return maskKnownSecrets(message, [raw]);
 }
 
 function parseExtension(

@@ -4,7 +4,7 @@
  */
 import type { SettingsIssue } from '../errors.js';
 import { checkHttpUrl, show } from './fields.js';
-import { publicKeyFileProblem } from './pem.js';
+import { loadPublicKeyFile } from './pem.js';
 import type { ParsedFields } from './schema.js';
 import {
   type AccessTokenAlgorithmSetting,
@@ -13,7 +13,9 @@ import {
   settingList,
 } from './types.js';
 
-type Fields = Partial<ParsedFields>;
+/** Parsed fields, read only (a hand-built `Settings` object fits too: its lists are readonly). */
+type Fields = { readonly [K in keyof ParsedFields]?: ReadonlyLists<ParsedFields[K]> };
+type ReadonlyLists<T> = T extends (infer U)[] ? readonly U[] : T;
 type Name = keyof ParsedFields;
 
 const DEFAULT_DB_PORTS = { Postgres: 5432, Mysql: 3306 } as const;
@@ -102,10 +104,9 @@ function keySourceRules(c: RuleContext, setting: AccessTokenAlgorithmSetting): v
     );
   }
   if (f.ACCESS_PUBLIC_KEY_FILE !== undefined) {
-    for (const alg of accessTokenAlgorithms(setting)) {
-      const problem = publicKeyFileProblem(f.ACCESS_PUBLIC_KEY_FILE, alg as AsymmetricAlgorithm);
-      if (problem !== undefined) c.add('ACCESS_PUBLIC_KEY_FILE', problem);
-    }
+    const algs = accessTokenAlgorithms(setting) as readonly AsymmetricAlgorithm[];
+    const loaded = loadPublicKeyFile(f.ACCESS_PUBLIC_KEY_FILE, algs);
+    if ('problems' in loaded) for (const problem of loaded.problems) c.add('ACCESS_PUBLIC_KEY_FILE', problem);
   }
 }
 
@@ -300,6 +301,17 @@ function databaseRules(c: RuleContext, presence: DbPresence): number | undefined
     }
   }
   return db === 'Pglite' ? f.DB_PORT : (f.DB_PORT ?? DEFAULT_DB_PORTS[db]);
+}
+
+/**
+ * The cross-field rules of the token, key-source, revocation, event-stream and API-key variables alone, over
+ * fields that passed their own checks except `failed`: the rules `buildAuthDeps` re-applies to a Settings
+ * object it did not get from `loadSettings`.
+ */
+export function authRuleIssues(fields: Fields, failed: ReadonlySet<string>): SettingsIssue[] {
+  const c = new RuleContext(fields, failed);
+  tokenRules(c);
+  return c.issues;
 }
 
 /** The outcome of the cross-field pass: issues plus the derived values. */

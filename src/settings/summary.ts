@@ -1,3 +1,4 @@
+import { MASK, maskUrlUserinfo } from '../redaction/index.js';
 import { SECRET_SETTINGS } from './types.js';
 
 const SECRET_NAMES: ReadonlySet<string> = new Set(SECRET_SETTINGS);
@@ -20,10 +21,8 @@ const NOT_SECRET: ReadonlySet<string> = new Set([
   'API_KEY_CACHE_TTL_SECONDS',
 ]);
 
-const URL_CREDENTIALS = /:\/\/[^/@\s]+@/g;
-
 function maskValue(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(URL_CREDENTIALS, '://***:***@');
+  if (typeof value === 'string') return maskUrlUserinfo(value);
   if (Array.isArray(value)) return value.map(maskValue);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v)]));
@@ -43,7 +42,7 @@ export function summarizeSettings(settings: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(settings)) {
     const secret = SECRET_NAMES.has(name) || (SECRET_LIKE.test(name) && !NOT_SECRET.has(name));
-    out[name] = secret && value !== undefined ? '***' : maskValue(value);
+    out[name] = secret && value !== undefined ? MASK : maskValue(value);
   }
   return out;
 }

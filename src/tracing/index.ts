@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { instrumentRoutes, routeTemplateOf, UNMATCHED } from '../routing/index.js';
+import { instrumentRoutes, type NodeMiddleware, routeTemplateOf, UNMATCHED } from '../routing/index.js';
 import { hasTracerProvider, loadOtelApi, type OtelApiModule, type OtelSpan } from './otel.js';
 import { formatTraceparent, parseTraceparent, type TraceParent } from './traceparent.js';
 
@@ -82,16 +82,14 @@ export interface TracingOptions {
 /** What {@link createTracing} returns. */
 export interface M8Tracing {
   /** Parses `traceparent`, and with an SDK starts the server span and makes it active for the request. */
-  readonly middleware: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  readonly middleware: NodeMiddleware;
   /** True while a tracer provider is registered (as of construction or the last {@link refresh}). */
   readonly isActive: boolean;
   /** Checks again whether an SDK is registered (call it from `start()`); returns {@link isActive}. */
   refresh(): boolean;
 }
 
-type Middleware = M8Tracing['middleware'];
-
-function passiveMiddleware(): Middleware {
+function passiveMiddleware(): NodeMiddleware {
   return function expressM8TraceContext(req, _res, next): void {
     const header = req.headers.traceparent;
     if (header !== undefined) {
@@ -110,7 +108,7 @@ function serverAddress(host: string | undefined): [string | undefined, number | 
   return [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
 }
 
-function activeMiddleware(api: OtelApiModule, options: TracingOptions): Middleware {
+function activeMiddleware(api: OtelApiModule, options: TracingOptions): NodeMiddleware {
   const tracer = api.trace.getTracer(options.tracerName ?? 'express-m8', options.tracerVersion);
   const { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } = api;
   let instrumented = false;

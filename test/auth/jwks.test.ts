@@ -460,7 +460,12 @@ describe('weak keys served over the JWKS', () => {
     expect(observer.refreshes).toEqual(['success']);
     expect(sink.lines.find((l) => l.event === 'jwks_key_skipped')).toMatchObject({
       level: 40,
-      skipped: [{ kid: 'weak-1024', reason: 'expected RSA ≥ 2048 bits, got 1024' }],
+      skipped: [
+        {
+          kid: 'weak-1024',
+          reason: 'RS256 needs an RSA key of at least 2048 bits (got an RSA 1024-bit key)',
+        },
+      ],
     });
     await request(app)
       .get('/user')

@@ -148,7 +148,7 @@ describe('express-m8 dev-token', () => {
       'an EC key for RS256',
       ['--private-key', EC_PRIVATE],
       rs256,
-      'needs an RSA key (got an EC prime256v1 key)',
+      'ACCESS_TOKEN_ALGORITHM=RS256 needs an RSA key (got an EC key on prime256v1 in --private-key)',
     ],
     ['RS256 without --private-key', [], rs256, 'ACCESS_TOKEN_ALGORITHM=RS256 needs --private-key'],
     ['--private-key with HS256', ['--private-key', RSA_PRIVATE], {}, '--private-key is for RS256/ES256'],

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import { createHealthRoutes, type HealthAppState, type HealthRoutesOptions } from '../../src/health/index.js';
+import { type AppState, createHealthRoutes, type HealthRoutesOptions } from '../../src/health/index.js';
 
 /** A clock the test moves by hand (milliseconds). */
 export interface FakeClock {
@@ -20,12 +20,12 @@ export function fakeClock(start = 1_000): FakeClock {
 
 export interface HealthHarness {
   readonly app: Express;
-  state: HealthAppState;
+  state: AppState;
 }
 
 /** An express app with the health router mounted at `prefix` (root when empty). */
 export function healthApp(
-  options: Partial<HealthRoutesOptions> & { prefix?: string; state?: HealthAppState } = {},
+  options: Partial<HealthRoutesOptions> & { prefix?: string; state?: AppState } = {},
 ): HealthHarness {
   const { prefix = '/api', state = 'ready', ...rest } = options;
   const harness: HealthHarness = { app: express(), state };

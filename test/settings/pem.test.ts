@@ -50,7 +50,7 @@ describe('ACCESS_PUBLIC_KEY_FILE', () => {
 
   it('rejects an RSA 1024-bit key for RS256', () => {
     expect(keyProblems('RS256', rsa1024)).toEqual([
-      `RS256 needs an RSA key of at least 2048 bits, but ${JSON.stringify(rsa1024)} holds an RSA 1024-bit key`,
+      `RS256 needs an RSA key of at least 2048 bits (got an RSA 1024-bit key in ${JSON.stringify(rsa1024)})`,
     ]);
   });
 
@@ -60,13 +60,13 @@ describe('ACCESS_PUBLIC_KEY_FILE', () => {
 
   it('rejects a P-384 key for ES256', () => {
     expect(keyProblems('ES256', p384)).toEqual([
-      `ES256 needs an EC key on P-256 (prime256v1), but ${JSON.stringify(p384)} holds an EC key on secp384r1`,
+      `ES256 needs an EC key on P-256 (prime256v1) (got an EC key on secp384r1 in ${JSON.stringify(p384)})`,
     ]);
   });
 
   it('rejects a key whose type does not match the algorithm', () => {
     expect(keyProblems('RS256', p256)).toEqual([expect.stringContaining('RS256 needs an RSA key')]);
-    expect(keyProblems('ES256', rsa2048)).toEqual([expect.stringContaining('holds an RSA 2048-bit key')]);
+    expect(keyProblems('ES256', rsa2048)).toEqual([expect.stringContaining('(got an RSA 2048-bit key')]);
   });
 
   it('rejects a file that does not parse as a PEM public key', () => {
