@@ -74,7 +74,7 @@ const cases = [
   {
     name: 'm8-api-key',
     file: 'm8.mjs',
-    env: { BENCH_M8_MODE: 'api-key' },
+    env: { BENCH_M8_MODE: 'api-key', BENCH_API_KEY_CACHE_TTL_SECONDS: '3600' },
     headers: (server) => ({ ...origin, 'X-API-Key': server.apiKey }),
     status: 200,
   },

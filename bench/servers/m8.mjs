@@ -70,6 +70,14 @@ const settings = m8.loadSettings({
               }),
           API_KEYS: 'local',
           API_KEY_PEPPER: 'Bench-Api-Key-Pepper-0123456789-abcXYZ!',
+          // bench/instructions.mjs raises both: at valgrind's pace a 30 s key cache would put a lookup into
+          // every few hundred counted requests (at full speed: one per 30 s), and a query may outlast 10 s.
+          ...(process.env.BENCH_API_KEY_CACHE_TTL_SECONDS
+            ? {
+                API_KEY_CACHE_TTL_SECONDS: process.env.BENCH_API_KEY_CACHE_TTL_SECONDS,
+                DB_STATEMENT_TIMEOUT_MS: '120000',
+              }
+            : {}),
         }
       : {}),
     ...streamEnv,
