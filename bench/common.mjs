@@ -54,7 +54,61 @@ export function benchInputs(prefix) {
   };
 }
 
-/** Runs `cmd argv` (a server of bench/servers, possibly wrapped) and resolves once it printed its port. */
+/**
+ * The settings of the express-m8 full stack every m8 bench server runs (production tier, RS256 from the PEM
+ * file of `benchInputs`, CORS, security headers with HSTS and CSP, trusted hosts, metrics), `overrides` last.
+ */
+export function m8StackEnv(overrides = {}) {
+  return {
+    DOMAIN: 'bench.example.com',
+    ENVIRONMENT: 'production',
+    PROJECT_NAME: 'bench',
+    STACK_NAME: 'bench',
+    API_PREFIX: '/api',
+    BACKEND_HOST: 'https://api.example.com',
+    FRONTEND_HOST: 'https://app.example.com',
+    BACKEND_CORS_ORIGINS: 'https://app.example.com',
+    ALLOWED_HOSTS: '127.0.0.1,api.example.com',
+    TOKEN_MODE: 'stateless',
+    ACCESS_TOKEN_ALGORITHM: 'RS256',
+    ACCESS_PUBLIC_KEY_FILE: process.env.BENCH_PUBLIC_KEY_FILE,
+    TOKEN_ISSUER: 'https://auth.example.com',
+    TOKEN_AUDIENCE: 'bench',
+    EVENT_SIGNING_ENABLED: 'false',
+    HSTS_ENABLED: 'true',
+    CONTENT_SECURITY_POLICY_ENABLED: 'true',
+    METRICS_ENABLED: 'true',
+    LOG_LEVEL: 'info',
+    // Production refuses an in-memory database; a service that opens none never creates the directory.
+    PGLITE_DATA_DIR: '/tmp/express-m8-bench-pglite',
+    ...overrides,
+  };
+}
+
+/**
+ * The request log of the m8 bench servers, to `BENCH_LOG_FILE`: the batched, bounded asynchronous
+ * destination `createLogger` uses for stdout (`createLogDestination` of the build `m8` was loaded from; a
+ * build from before it existed gets sonic-boom, `pino.destination`, with the same sizes).
+ */
+export function m8BenchLogger(m8, pino) {
+  const sizes = {
+    minLength: 16 * 1024,
+    maxWrite: 64 * 1024,
+    periodicFlush: 250,
+    maxLength: 16 * 1024 * 1024,
+  };
+  const dest = process.env.BENCH_LOG_FILE;
+  const destination =
+    typeof m8.createLogDestination === 'function'
+      ? m8.createLogDestination({ dest, ...sizes })
+      : pino.destination({ dest, sync: false, ...sizes });
+  return pino({ level: 'info' }, destination);
+}
+
+/**
+ * Runs `cmd argv` (a server of bench/servers, possibly wrapped) and resolves once it printed its port, as
+ * `{ child, port, apiKey }` (`apiKey`: the key a server made at start, printed as `READY <port> <key>`).
+ */
 export function startServerProcess(name, cmd, argv, env, stderr = 'inherit') {
   const child = spawn(cmd, argv, {
     cwd: root,
@@ -65,8 +119,8 @@ export function startServerProcess(name, cmd, argv, env, stderr = 'inherit') {
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
+      const match = /READY (\d+)(?: (\S+))?\n/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]), apiKey: match[2] });
     });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before READY`)));
   });

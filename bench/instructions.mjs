@@ -70,6 +70,14 @@ const cases = [
     headers: { ...origin, Authorization: `Bearer ${forged}` },
     status: 401,
   },
+  // API_KEYS=local, a valid X-API-Key answered from the key cache (compare with `m8`, the cached JWT).
+  {
+    name: 'm8-api-key',
+    file: 'm8.mjs',
+    env: { BENCH_M8_MODE: 'api-key', BENCH_API_KEY_CACHE_TTL_SECONDS: '3600' },
+    headers: (server) => ({ ...origin, 'X-API-Key': server.apiKey }),
+    status: 200,
+  },
   {
     name: 'm8-no-metrics',
     file: 'm8.mjs',
@@ -162,9 +170,10 @@ for (const c of cases) {
   const outFile = join(work, `${c.name}.out`);
   const server = await startServer(c, outFile);
   current = server.child;
-  await send(server.port, c.headers, Number(args.warmup), c.status);
+  const headers = typeof c.headers === 'function' ? c.headers(server) : c.headers;
+  await send(server.port, headers, Number(args.warmup), c.status);
   control('-z', String(server.child.pid));
-  await send(server.port, c.headers, requests, c.status);
+  await send(server.port, headers, requests, c.status);
   control('-d', String(server.child.pid));
   const dump = readdirSync(work).find((f) => f.startsWith(`${c.name}.out.`));
   const perRequest = Math.round(totalOf(join(work, dump)) / requests);

@@ -4,13 +4,16 @@
 // stacks alternated over several rounds, medians reported.
 //
 //   npm run build && node bench/run.mjs [--node /path/to/node] [--rounds 3] [--duration 10] [--connections 50]
-//     [--app-server] [--oidc2] [--variant name=/path/to/express-m8/dist/index.js]
+//     [--app-server] [--oidc2] [--stateful-stream] [--api-key] [--variant name=/path/to/express-m8/dist/index.js]
 //
 // --node: the Node binary the servers run on (default: the one running this script); autocannon runs on
 // the Node running this script. --app-server adds express-m8 on the opt-in app server classes (an extra
 // row, not the target). --variant adds express-m8 loaded from another build, reused and forged token (A/B of a
 // change in one run).
 // --oidc2 adds express-m8 under TOKEN_PROFILE=oidc with two issuers (must stay within 3 % of the reused row).
+// --api-key adds express-m8 with API_KEYS=local (keys in embedded PGlite) answering a valid X-API-Key instead
+// of the token: its ratio to the reused (cached JWT) row is printed; target >= 0.97x. --api-key-db
+// postgres://… keeps the keys in PostgreSQL instead (tables m8bench_*).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +31,8 @@ const { values: args } = parseArgs({
     oidc2: { type: 'boolean', default: false },
     variant: { type: 'string', multiple: true, default: [] },
     'stateful-stream': { type: 'boolean', default: false },
+    'api-key': { type: 'boolean', default: false },
+    'api-key-db': { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -98,6 +103,7 @@ function load(port, headers, seconds) {
 const origin = { Origin: 'https://app.example.com' };
 const good = { ...origin, Authorization: `Bearer ${goodToken}` };
 const forged = { ...origin, Authorization: `Bearer ${forgedToken}` };
+const M8_REUSED = 'express-m8, reused token';
 const BARE = 'bare express 5';
 const FASTIFY = 'fastify, reused token';
 const FASTIFY_FORGED = 'fastify, forged token';
@@ -106,7 +112,7 @@ const cases = [
   { name: FASTIFY, file: 'fastify.mjs', headers: good, expect2xx: true },
   { name: FASTIFY_FORGED, file: 'fastify.mjs', headers: forged, expect2xx: false },
   // The targets: express-m8 on a stock `http.createServer(app)`.
-  { name: 'express-m8, reused token', file: 'm8.mjs', headers: good, expect2xx: true, vs: FASTIFY },
+  { name: M8_REUSED, file: 'm8.mjs', headers: good, expect2xx: true, vs: FASTIFY },
   { name: 'express-m8, forged token', file: 'm8.mjs', headers: forged, expect2xx: false, vs: FASTIFY_FORGED },
 ];
 if (args['app-server']) {
@@ -145,6 +151,22 @@ if (args['stateful-stream']) {
       vsLabel: 'stateless',
     },
   );
+}
+if (args['api-key']) {
+  // The same production stack with API_KEYS=local; the server made the key at start (READY <port> <key>).
+  // Every request after the first is answered from the key cache: the keys table is not on the measured path.
+  cases.push({
+    name: 'express-m8, cached API key',
+    file: 'm8.mjs',
+    env: {
+      BENCH_M8_MODE: 'api-key',
+      ...(args['api-key-db'] ? { BENCH_API_KEY_DB_URL: args['api-key-db'] } : {}),
+    },
+    headers: (server) => ({ ...origin, 'X-API-Key': server.apiKey }),
+    expect2xx: true,
+    vs: M8_REUSED,
+    vsLabel: 'cached JWT',
+  });
 }
 if (args.oidc2) {
   cases.push({
@@ -186,8 +208,9 @@ for (let round = 1; round <= rounds; round++) {
   const order = round % 2 === 1 ? cases : [...cases].reverse();
   for (const c of order) {
     const server = await startServer(c.file, c.env ?? {});
-    await load(server.port, c.headers, Number(args.warmup));
-    const r = await load(server.port, c.headers, duration);
+    const headers = typeof c.headers === 'function' ? c.headers(server) : c.headers;
+    await load(server.port, headers, Number(args.warmup));
+    const r = await load(server.port, headers, duration);
     await stopServer(server);
     if (c.expect2xx && r.non2xx > 0) throw new Error(`${c.name}: ${r.non2xx} non-2xx answers`);
     if (!c.expect2xx && r.non2xx === 0) throw new Error(`${c.name}: forged token was accepted`);

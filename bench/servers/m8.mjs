@@ -8,13 +8,19 @@
 // in-process fake issuer (startEventIssuer), and BENCH_M8_MODE=stateless-staging its stateless control; both
 // use ENVIRONMENT=staging because production refuses the fake issuer's http:// INTROSPECTION_URL.
 // BENCH_PROFILE=oidc2 verifies the same token under TOKEN_PROFILE=oidc with two issuers and two audiences (the
-// cached path must cost the same).
+// cached path must cost the same). BENCH_M8_MODE=api-key turns API_KEYS=local on, the keys table in an
+// embedded PGlite database on disk (a fresh directory beside BENCH_LOG_FILE, migrated at start; with
+// BENCH_API_KEY_DB_URL=postgres://… in PostgreSQL instead, tables prefixed m8bench_), creates one
+// writer key through createApiKeyManager and prints it after the port (`READY <port> <key>`): the load then
+// sends `X-API-Key` instead of the bearer token. Everything else is the production stack above.
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import { dirname, join } from 'node:path';
 import express from 'express';
 import pino from 'pino';
+import { m8BenchLogger, m8StackEnv } from '../common.mjs';
 
-const m8Module = process.env.BENCH_M8_MODULE ?? 'express-m8';
-const { buildAuthDeps, createApp, createLogDestination, loadSettings } = await import(m8Module);
+const m8 = await import(process.env.BENCH_M8_MODULE ?? 'express-m8');
 const mode = process.env.BENCH_M8_MODE ?? 'stateless';
 const SIGNING_KEY = 'Bench-Event-Signing-Key-0123456789-abcXYZ!';
 const INTERNAL_SECRET = 'Bench-Internal-Secret-0123456789-abcXYZ!';
@@ -37,23 +43,10 @@ if (mode === 'stateful-stream') {
   });
 }
 
-const settings = loadSettings({
+const apiKeyMode = mode === 'api-key';
+const settings = m8.loadSettings({
   envFile: false,
-  env: {
-    DOMAIN: 'bench.example.com',
-    ENVIRONMENT: 'production',
-    PROJECT_NAME: 'bench',
-    STACK_NAME: 'bench',
-    API_PREFIX: '/api',
-    BACKEND_HOST: 'https://api.example.com',
-    FRONTEND_HOST: 'https://app.example.com',
-    BACKEND_CORS_ORIGINS: 'https://app.example.com',
-    ALLOWED_HOSTS: '127.0.0.1,api.example.com',
-    TOKEN_MODE: 'stateless',
-    ACCESS_TOKEN_ALGORITHM: 'RS256',
-    ACCESS_PUBLIC_KEY_FILE: process.env.BENCH_PUBLIC_KEY_FILE,
-    TOKEN_ISSUER: 'https://auth.example.com',
-    TOKEN_AUDIENCE: 'bench',
+  env: m8StackEnv({
     ...(process.env.BENCH_PROFILE === 'oidc2'
       ? {
           TOKEN_PROFILE: 'oidc',
@@ -61,32 +54,51 @@ const settings = loadSettings({
           TOKEN_AUDIENCE: 'bench,api://bench',
         }
       : {}),
-    EVENT_SIGNING_ENABLED: 'false',
-    HSTS_ENABLED: 'true',
-    CONTENT_SECURITY_POLICY_ENABLED: 'true',
     METRICS_ENABLED: process.env.BENCH_METRICS === '0' ? 'false' : 'true',
-    LOG_LEVEL: 'info',
-    // Production refuses an in-memory database; this service opens none, so the directory is never created.
-    PGLITE_DATA_DIR: '/tmp/express-m8-bench-pglite',
-    ...(mode === 'stateless' ? {} : { ENVIRONMENT: 'staging' }),
+    ...(mode === 'stateless' || apiKeyMode ? {} : { ENVIRONMENT: 'staging' }),
+    ...(apiKeyMode
+      ? {
+          ...(process.env.BENCH_API_KEY_DB_URL
+            ? {
+                SELECTED_DB: 'Postgres',
+                DATABASE_URL: process.env.BENCH_API_KEY_DB_URL,
+                TABLES_PREFIX: 'm8bench',
+              }
+            : {
+                SELECTED_DB: 'Pglite',
+                PGLITE_DATA_DIR: mkdtempSync(join(dirname(process.env.BENCH_LOG_FILE), 'pglite-')),
+              }),
+          API_KEYS: 'local',
+          API_KEY_PEPPER: 'Bench-Api-Key-Pepper-0123456789-abcXYZ!',
+          // bench/instructions.mjs raises both: at valgrind's pace a 30 s key cache would put a lookup into
+          // every few hundred counted requests (at full speed: one per 30 s), and a query may outlast 10 s.
+          ...(process.env.BENCH_API_KEY_CACHE_TTL_SECONDS
+            ? {
+                API_KEY_CACHE_TTL_SECONDS: process.env.BENCH_API_KEY_CACHE_TTL_SECONDS,
+                DB_STATEMENT_TIMEOUT_MS: '120000',
+              }
+            : {}),
+        }
+      : {}),
     ...streamEnv,
-  },
+  }),
 });
-// The same batched, bounded asynchronous destination createLogger uses for stdout by default, to a file (a
-// build from before createLogDestination existed used sonic-boom: pino.destination with the same sizes).
-const sizes = { minLength: 16 * 1024, maxWrite: 64 * 1024, periodicFlush: 250, maxLength: 16 * 1024 * 1024 };
-const destination =
-  typeof createLogDestination === 'function'
-    ? createLogDestination({ dest: process.env.BENCH_LOG_FILE, ...sizes })
-    : pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, ...sizes });
-const logger = pino({ level: 'info' }, destination);
-const auth = buildAuthDeps(settings, { logger });
+const logger = m8BenchLogger(m8, pino);
+const engine = apiKeyMode ? m8.createDbEngine(settings) : undefined;
+const auth = m8.buildAuthDeps(settings, { logger, db: engine });
 const router = express.Router();
 router.get('/api/items', auth.requireUser, (_req, res) => {
   res.json({ items: [{ id: 1, name: 'first' }] });
 });
-const app = createApp(settings, router, { logger, lifecycle: { auth } });
+const keys = apiKeyMode ? m8.createApiKeyManager(engine, settings) : undefined;
+const app = m8.createApp(settings, router, {
+  logger,
+  lifecycle: apiKeyMode
+    ? { auth, db: engine, startupValidators: [async () => void (await keys.migrate())] }
+    : { auth },
+});
 await app.start();
+const apiKey = keys === undefined ? '' : ` ${(await keys.create({ name: 'bench', role: 'writer' })).key}`;
 if (issuer !== undefined) await issuer.waitForStreams(1);
 function bornWith(base, prototype) {
   function Born(a, b) {
@@ -106,7 +118,7 @@ const server =
       )
     : http.createServer(app);
 server.listen(Number(process.env.PORT), '127.0.0.1', () => {
-  process.stdout.write(`READY ${server.address().port}\n`);
+  process.stdout.write(`READY ${server.address().port}${apiKey}\n`);
 });
 process.on('SIGTERM', () => {
   void app

@@ -1,5 +1,5 @@
-import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import type { IssuerCallOptions } from '../auth/events/index.js';
 import { type HttpOutcome, httpCall } from '../auth/http-client.js';
 import { issuerPrivateUrl } from '../auth/issuer-url.js';
 import type { Rejection } from '../auth/rejections.js';
@@ -24,15 +24,10 @@ const CONNECT_ERRORS: ReadonlySet<string> = new Set([
 /** Visible ASCII only: a key is an opaque token to us, but never whitespace, controls or non-ASCII. */
 const OPAQUE_KEY = /^[\x21-\x7e]+$/;
 
-export interface IntrospectApiKeysOptions {
-  readonly url: URL;
-  readonly secret: string;
-  readonly clientId: string;
-  readonly agent: http.Agent;
-  readonly connectTimeoutMs: number;
-  readonly totalTimeoutMs: number;
+/** `url` is `{base}/private/v1/api-keys/introspect`. */
+export interface IntrospectApiKeysOptions extends IssuerCallOptions {
+  /** Issuer calls in flight at once (`INTROSPECTION_MAX_SOCKETS`). */
   readonly maxConcurrent: number;
-  readonly now: () => number;
   readonly ctx: AuthContext;
 }
 

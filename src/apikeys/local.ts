@@ -37,6 +37,8 @@ interface KnownKey {
   readonly user: AuthUser;
   readonly id: string;
   readonly until: number;
+  /** When this entry last recorded a use: a cached request within the interval skips `#touch` entirely. */
+  touchedAt: number;
 }
 
 function setBounded<K, V>(map: Map<K, V>, key: K, value: V, size: number): void {
@@ -50,9 +52,11 @@ function setBounded<K, V>(map: Map<K, V>, key: K, value: V, size: number): void 
 
 /**
  * Checks keys against `{TABLES_PREFIX}_api_keys`. A key seen within the cache TTL is answered from a Map keyed
- * by the exact key string (no digest, no query); otherwise the row is looked up by its public prefix (one
- * query shared by concurrent requests, the answer cached per prefix, unknown prefixes too) and the HMAC of the
- * key compared in constant time. Revocation and expiry therefore take effect within the TTL.
+ * by the exact key string: no digest, no query (only a key that already matched its stored digest, compared
+ * in constant time, enters that Map), and its use is recorded at most once a minute without a second lookup.
+ * Otherwise the row is looked up by its public prefix (one query shared by concurrent requests, the answer
+ * cached per prefix, unknown prefixes too) and the HMAC of the key compared in constant time. Revocation and
+ * expiry therefore take effect within the TTL.
  */
 export class LocalApiKeys implements ApiKeyAuthenticator {
   readonly mode = 'local' as const;
@@ -77,7 +81,10 @@ export class LocalApiKeys implements ApiKeyAuthenticator {
     const known = this.#known.get(key);
     if (known !== undefined) {
       if (now < known.until) {
-        this.#touch(known.id, now);
+        if (now - known.touchedAt >= LAST_USED_INTERVAL_MS) {
+          known.touchedAt = now;
+          this.#touch(known.id, now);
+        }
         return known.user;
       }
       this.#known.delete(key);
@@ -109,7 +116,7 @@ export class LocalApiKeys implements ApiKeyAuthenticator {
       name: row.name,
     });
     const until = expiresAt === null ? entry.until : Math.min(entry.until, expiresAt);
-    setBounded(this.#known, key, { user: entry.user, id: row.id, until }, this.#o.cacheSize);
+    setBounded(this.#known, key, { user: entry.user, id: row.id, until, touchedAt: now }, this.#o.cacheSize);
     this.#touch(row.id, now);
     return entry.user;
   }

@@ -114,13 +114,26 @@ async function connected(observer: { connected: boolean[] }, count = 1): Promise
   await until(() => observer.connected.filter(Boolean).length >= count, 'the stream to connect');
 }
 
+/** {@link setup}, then `auth.start()`, and resolves once the stream is connected. */
+async function started(...args: Parameters<typeof setup>) {
+  const parts = await setup(...args);
+  await parts.auth.start();
+  await connected(parts.observer);
+  return parts;
+}
+
+/** `GET /user` on the guarded app with `token` as the bearer. */
+function getUser(app: ReturnType<typeof guardedApp>, token: string) {
+  return request(app)
+    .get('/user')
+    .set(...bearer(token));
+}
+
 const SUB = '6f1c2b9e-1d2a-4c3b-8e4f-5a6b7c8d9e0f';
 
 describe('event stream: connection', () => {
   it('gets a service token with the internal headers, then opens the stream with it', async () => {
-    const { issuer, auth, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer } = await started();
     const [tokenReq, streamReq] = issuer.requests;
     expect(tokenReq).toMatchObject({ method: 'POST', path: '/private/v1/service-token' });
     expect(tokenReq!.headers).toMatchObject({
@@ -136,9 +149,7 @@ describe('event stream: connection', () => {
 
   it('close() ends the stream and cancels the reconnection timer (nothing left open)', async () => {
     const timers = manualTimers();
-    const { issuer, auth, observer } = await setup({}, { timers });
-    await auth.start();
-    await connected(observer);
+    const { issuer, auth, observer } = await started({}, { timers });
     issuer.disconnect();
     await until(() => timers.delays().length === 1, 'a reconnection to be scheduled');
     await auth.close();
@@ -150,123 +161,74 @@ describe('event stream: connection', () => {
 
 describe('event stream: evictions', () => {
   it('a revoked, cached token is refused within 1 s of the event (REVOCATION_CACHE_TTL_SECONDS=300)', async () => {
-    const { issuer, auth, app, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started();
     const token = mintToken(keys, { sub: SUB });
     const jti = String(decodeJwt(token).jti);
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     issuer.revoke(jti);
     // The positive cache still answers: without the event the token would pass for 300 s.
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     expect(issuer.revocationChecks).toBe(1);
     const pushedAt = Date.now();
     await issuer.push('session-revoked', { user_id: SUB, jti });
     await until(() => observer.events.includes('session-revoked:applied'), 'the event');
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    const res = await getUser(app, token);
     expect(res.status).toBe(401);
     expect(res.body.detail).toBe('Token has been revoked.');
     expect(Date.now() - pushedAt).toBeLessThan(1000);
   });
 
   it('user-deleted evicts every token of the user; another user stays cached', async () => {
-    const { issuer, auth, app, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started();
     const a = mintToken(keys, { sub: SUB });
     const b = mintToken(keys, { sub: SUB });
     const other = mintToken(keys, { sub: '11111111-2222-4333-8444-555555555555' });
-    for (const t of [a, b, other])
-      await request(app)
-        .get('/user')
-        .set(...bearer(t))
-        .expect(200);
+    for (const t of [a, b, other]) await getUser(app, t).expect(200);
     expect(issuer.revocationChecks).toBe(3);
     await issuer.push('user-deleted', { user_id: SUB.toUpperCase() });
     await until(() => observer.events.includes('user-deleted:applied'), 'the event');
-    for (const t of [a, b, other])
-      await request(app)
-        .get('/user')
-        .set(...bearer(t))
-        .expect(200);
+    for (const t of [a, b, other]) await getUser(app, t).expect(200);
     expect(issuer.revocationChecks).toBe(5);
   });
 
   it('session-revoked with auth_generation evicts only entries older than it', async () => {
-    const { issuer, auth, app, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started();
     const token = mintToken(keys, { sub: SUB });
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     // The fake issuer answers auth_generation 1: generation 1 is not older than 1.
     await issuer.push('session-revoked', { user_id: SUB, auth_generation: 1 });
     await until(() => observer.events.length === 1, 'the event');
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     expect(issuer.revocationChecks).toBe(1);
     await issuer.push('session-revoked', { user_id: SUB, auth_generation: 2 });
     await until(() => observer.events.length === 2, 'the event');
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     expect(issuer.revocationChecks).toBe(2);
   });
 
   it('gap flushes both caches', async () => {
-    const { issuer, auth, app, observer, sink } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, sink, observer } = await started();
     const token = mintToken(keys);
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     await issuer.push('gap', {});
     await until(() => observer.events.includes('gap:applied'), 'the event');
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     expect(issuer.revocationChecks).toBe(2);
     expect(sink.lines.some((l) => l.msg === 'event stream gap: caches flushed')).toBe(true);
   });
 
   it('applies a frame delivered one byte per chunk (slow stream)', async () => {
-    const { issuer, auth, app, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started();
     const token = mintToken(keys, { sub: SUB });
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     issuer.revoke(String(decodeJwt(token).jti));
     await issuer.push('session-revoked', { user_id: SUB, jti: decodeJwt(token).jti }, { split: 'bytes' });
     await until(() => observer.events.includes('session-revoked:applied'), 'the event');
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(401);
+    await getUser(app, token).expect(401);
   });
 
   it('applies a replayed id once (idempotent, counted as duplicate)', async () => {
-    const { issuer, auth, observer } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, observer } = await started();
     await issuer.push('user-deleted', { user_id: SUB }, { id: 'evt-9' });
     await issuer.push('user-deleted', { user_id: SUB }, { id: 'evt-9' });
     await until(() => observer.events.length === 2, 'both frames');
@@ -276,15 +238,10 @@ describe('event stream: evictions', () => {
 
 describe('event stream: signatures', () => {
   it('drops unsigned and badly signed frames (counted, warned without the payload), applies valid ones', async () => {
-    const { issuer, auth, app, observer, sink } = await setup();
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, sink, observer } = await started();
     const token = mintToken(keys, { sub: SUB });
     const jti = String(decodeJwt(token).jti);
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     issuer.revoke(jti);
     await issuer.push('session-revoked', { user_id: SUB, jti }, { signing: 'bad' });
     await issuer.push('session-revoked', { user_id: SUB, jti }, { signing: 'none' });
@@ -297,10 +254,7 @@ describe('event stream: signatures', () => {
       'other:ignored',
     ]);
     // Nothing was evicted: the cached answer still lets the (revoked) token through.
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     const dropped = sink.raw.filter((l) => l.includes('event stream frame dropped'));
     expect(dropped).toHaveLength(3);
     for (const line of dropped) {
@@ -315,9 +269,7 @@ describe('event stream: signatures', () => {
   });
 
   it('EVENT_SIGNING_ACCEPT_UNSIGNED=true applies unsigned frames', async () => {
-    const { issuer, auth, observer } = await setup({ EVENT_SIGNING_ACCEPT_UNSIGNED: true });
-    await auth.start();
-    await connected(observer);
+    const { issuer, observer } = await started({ EVENT_SIGNING_ACCEPT_UNSIGNED: true });
     await issuer.push('user-deleted', { user_id: SUB }, { signing: 'none' });
     await until(() => observer.events.length === 1, 'the frame');
     expect(observer.events).toEqual(['user-deleted:applied']);
@@ -354,9 +306,7 @@ describe('event stream: reconnection', () => {
 
   it('a retry: field from the server replaces the 1 s base delay', async () => {
     const timers = manualTimers();
-    const { issuer, auth, observer } = await setup({}, { timers });
-    await auth.start();
-    await connected(observer);
+    const { issuer, observer } = await started({}, { timers });
     await issuer.sendRaw(': heartbeat\nretry: 5000\n\n');
     await issuer.push('gap', {});
     await until(() => observer.events.length === 1, 'the frame');
@@ -383,9 +333,7 @@ describe('event stream: reconnection', () => {
 
   it('a 401 on the stream fetches a new service token once, right away; a second 401 backs off', async () => {
     const timers = manualTimers();
-    const { issuer, auth, observer } = await setup({}, { timers });
-    await auth.start();
-    await connected(observer);
+    const { issuer, observer } = await started({}, { timers });
     issuer.expireServiceTokens();
     issuer.disconnect();
     await until(() => timers.delays().length === 1, 'the reconnection');
@@ -418,44 +366,26 @@ describe('event stream: reconnection', () => {
 
 describe('event stream: hybrid mode', () => {
   it('refuses a pushed revoked jti locally, never asking the issuer', async () => {
-    const { issuer, auth, app, observer } = await setup({ TOKEN_MODE: 'hybrid' });
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started({ TOKEN_MODE: 'hybrid' });
     const token = mintToken(keys, { sub: SUB });
     const sibling = mintToken(keys, { sub: SUB });
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-      .expect(200);
+    await getUser(app, token).expect(200);
     await issuer.push('session-revoked', { user_id: SUB, jti: decodeJwt(token).jti });
     await until(() => observer.events.length === 1, 'the event');
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    const res = await getUser(app, token);
     expect(res.status).toBe(401);
     expect(res.body.detail).toBe('Token has been revoked.');
-    await request(app)
-      .get('/user')
-      .set(...bearer(sibling))
-      .expect(200);
+    await getUser(app, sibling).expect(200);
     expect(issuer.revocationChecks).toBe(0);
   });
 
   it('user-deleted refuses the tokens the user held before the event', async () => {
-    const { issuer, auth, app, observer } = await setup({ TOKEN_MODE: 'hybrid' });
-    await auth.start();
-    await connected(observer);
+    const { issuer, app, observer } = await started({ TOKEN_MODE: 'hybrid' });
     const before = mintToken(keys, { sub: SUB, iat: Math.floor(Date.now() / 1000) - 60 });
-    await request(app)
-      .get('/user')
-      .set(...bearer(before))
-      .expect(200);
+    await getUser(app, before).expect(200);
     await issuer.push('user-deleted', { user_id: SUB });
     await until(() => observer.events.length === 1, 'the event');
-    await request(app)
-      .get('/user')
-      .set(...bearer(before))
-      .expect(401);
+    await getUser(app, before).expect(401);
     expect(issuer.revocationChecks).toBe(0);
   });
 });

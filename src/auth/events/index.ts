@@ -10,6 +10,7 @@ import { ServiceTokenSource } from './service-token.js';
 import { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
 
 export { RevokedSessions } from './revoked-sessions.js';
+export type { IssuerCallOptions } from './service-token.js';
 export { canonicalJson, signPayload } from './signature.js';
 export { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
 

@@ -6,16 +6,25 @@ export const SERVICE_TOKEN_MARGIN_MS = 30_000;
 /** A service-token reply is small; a larger one is refused. */
 const MAX_TOKEN_REPLY_BYTES = 16 * 1024;
 
-export interface ServiceTokenOptions {
-  /** `{base}/private/v1/service-token`. */
+/**
+ * What every call to the issuer's private API needs (the service token here, API-key introspection in
+ * `src/apikeys`): its URL, the internal credentials sent as `X-Internal-Token` / `X-Internal-Client`, the
+ * keep-alive agent, the time budget and the clock.
+ */
+export interface IssuerCallOptions {
   readonly url: URL;
+  /** `PRIVATE_API_SECRET`, sent as `X-Internal-Token`. */
   readonly secret: string;
+  /** `INTERNAL_CLIENT_ID`, sent as `X-Internal-Client`. */
   readonly clientId: string;
   readonly agent: http.Agent;
   readonly connectTimeoutMs: number;
   readonly totalTimeoutMs: number;
   readonly now: () => number;
 }
+
+/** `url` is `{base}/private/v1/service-token`. */
+export type ServiceTokenOptions = IssuerCallOptions;
 
 /** A token, or why none could be had: `rejected` is a 401/403 (our credential), anything else `unavailable`. */
 export type ServiceTokenResult =
