@@ -7,6 +7,7 @@ export {
   setAuthLogger,
   setAuthObserver,
 } from './build-auth-deps.js';
+export type { AuthGuard } from './guards.js';
 export { JWKS_COOLDOWN_MS, JWKS_MAX_BYTES } from './jwks.js';
 export {
   type AuthFailureReason,
