@@ -17,6 +17,7 @@ export {
 export {
   type AuthDeps,
   type AuthFailureReason,
+  type AuthGuard,
   type AuthUser,
   type BuildAuthDepsOptions,
   buildAuthDeps,

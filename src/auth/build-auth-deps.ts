@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { RequestHandler } from 'express';
 import type { JWTPayload } from 'jose';
 import { pino } from 'pino';
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from '../apikeys/index.js';
@@ -9,7 +8,7 @@ import { SettingsError, type SettingsIssue } from '../errors.js';
 import { authSettingsIssues } from '../settings/index.js';
 import { accessTokenAlgorithms, type Settings, settingList } from '../settings/types.js';
 import { createEventStream, type EventStreamParts } from './events/index.js';
-import { createGuards, type GuardSet } from './guards.js';
+import { type AuthGuard, createGuards, type GuardSet } from './guards.js';
 import { type KeySources, keySources } from './key-sources.js';
 import { RevocationClient } from './revocation.js';
 import { type AuthContext, type AuthUser, type BuildAuthDepsOptions, ROLES, type Role } from './types.js';
@@ -49,19 +48,19 @@ export function resolveAuthTimeouts(timeouts: BuildAuthDepsOptions['timeouts']):
 /** The authentication dependencies of a service: route guards plus their lifecycle. */
 export interface AuthDeps {
   /** 401 unless a valid token is sent; 403 for an inactive user. Sets `req.user`. */
-  readonly requireUser: RequestHandler;
+  readonly requireUser: AuthGuard;
   /** No token: anonymous (`req.user` undefined). A token: exactly like `requireUser`. */
-  readonly optionalUser: RequestHandler;
+  readonly optionalUser: AuthGuard;
   /** `requireUser` plus role ≥ `reader`; always asks the issuer in stateful mode (no positive cache). */
-  readonly requireReader: RequestHandler;
+  readonly requireReader: AuthGuard;
   /** Role ≥ `writer`. */
-  readonly requireWriter: RequestHandler;
+  readonly requireWriter: AuthGuard;
   /** Role ≥ `admin`. */
-  readonly requireAdmin: RequestHandler;
+  readonly requireAdmin: AuthGuard;
   /** Role `superadmin` and `is_superuser` true. */
-  readonly requireSuperuser: RequestHandler;
+  readonly requireSuperuser: AuthGuard;
   /** Role ≥ `role`; returns the same middleware for the same role. */
-  requireRole(role: Role): RequestHandler;
+  requireRole(role: Role): AuthGuard;
   /**
    * The caller's user when the request carries a valid bearer token of an active user (not revoked, in
    * stateful mode), else `null`. Never answers the request and never rejects; refusals are logged at `debug`
@@ -76,18 +75,18 @@ export interface AuthDeps {
    * `requireUser` plus every one of `scopes` (`req.user.scopes`); else 403 `insufficient_scope` naming them.
    * @example router.post('/items', auth.requireScopes('items:write'), handler);
    */
-  requireScopes(...scopes: string[]): RequestHandler;
+  requireScopes(...scopes: string[]): AuthGuard;
   /**
    * `requireUser` plus at least one of `scopes`; else 403 `insufficient_scope` naming them.
    * @example router.get('/items', auth.requireAnyScope('items:read', 'items:admin'), handler);
    */
-  requireAnyScope(...scopes: string[]): RequestHandler;
+  requireAnyScope(...scopes: string[]): AuthGuard;
   /**
    * `requireUser` plus `check(claims)` returning true; else 403 `insufficient_scope`. `description` says what
    * is checked (OpenAPI and logs); a check that throws refuses.
    * @example router.get('/acme', auth.requireClaim((c) => c.tid === ACME_TENANT, 'tenant is Acme'), handler);
    */
-  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler;
+  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): AuthGuard;
   /**
    * Fetches the JWKS ahead of the first request and opens the revocation event stream in the background
    * (when `EVENT_STREAM_ENABLED`). Never throws.
@@ -217,7 +216,7 @@ function assembleAuthDeps(parts: AuthParts): AuthDeps {
     requireAdmin: guards.byRole.get('admin')!,
     requireSuperuser: guards.requireSuperuser,
     verify: createVerifyRequest(parts.tokens, parts.revocation, ctx),
-    requireRole(role: Role): RequestHandler {
+    requireRole(role: Role): AuthGuard {
       const fn = guards.byRole.get(role);
       if (fn === undefined) {
         throw new SettingsError([

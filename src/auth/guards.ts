@@ -1,4 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction } from 'express';
 import type { JWTPayload } from 'jose';
 import { API_KEY_REJECT, type ApiKeyAuthenticator, readApiKey } from '../apikeys/index.js';
 import { SettingsError } from '../errors.js';
@@ -33,21 +34,38 @@ const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, ad
 const kChecked = Symbol('express-m8.auth.checked');
 const CHECKED_CACHED = 1;
 const CHECKED_FRESH = 2;
-type Memo = { [kChecked]?: number; id?: unknown };
+type Memo = { [kChecked]?: number };
+
+/**
+ * An auth guard (`auth.requireUser`, `auth.requireRole('admin')`, `auth.requireScopes(...)`…): an Express
+ * middleware for any route, assignable to every `RequestHandler`. Its parameters are Node's request and
+ * response rather than Express's generic `Request<P, …, Q>`: a guard typed `RequestHandler` would make
+ * Express's route overloads infer `ParamsDictionary` and `ParsedQs` for the whole route, while this type
+ * takes no part in that inference, so the handlers after a guard keep the route's own `:params`
+ * (`{ id: string }` for `/items/:id`), and after a `contract()` its parsed types (`req.params.id: number`
+ * with `z.coerce.number()`). A generic call signature would do the same for a route of plain handlers, but
+ * TypeScript then drops the inference from an inline `contract({...})` call in the same route.
+ * @example
+ * router.get('/items/:id', auth.requireUser, (req, res) => res.json({ id: req.params.id }));
+ */
+export type AuthGuard = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void;
+
+/** What the pipeline reads and sets on a request: any route's Express request is one. */
+type GuardRequest = IncomingMessage & { user?: AuthUser; readonly id?: unknown };
 
 /** The guard middlewares, all sharing one request pipeline. */
 export interface GuardSet {
-  readonly requireUser: RequestHandler;
-  readonly optionalUser: RequestHandler;
-  readonly requireSuperuser: RequestHandler;
+  readonly requireUser: AuthGuard;
+  readonly optionalUser: AuthGuard;
+  readonly requireSuperuser: AuthGuard;
   /** `requireRole(role)` per role; `superadmin` is `requireSuperuser`'s rule. */
-  readonly byRole: ReadonlyMap<Role, RequestHandler>;
+  readonly byRole: ReadonlyMap<Role, AuthGuard>;
   /** A guard requiring every one of the scopes. */
-  requireScopes(...scopes: string[]): RequestHandler;
+  requireScopes(...scopes: string[]): AuthGuard;
   /** A guard requiring at least one of the scopes. */
-  requireAnyScope(...scopes: string[]): RequestHandler;
+  requireAnyScope(...scopes: string[]): AuthGuard;
   /** A guard requiring `check(claims)` to return true. */
-  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler;
+  requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): AuthGuard;
 }
 
 // RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\` (it goes into a quoted header value).
@@ -69,7 +87,7 @@ function checkedScopes(guard: string, scopes: readonly unknown[]): string[] {
   return [...new Set(scopes as string[])];
 }
 
-type MakeGuard = (name: string, check: Guard['check'], denied: Rejection, meta: GuardMeta) => RequestHandler;
+type MakeGuard = (name: string, check: Guard['check'], denied: Rejection, meta: GuardMeta) => AuthGuard;
 
 /** `requireScopes`, `requireAnyScope` and `requireClaim`, each checked and made once per call. */
 function requirementGuards(
@@ -77,19 +95,19 @@ function requirementGuards(
   ctx: AuthContext,
 ): Pick<GuardSet, 'requireScopes' | 'requireAnyScope' | 'requireClaim'> {
   return {
-    requireScopes(...scopes: string[]): RequestHandler {
+    requireScopes(...scopes: string[]): AuthGuard {
       const required = checkedScopes('requireScopes', scopes);
       const denied = insufficientScope(required, SCOPE_DETAIL);
       const check = (user: AuthUser): boolean => required.every((s) => user.scopes.includes(s));
       return make('requireScopes', check, denied, { kind: 'auth', scopes: required });
     },
-    requireAnyScope(...scopes: string[]): RequestHandler {
+    requireAnyScope(...scopes: string[]): AuthGuard {
       const wanted = checkedScopes('requireAnyScope', scopes);
       const denied = insufficientScope(wanted, SCOPE_DETAIL);
       const check = (user: AuthUser): boolean => wanted.some((s) => user.scopes.includes(s));
       return make('requireAnyScope', check, denied, { kind: 'auth', anyScopes: wanted });
     },
-    requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): RequestHandler {
+    requireClaim(check: (claims: Readonly<JWTPayload>) => boolean, description: string): AuthGuard {
       if (typeof check !== 'function' || typeof description !== 'string' || description.trim() === '') {
         throw new SettingsError([
           { variable: 'requireClaim', message: 'needs a check function and a non-empty description' },
@@ -115,83 +133,115 @@ function safeCheck(
   }
 }
 
-/**
- * The request pipeline: bearer → verified-token cache or full verification → activity and role →
- * revocation (stateful) → `req.user`. Synchronous all the way for a cached token in stateless mode; every
- * refusal is a precomputed answer plus one log line and one observer call.
- */
-export function createGuards(
-  tokens: TokenVerifier,
-  revocation: RevocationClient | undefined,
-  ctx: AuthContext,
-  apiKeys?: ApiKeyAuthenticator,
-  /** Revocations pushed by the event stream, refused locally (hybrid mode only). */
-  pushed?: RevokedSessions,
-): GuardSet {
-  function refuse(req: Request, res: Response, rejection: Rejection): void {
-    try {
-      ctx.observer?.onAuthFailure?.(rejection.reason);
-    } catch {
-      // An observer must never break authentication.
-    }
-    // The reason, never the token: on the request's own log line when it has one, else a line of its own
-    // with `reqId` and trace ids like every request log line.
-    const note = { event: 'auth_failure', reason: rejection.reason, claim: rejection.claim };
-    if (noteOnRequestLine(req, note)) {
-      sendRejection(res, rejection);
+/** The deciding parts behind every guard: tokens, revocation, API keys, pushed revocations, logging. */
+class GuardPipeline {
+  constructor(
+    private readonly tokens: TokenVerifier,
+    private readonly revocation: RevocationClient | undefined,
+    private readonly ctx: AuthContext,
+    private readonly apiKeys: ApiKeyAuthenticator | undefined,
+    /** Revocations pushed by the event stream, refused locally (hybrid mode only). */
+    private readonly pushed: RevokedSessions | undefined,
+  ) {}
+
+  /**
+   * Bearer → verified-token cache or full verification → activity and role → revocation (stateful) →
+   * `req.user`; or `X-API-Key` when API keys are on; or the memo of an earlier guard of the same request.
+   */
+  run(req: GuardRequest, res: ServerResponse, next: NextFunction, g: Guard): void {
+    const memo = (req as Memo)[kChecked];
+    if (memo !== undefined && req.user !== undefined && (memo === CHECKED_FRESH || !g.fresh)) {
+      // A later guard in the same request: the token and revocation were already checked.
+      if (this.permits(req, res, g, req.user)) next();
       return;
     }
-    const trace = currentTraceIds(req);
-    const fields = {
-      event: 'auth_failure',
-      reason: rejection.reason,
-      claim: rejection.claim,
-      status: rejection.status,
-      reqId: (req as Memo).id,
-      trace_id: trace?.trace_id,
-      span_id: trace?.span_id,
-    };
-    if (rejection.status >= 500) ctx.logger.warn(fields, 'authentication unavailable');
-    else ctx.logger.info(fields, 'authentication refused');
-    sendRejection(res, rejection);
-  }
-
-  function accept(req: Request, next: NextFunction, user: AuthUser, checked: number): void {
-    req.user = user;
-    (req as Memo)[kChecked] = checked;
-    next();
-  }
-
-  /** Activity, then role: refuses and returns false when the user may not pass this guard. */
-  function permits(req: Request, res: Response, g: Guard, user: AuthUser): boolean {
-    if (!user.isActive) {
-      refuse(req, res, REJECT.inactive);
-      return false;
+    if (this.apiKeys !== undefined) {
+      const key = req.headers['x-api-key'];
+      if (key !== undefined) {
+        this.runApiKey(req, res, next, g, key);
+        return;
+      }
     }
-    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
-      refuse(req, res, REJECT.insufficientRole);
-      return false;
-    }
-    if (g.check !== undefined && !g.check(user)) {
-      refuse(req, res, g.denied!);
-      return false;
-    }
-    return true;
-  }
-
-  function authorize(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
-    if (!permits(req, res, g, user)) return;
-    if (pushed?.denied(user) === true) {
-      refuse(req, res, REJECT.revoked);
+    const token = extractBearer(req);
+    if (token === undefined) {
+      if (g.optional) next();
+      else this.refuse(req, res, REJECT.missing);
       return;
     }
+    if (typeof token !== 'string') {
+      this.refuse(req, res, token);
+      return;
+    }
+    const cached = this.tokens.cached(token);
+    if (cached !== undefined) {
+      this.authorize(req, res, next, g, cached);
+      return;
+    }
+    this.tokens.verify(token).then(
+      (result) => {
+        if ('status' in result) this.refuse(req, res, result);
+        else this.authorize(req, res, next, g, result);
+      },
+      () => this.refuse(req, res, REJECT.malformed),
+    );
+  }
+
+  /** `X-API-Key` (API_KEYS on): the key replaces the token; JWT revocation does not apply to it. */
+  private runApiKey(
+    req: GuardRequest,
+    res: ServerResponse,
+    next: NextFunction,
+    g: Guard,
+    value: string | string[],
+  ): void {
+    const key = readApiKey(req, value);
+    if (typeof key !== 'string') {
+      this.refuse(req, res, key);
+      return;
+    }
+    const found = this.apiKeys!.authenticate(key, req);
+    if (!(found instanceof Promise)) {
+      this.admitKeyHolder(req, res, next, g, found);
+      return;
+    }
+    found.then(
+      (result) => this.admitKeyHolder(req, res, next, g, result),
+      () => this.refuse(req, res, API_KEY_REJECT.unavailable),
+    );
+  }
+
+  private admitKeyHolder(
+    req: GuardRequest,
+    res: ServerResponse,
+    next: NextFunction,
+    g: Guard,
+    found: AuthUser | Rejection,
+  ): void {
+    if ('status' in found) this.refuse(req, res, found);
+    else if (this.permits(req, res, g, found)) accept(req, next, found, CHECKED_FRESH);
+  }
+
+  /** A verified token's user: activity and role, then pushed and asked revocation. */
+  private authorize(
+    req: GuardRequest,
+    res: ServerResponse,
+    next: NextFunction,
+    g: Guard,
+    user: AuthUser,
+  ): void {
+    if (!this.permits(req, res, g, user)) return;
+    if (this.pushed?.denied(user) === true) {
+      this.refuse(req, res, REJECT.revoked);
+      return;
+    }
+    const revocation = this.revocation;
     if (revocation === undefined) {
       accept(req, next, user, CHECKED_FRESH);
       return;
     }
     // Revocation is asked by jti: a token without one (possible under oidc) cannot be checked.
     if (user.jti === null && user.authMethod === 'jwt') {
-      refuse(req, res, MISSING_JTI);
+      this.refuse(req, res, MISSING_JTI);
       return;
     }
     if (!g.fresh && revocation.cachedActive(user)) {
@@ -201,131 +251,118 @@ export function createGuards(
     revocation.check(user, req).then(
       (verdict) => {
         if (verdict === true) accept(req, next, user, CHECKED_FRESH);
-        else refuse(req, res, verdict === 'revoked' ? REJECT.revoked : REJECT.revocationUnavailable);
+        else this.refuse(req, res, verdict === 'revoked' ? REJECT.revoked : REJECT.revocationUnavailable);
       },
-      () => refuse(req, res, REJECT.revocationUnavailable),
+      () => this.refuse(req, res, REJECT.revocationUnavailable),
     );
   }
 
-  function run(req: Request, res: Response, next: NextFunction, g: Guard): void {
-    const memo = (req as Memo)[kChecked];
-    if (memo !== undefined && req.user !== undefined && (memo === CHECKED_FRESH || !g.fresh)) {
-      authorizeKnown(req, res, next, g, req.user);
-      return;
+  /** Activity, then role, then the guard's requirement: refuses and returns false when the user may not pass. */
+  private permits(req: GuardRequest, res: ServerResponse, g: Guard, user: AuthUser): boolean {
+    if (!user.isActive) {
+      this.refuse(req, res, REJECT.inactive);
+      return false;
     }
-    if (apiKeys !== undefined) {
-      const key = req.headers['x-api-key'];
-      if (key !== undefined) {
-        runApiKey(req, res, next, g, key);
-        return;
-      }
+    if (RANK[user.role] < g.minRank || (g.superuser && !user.isSuperuser)) {
+      this.refuse(req, res, REJECT.insufficientRole);
+      return false;
     }
-    const token = extractBearer(req);
-    if (token === undefined) {
-      if (g.optional) {
-        next();
-        return;
-      }
-      refuse(req, res, REJECT.missing);
-      return;
+    if (g.check !== undefined && !g.check(user)) {
+      this.refuse(req, res, g.denied!);
+      return false;
     }
-    if (typeof token !== 'string') {
-      refuse(req, res, token);
-      return;
-    }
-    const cached = tokens.cached(token);
-    if (cached !== undefined) {
-      authorize(req, res, next, g, cached);
-      return;
-    }
-    tokens.verify(token).then(
-      (result) => {
-        if ('status' in result) refuse(req, res, result);
-        else authorize(req, res, next, g, result);
-      },
-      () => refuse(req, res, REJECT.malformed),
-    );
+    return true;
   }
 
-  /** `X-API-Key` (API_KEYS on): the key replaces the token; JWT revocation does not apply to it. */
-  function runApiKey(
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    g: Guard,
-    value: string | string[],
-  ): void {
-    const key = readApiKey(req, value);
-    if (typeof key !== 'string') {
-      refuse(req, res, key);
-      return;
+  /** One refusal: the observer, one log note (never the token), the precomputed answer. */
+  private refuse(req: GuardRequest, res: ServerResponse, rejection: Rejection): void {
+    try {
+      this.ctx.observer?.onAuthFailure?.(rejection.reason);
+    } catch {
+      // An observer must never break authentication.
     }
-    const found = apiKeys!.authenticate(key, req);
-    if (!(found instanceof Promise)) {
-      if ('status' in found) refuse(req, res, found);
-      else if (permits(req, res, g, found)) accept(req, next, found, CHECKED_FRESH);
-      return;
-    }
-    found.then(
-      (result) => {
-        if ('status' in result) refuse(req, res, result);
-        else if (permits(req, res, g, result)) accept(req, next, result, CHECKED_FRESH);
-      },
-      () => refuse(req, res, API_KEY_REJECT.unavailable),
-    );
+    // On the request's own log line when it has one, else a line of its own with `reqId` and trace ids like
+    // every request log line.
+    const note = { event: 'auth_failure', reason: rejection.reason, claim: rejection.claim };
+    if (!noteOnRequestLine(req, note)) logRefusal(this.ctx, req, rejection);
+    sendRejection(res, rejection);
   }
+}
 
-  /** A later guard in the same request: the token and revocation were already checked. */
-  function authorizeKnown(req: Request, res: Response, next: NextFunction, g: Guard, user: AuthUser): void {
-    if (permits(req, res, g, user)) next();
-  }
+function logRefusal(ctx: AuthContext, req: GuardRequest, rejection: Rejection): void {
+  const trace = currentTraceIds(req);
+  const fields = {
+    event: 'auth_failure',
+    reason: rejection.reason,
+    claim: rejection.claim,
+    status: rejection.status,
+    reqId: req.id,
+    trace_id: trace?.trace_id,
+    span_id: trace?.span_id,
+  };
+  if (rejection.status >= 500) ctx.logger.warn(fields, 'authentication unavailable');
+  else ctx.logger.info(fields, 'authentication refused');
+}
 
-  const guard = (minRank: number, superuser: boolean, optional: boolean): Guard =>
-    Object.freeze({ minRank, superuser, optional, fresh: minRank > 0 || superuser });
-  const G_USER = guard(0, false, false);
-  const G_OPTIONAL = guard(0, false, true);
-  const G_SUPER = guard(RANK.superadmin, true, false);
+function accept(req: GuardRequest, next: NextFunction, user: AuthUser, checked: number): void {
+  req.user = user;
+  (req as Memo)[kChecked] = checked;
+  next();
+}
 
-  const byRole = new Map<Role, RequestHandler>();
+function rule(minRank: number, superuser: boolean, optional: boolean): Guard {
+  return Object.freeze({ minRank, superuser, optional, fresh: minRank > 0 || superuser });
+}
+
+const G_USER = rule(0, false, false);
+const G_OPTIONAL = rule(0, false, true);
+const G_SUPER = rule(RANK.superadmin, true, false);
+
+/**
+ * A guard: a function named `name` (STYLE: `requireRole('admin')` returns `function requireRoleAdmin`) running
+ * the pipeline with `g`, marked so a route parses its JSON body only after its guards (refused requests are
+ * never read), and carrying its route metadata for the OpenAPI generator.
+ */
+function namedGuard(name: string, pipeline: GuardPipeline, g: Guard, meta: GuardMeta): AuthGuard {
+  const guard: AuthGuard = (req, res, next) => pipeline.run(req, res, next, g);
+  Object.defineProperty(guard, 'name', { value: name });
+  return withRouteMeta(markAuthGuard(guard), meta);
+}
+
+/** `requireRole(role)` per role, made once (`superadmin` has `requireSuperuser`'s rule). */
+function roleGuards(pipeline: GuardPipeline): ReadonlyMap<Role, AuthGuard> {
+  const byRole = new Map<Role, AuthGuard>();
   for (const role of ROLES) {
-    const g = role === 'superadmin' ? G_SUPER : guard(RANK[role], false, false);
+    const g = role === 'superadmin' ? G_SUPER : rule(RANK[role], false, false);
     const name = `requireRole${role[0]!.toUpperCase()}${role.slice(1)}`;
-    // A named function per role (STYLE: requireRole('admin') returns `function requireRoleAdmin`).
-    const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
     byRole.set(
       role,
-      withRouteMeta(markAuthGuard(fn), { kind: 'auth', role: role === 'superadmin' ? 'superuser' : role }),
+      namedGuard(name, pipeline, g, { kind: 'auth', role: role === 'superadmin' ? 'superuser' : role }),
     );
   }
+  return byRole;
+}
 
-  function requireUser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_USER);
-  }
-  function optionalUser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_OPTIONAL);
-  }
-  function requireSuperuser(req: Request, res: Response, next: NextFunction): void {
-    run(req, res, next, G_SUPER);
-  }
-
-  /** A guard with a requirement beyond the role: its own named middleware and route metadata. */
-  function requirement(
-    name: string,
-    check: Guard['check'],
-    denied: Rejection,
-    meta: GuardMeta,
-  ): RequestHandler {
-    const g: Guard = Object.freeze({ ...G_USER, check, denied });
-    const fn = { [name]: (req: Request, res: Response, next: NextFunction) => run(req, res, next, g) }[name]!;
-    return withRouteMeta(markAuthGuard(fn), meta);
-  }
-
-  // Marked so a route parses its JSON body only after its guards: refused requests are never read.
+/**
+ * The guards, all sharing one request pipeline: synchronous all the way for a cached token in stateless
+ * mode; every refusal is a precomputed answer plus one log line and one observer call.
+ */
+export function createGuards(
+  tokens: TokenVerifier,
+  revocation: RevocationClient | undefined,
+  ctx: AuthContext,
+  apiKeys?: ApiKeyAuthenticator,
+  /** Revocations pushed by the event stream, refused locally (hybrid mode only). */
+  pushed?: RevokedSessions,
+): GuardSet {
+  const pipeline = new GuardPipeline(tokens, revocation, ctx, apiKeys, pushed);
+  const requirement: MakeGuard = (name, check, denied, meta) =>
+    namedGuard(name, pipeline, Object.freeze({ ...G_USER, check, denied }), meta);
   return {
     ...requirementGuards(requirement, ctx),
-    requireUser: withRouteMeta(markAuthGuard(requireUser), { kind: 'auth' }),
-    optionalUser: withRouteMeta(markAuthGuard(optionalUser), { kind: 'auth', optional: true }),
-    requireSuperuser: withRouteMeta(markAuthGuard(requireSuperuser), { kind: 'auth', role: 'superuser' }),
-    byRole,
+    requireUser: namedGuard('requireUser', pipeline, G_USER, { kind: 'auth' }),
+    optionalUser: namedGuard('optionalUser', pipeline, G_OPTIONAL, { kind: 'auth', optional: true }),
+    requireSuperuser: namedGuard('requireSuperuser', pipeline, G_SUPER, { kind: 'auth', role: 'superuser' }),
+    byRole: roleGuards(pipeline),
   };
 }

@@ -122,9 +122,9 @@ function assertSpec(spec: ContractSpec): void {
  * refinement fails the request with 500 and `ERR_CONTRACT_SPEC` in the log). The spec, schemas included, is
  * what the OpenAPI generator documents.
  *
- * Types: the handlers after it see the schemas' outputs. After a guard typed `RequestHandler`, Express's
- * inference keeps `req.params`/`req.query` as strings: `body` is always typed, and `params`/`query` are when
- * their outputs are strings (or the contract comes first in the route).
+ * Types: the handlers after it see the schemas' outputs (`req.params.id: number` with `z.coerce.number()`),
+ * after express-m8's auth guards too. A middleware of your own typed `RequestHandler` before it makes Express
+ * infer `ParamsDictionary` and `ParsedQs` for the route: type it like `AuthGuard` (Node's request and response).
  * @example
  * const Item = z.object({ title: z.string().min(1), done: z.boolean().default(false) });
  * router.post('/items', auth.requireUser, contract({ summary: 'Create an item', body: Item }), (req, res) => {

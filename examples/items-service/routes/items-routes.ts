@@ -2,17 +2,15 @@
  * HTTP for items: parse and validate, call the service, shape the JSON. Domain errors become express-m8
  * errors here, which the app's error handler renders as problem+json with a stable `code`.
  */
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
 import { type AuthDeps, AuthError, contract, HttpError } from 'express-m8';
 import {
   type Item,
   ItemForbiddenError,
   ItemNotFoundError,
   ItemValidationError,
-  isItemId,
   parseItemPatch,
   parseNewItem,
-  parsePage,
 } from '../domain/index.js';
 import type { Actor, ItemsService } from '../service/index.js';
 import { itemsContracts as c } from './openapi.js';
@@ -42,21 +40,10 @@ function toJson(item: Item): ItemJson {
 
 const ADMIN_ROLES: ReadonlySet<string> = new Set(['admin', 'superadmin']);
 
-function actorOf(req: Request): Actor {
+function actorOf(req: Pick<Request, 'user'>): Actor {
   // requireUser ran before every handler here, so req.user is set.
   const user = req.user!;
   return { id: user.id, isAdmin: ADMIN_ROLES.has(user.role) };
-}
-
-function idOf(req: Request): string {
-  const id = req.params.id;
-  return typeof id === 'string' ? id : '';
-}
-
-function ownerFilter(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && isItemId(value)) return value;
-  throw new ItemValidationError(['owner_id must be a UUID']);
 }
 
 /** Domain errors → HTTP errors; anything else goes on to the app's handler (500, logged). */
@@ -74,15 +61,6 @@ const mapDomainErrors: ErrorRequestHandler = function mapDomainErrors(err: unkno
 };
 
 /**
- * A contract whose query has numbers, as a plain handler: after a guard typed `RequestHandler` Express's
- * overloads refuse a handler whose `req.query` is not `ParsedQs`. The handlers read the page with the
- * domain's parser.
- */
-function queryContract(spec: Parameters<typeof contract>[0]): RequestHandler {
-  return contract(spec) as unknown as RequestHandler;
-}
-
-/**
  * The items router: `/items` for every signed-in user (their own items), `/admin/items` for admins.
  * Mount it at the root with `createApp(settings, router, …)`.
  * @example
@@ -92,8 +70,9 @@ export function createItemsRouter(deps: { auth: AuthDeps; service: ItemsService 
   const { auth, service } = deps;
   const router = express.Router();
 
-  router.get('/items', auth.requireUser, queryContract(c.list), async (req, res) => {
-    const page = parsePage(req.query);
+  // After the guard, the handler sees the contract's parsed output: req.query is { limit: number; offset: number }.
+  router.get('/items', auth.requireUser, contract(c.list), async (req, res) => {
+    const page = req.query;
     const items = await service.list(actorOf(req), page);
     res.json({ items: items.map(toJson), limit: page.limit, offset: page.offset });
   });
@@ -102,27 +81,28 @@ export function createItemsRouter(deps: { auth: AuthDeps; service: ItemsService 
     res.status(201).location(`/items/${item.id}`).json(toJson(item));
   });
   router.get('/items/:id', auth.requireUser, contract(c.get), async (req, res) => {
-    res.json(toJson(await service.get(actorOf(req), idOf(req))));
+    res.json(toJson(await service.get(actorOf(req), req.params.id)));
   });
   router.patch('/items/:id', auth.requireUser, contract(c.update), async (req, res) => {
     const patch = parseItemPatch(req.body);
-    res.json(toJson(await service.update(actorOf(req), idOf(req), patch)));
+    res.json(toJson(await service.update(actorOf(req), req.params.id, patch)));
   });
   router.delete('/items/:id', auth.requireUser, contract(c.delete), async (req, res) => {
-    await service.delete(actorOf(req), idOf(req));
+    await service.delete(actorOf(req), req.params.id);
     res.status(204).end();
   });
 
-  router.get('/admin/items', auth.requireAdmin, queryContract(c.adminList), async (req, res) => {
-    const page = parsePage({ limit: req.query.limit, offset: req.query.offset });
-    const items = await service.listAny(actorOf(req), page, ownerFilter(req.query.owner_id));
+  router.get('/admin/items', auth.requireAdmin, contract(c.adminList), async (req, res) => {
+    const { limit, offset, owner_id: owner } = req.query;
+    const page = { limit, offset };
+    const items = await service.listAny(actorOf(req), page, owner);
     res.json({ items: items.map(toJson), limit: page.limit, offset: page.offset });
   });
   router.get('/admin/items/:id', auth.requireAdmin, contract(c.adminGet), async (req, res) => {
-    res.json(toJson(await service.getAny(actorOf(req), idOf(req))));
+    res.json(toJson(await service.getAny(actorOf(req), req.params.id)));
   });
   router.delete('/admin/items/:id', auth.requireAdmin, contract(c.adminDelete), async (req, res) => {
-    await service.deleteAny(actorOf(req), idOf(req));
+    await service.deleteAny(actorOf(req), req.params.id);
     res.status(204).end();
   });
 
