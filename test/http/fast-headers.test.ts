@@ -60,7 +60,14 @@ function stable(raw: readonly string[]): string[] {
   return lines;
 }
 
-const PAIRS = ['X-Content-Type-Options', 'nosniff', 'X-Frame-Options', 'DENY', 'X-Frame-Options', 'SAMEORIGIN'];
+const PAIRS = [
+  'X-Content-Type-Options',
+  'nosniff',
+  'X-Frame-Options',
+  'DENY',
+  'X-Frame-Options',
+  'SAMEORIGIN',
+];
 
 describe('headers written into the header table (http/fast-headers.ts)', () => {
   it('is active on this Node (its self-test passed)', () => {
