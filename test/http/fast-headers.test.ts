@@ -11,6 +11,7 @@ import {
   setFastHeaders,
   setPreparedHeaders,
 } from '../../src/http/fast-headers.js';
+import { problemBody, sendProblem } from '../../src/http/problem.js';
 import { PRODUCTION } from './helpers.js';
 
 const servers: Server[] = [];
@@ -134,6 +135,28 @@ describe('headers written into the header table (http/fast-headers.ts)', () => {
     });
     await fetchRaw(port);
     expect((thrown as { code?: string }).code).toBe('ERR_HTTP_HEADERS_SENT');
+  });
+
+  it('sends a prepared problem with the same header lines and body with the direct writes on and off', async () => {
+    const problem = problemBody({
+      status: 401,
+      code: 'ERR_AUTH_INVALID_TOKEN',
+      detail: 'Could not validate credentials.',
+      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Cache-Control': 'no-store' },
+    });
+    const port = await serve((_req, res) => {
+      res.setHeader('X-Request-ID', 'abc');
+      sendProblem(res, problem);
+    });
+    const fast = await fetchRaw(port);
+    setFastHeaders(false);
+    const slow = await fetchRaw(port);
+    expect(stable(fast.raw)).toEqual(stable(slow.raw));
+    expect(fast.body).toBe(slow.body);
+    expect(fast.res.statusCode).toBe(401);
+    expect(fast.res.headers['content-type']).toBe('application/problem+json');
+    expect(fast.res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(Number(fast.res.headers['content-length'])).toBe(Buffer.byteLength(fast.body));
   });
 
   it('gives the full stack the same response headers with the direct writes on and off', async () => {
