@@ -1,11 +1,11 @@
 import { STATUS_CODES } from 'node:http';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 import type { Logger } from 'pino';
 import { isEngineOutage } from '../db/outage.js';
 import { type ErrorCode, HttpError, M8Error } from '../errors.js';
 import { scrubUrl } from '../logging/index.js';
 import { currentTraceIds } from '../tracing/index.js';
-import { type PreparedProblem, problemBody, sendProblem } from './problem.js';
+import { type PreparedProblem, type ProblemInit, problemBody, sendProblem } from './problem.js';
 
 const MALFORMED_JSON = problemBody({
   status: 400,
@@ -90,6 +90,80 @@ function extraHeaders(err: ErrorShape): Record<string, string> | undefined {
   return out;
 }
 
+/** How an error is answered, and the message it is logged with (5xx only). */
+interface ErrorAnswer {
+  readonly problem: ProblemInit | PreparedProblem;
+  /** Set when the error is logged in full at `error` level before the answer. */
+  readonly logMessage?: 'request failed' | 'unhandled error';
+}
+
+const OUTAGE_ANSWER: ErrorAnswer = { problem: DB_UNAVAILABLE };
+const INTERNAL_ANSWER: ErrorAnswer = { problem: INTERNAL, logMessage: 'unhandled error' };
+
+/** An `M8Error` carrying a 4xx or 5xx `status` (`HttpError`, `AuthError`): its status, code, message and headers. */
+function m8ErrorAnswer(err: M8Error, shape: ErrorShape, status: number): ErrorAnswer {
+  return {
+    problem: {
+      status,
+      code: err.code,
+      detail: err.message,
+      headers: extraHeaders(shape),
+      extensions: err instanceof HttpError ? err.extensions : undefined,
+    },
+    logMessage: status >= 500 ? 'request failed' : undefined,
+  };
+}
+
+/** A 4xx http-errors object: its status, a specific code when one exists, its message only when `expose`. */
+function clientErrorAnswer(shape: ErrorShape, status: number): ErrorAnswer {
+  return {
+    problem: {
+      status,
+      code: CLIENT_CODES.get(status) ?? 'ERR_HTTP_CLIENT_ERROR',
+      detail:
+        shape.expose === true && typeof shape.message === 'string' && shape.message !== ''
+          ? shape.message
+          : (STATUS_CODES[status] ?? 'Bad Request'),
+      headers: extraHeaders(shape),
+    },
+  };
+}
+
+/**
+ * What an error becomes, without touching the request or the response: body-parser errors, a database outage,
+ * an `M8Error` with a status, another 4xx http-errors object, else a 500 that is logged (see
+ * {@link createErrorHandler} for the rules).
+ */
+function answerForError(err: unknown): ErrorAnswer {
+  const shape = (err !== null && typeof err === 'object' ? err : {}) as ErrorShape;
+  if (typeof shape.type === 'string') {
+    const prepared = BODY_ERRORS.get(shape.type);
+    if (prepared !== undefined) return { problem: prepared };
+  }
+  if (isEngineOutage(err)) return OUTAGE_ANSWER;
+  const status = shape.status;
+  if (err instanceof M8Error && typeof status === 'number' && status >= 400 && status < 600)
+    return m8ErrorAnswer(err, shape, status);
+  const client = clientStatus(shape);
+  return client === undefined ? INTERNAL_ANSWER : clientErrorAnswer(shape, client);
+}
+
+/** The full error at `error` level with the request's id, method, scrubbed URL and trace ids. */
+function logRequestError(logger: Logger, req: Request, err: unknown, message: string): void {
+  const trace = currentTraceIds(req);
+  logger.error(
+    {
+      err,
+      reqId: req.id,
+      method: req.method,
+      url: scrubUrl(req.originalUrl),
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
+    },
+    message,
+  );
+}
+
 /**
  * The last middleware: turns every error into problem+json.
  *
@@ -116,72 +190,8 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    const shape = (err !== null && typeof err === 'object' ? err : {}) as ErrorShape;
-    if (typeof shape.type === 'string') {
-      const prepared = BODY_ERRORS.get(shape.type);
-      if (prepared !== undefined) {
-        sendProblem(res, prepared);
-        return;
-      }
-    }
-    if (isEngineOutage(err)) {
-      sendProblem(res, DB_UNAVAILABLE);
-      return;
-    }
-    if (
-      err instanceof M8Error &&
-      typeof shape.status === 'number' &&
-      shape.status >= 400 &&
-      shape.status < 600
-    ) {
-      if (shape.status >= 500) {
-        const trace = currentTraceIds(req);
-        logger.error(
-          {
-            err,
-            reqId: req.id,
-            method: req.method,
-            url: scrubUrl(req.originalUrl),
-            trace_id: trace?.trace_id,
-            span_id: trace?.span_id,
-          },
-          'request failed',
-        );
-      }
-      sendProblem(res, {
-        status: shape.status,
-        code: err.code,
-        detail: err.message,
-        headers: extraHeaders(shape),
-        extensions: err instanceof HttpError ? err.extensions : undefined,
-      });
-      return;
-    }
-    const status = clientStatus(shape);
-    if (status !== undefined) {
-      sendProblem(res, {
-        status,
-        code: CLIENT_CODES.get(status) ?? 'ERR_HTTP_CLIENT_ERROR',
-        detail:
-          shape.expose === true && typeof shape.message === 'string' && shape.message !== ''
-            ? shape.message
-            : (STATUS_CODES[status] ?? 'Bad Request'),
-        headers: extraHeaders(shape),
-      });
-      return;
-    }
-    const trace = currentTraceIds(req);
-    logger.error(
-      {
-        err,
-        reqId: req.id,
-        method: req.method,
-        url: scrubUrl(req.originalUrl),
-        trace_id: trace?.trace_id,
-        span_id: trace?.span_id,
-      },
-      'unhandled error',
-    );
-    sendProblem(res, INTERNAL);
+    const answer = answerForError(err);
+    if (answer.logMessage !== undefined) logRequestError(logger, req, err, answer.logMessage);
+    sendProblem(res, answer.problem);
   };
 }

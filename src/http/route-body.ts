@@ -110,10 +110,48 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * The JSON body parser of a route, bounded twice: one body by `limitBytes`, all bodies being read at once by
- * `maxBytesInFlight` (503 with `Retry-After` past it).
+ * Places the JSON body parser into the routes of `app` (see the module comment) and answers OPTIONS
+ * requests that no route handles like any unhandled request (404): the router's automatic answer would list
+ * a route's methods in `Allow` to anonymous callers. CORS preflights are answered before routing.
+ *
+ * Route handlers, `use` middlewares and mounted sub-apps get `req.body` exactly as with `express.json()` at the
+ * edge (1 MiB, malformed → 400, oversize → 413). Sub-routers are walked; guards marked by
+ * {@link markAuthGuard} run before the parser.
+ * @example
+ * const bodies = createRouteBodies(app);
+ * bodies.install(); // after the routes are registered
+ * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `maxBytesInFlight` is below `limitBytes`.
  */
-function budgetedParser(limitBytes: number, maxBytesInFlight: number): RouteBodies['parse'] {
+export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}): RouteBodies {
+  const limitBytes = options.limitBytes ?? MIB;
+  const maxBytesInFlight = options.maxBytesInFlight ?? 16 * MIB;
+  if (!Number.isSafeInteger(maxBytesInFlight) || maxBytesInFlight < limitBytes) {
+    throw new SettingsError([
+      {
+        variable: 'maxBodyBytesInFlight',
+        message: `must be a whole number of bytes of at least ${limitBytes} (one whole body), got ${String(maxBytesInFlight)}`,
+      },
+    ]);
+  }
+  const parse = createCappedParser(limitBytes, maxBytesInFlight);
+  const walker = new GateWalker(parse);
+
+  function install(): void {
+    const root = rootRouterOf(app);
+    if (root !== undefined) walker.walk(root, 0, new Set());
+    walker.settle();
+    options.afterWalk?.();
+  }
+
+  function refresh(): void {
+    if (walker.changed()) install();
+  }
+
+  return { install, refresh, parse };
+}
+
+/** `express.json` behind the process-wide cap on body bytes being read at once (503 with `Retry-After` past it). */
+function createCappedParser(limitBytes: number, maxBytesInFlight: number): RouteBodies['parse'] {
   const json = express.json({ limit: limitBytes });
   const busy = problemBody({
     status: 503,
@@ -154,8 +192,40 @@ function budgetedParser(limitBytes: number, maxBytesInFlight: number): RouteBodi
   };
 }
 
-/** Parses the body (with `parse`) before the layer's own handle runs, once per layer. */
-function gateLayer(layer: LayerLike, parse: RouteBodies['parse']): void {
+/** Calls `original` once the body is parsed, forwarding a throw or (unless `forwards`) a rejection to `next`. */
+function afterParse(
+  original: Handle,
+  forwards: true | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: Next,
+) {
+  return (err?: unknown): void => {
+    if (err !== undefined && err !== null) {
+      next(err);
+      return;
+    }
+    let ret: unknown;
+    try {
+      ret = original(req, res, next);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // Called from the parser's callback, a rejected promise no longer reaches the router: forward it,
+    // unless the handle is Express 4's async-errors wrapper, which already does.
+    if (
+      forwards !== true &&
+      ret !== null &&
+      typeof ret === 'object' &&
+      typeof (ret as Promise<unknown>).then === 'function'
+    )
+      (ret as Promise<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('rejected')));
+  };
+}
+
+/** Replaces a layer's handle with one that parses the body first (when there is one and it is not parsed yet). */
+function gate(layer: LayerLike, parse: RouteBodies['parse']): void {
   if (layer[GATED] === true) return;
   layer[GATED] = true;
   const original = layer.handle;
@@ -164,67 +234,82 @@ function gateLayer(layer: LayerLike, parse: RouteBodies['parse']): void {
   if (original.length > 3) return;
   const gated = function m8Body(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
     if ((req as { [PARSED]?: true })[PARSED] === true || !hasBody(req)) return original(req, res, next);
-    parse(req, res, (err) => {
-      if (err !== undefined && err !== null) {
-        next(err);
-        return;
-      }
-      let ret: unknown;
-      try {
-        ret = original(req, res, next);
-      } catch (error) {
-        next(error);
-        return;
-      }
-      // Called from the parser's callback, a rejected promise no longer reaches the router: forward it,
-      // unless the handle is Express 4's async-errors wrapper, which already does.
-      if (
-        forwards !== true &&
-        ret !== null &&
-        typeof ret === 'object' &&
-        typeof (ret as Promise<unknown>).then === 'function'
-      )
-        (ret as Promise<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('rejected')));
-    });
+    parse(req, res, afterParse(original, forwards, req, res, next));
     return undefined;
   };
   // A contract's schemas stay readable by the OpenAPI generator through the gate.
   layer.handle = carryRouteMeta(original, gated) as Handle;
 }
 
-/**
- * Places the JSON body parser into the routes of `app` (see the module comment) and answers OPTIONS
- * requests that no route handles like any unhandled request (404): the router's automatic answer would list
- * a route's methods in `Allow` to anonymous callers. CORS preflights are answered before routing.
- *
- * Route handlers, `use` middlewares and mounted sub-apps get `req.body` exactly as with `express.json()` at the
- * edge (1 MiB, malformed → 400, oversize → 413). Sub-routers are walked; guards marked by
- * {@link markAuthGuard} run before the parser.
- * @example
- * const bodies = createRouteBodies(app);
- * bodies.install(); // after the routes are registered
- * @throws {SettingsError} `ERR_SETTINGS_INVALID` when `maxBytesInFlight` is below `limitBytes`.
- */
-export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}): RouteBodies {
-  const limitBytes = options.limitBytes ?? MIB;
-  const maxBytesInFlight = options.maxBytesInFlight ?? 16 * MIB;
-  if (!Number.isSafeInteger(maxBytesInFlight) || maxBytesInFlight < limitBytes) {
-    throw new SettingsError([
-      {
-        variable: 'maxBodyBytesInFlight',
-        message: `must be a whole number of bytes of at least ${limitBytes} (one whole body), got ${String(maxBytesInFlight)}`,
-      },
-    ]);
+/** Walks router trees, gating route handlers and body-reading middlewares, and remembers the stacks it saw. */
+class GateWalker {
+  /**
+   * Mount layers seen with their router: the route-template instrumentation later replaces a mount layer's
+   * handle with a wrapper that no longer exposes the router's stack.
+   */
+  readonly #mounts = new WeakMap<LayerLike, RouterLike>();
+  readonly #watched: { stack: unknown[]; length: number }[] = [];
+  readonly #parse: RouteBodies['parse'];
+
+  constructor(parse: RouteBodies['parse']) {
+    this.#parse = parse;
   }
-  // Mount layers seen with their router: the route-template instrumentation later replaces a mount layer's
-  // handle with a wrapper that no longer exposes the router's stack.
-  const mounts = new WeakMap<LayerLike, RouterLike>();
-  const watched: { stack: unknown[]; length: number }[] = [];
 
-  const parse = budgetedParser(limitBytes, maxBytesInFlight);
-  const gate = (layer: LayerLike): void => gateLayer(layer, parse);
+  /** True when a walked stack got new layers since the last {@link settle}: a cheap per-request check. */
+  changed(): boolean {
+    const watched = this.#watched;
+    for (let i = 0; i < watched.length; i++) {
+      const w = watched[i] as { stack: unknown[]; length: number };
+      if (w.stack.length !== w.length) return true;
+    }
+    return false;
+  }
 
-  function walkRoute(route: RouteLike): void {
+  /** A watched stack the walk no longer reaches (a layer removed by hand) must not re-walk on every request. */
+  settle(): void {
+    for (const w of this.#watched) w.length = w.stack.length;
+  }
+
+  walk(router: RouterLike, depth: number, seen: Set<RouterLike>): void {
+    if (seen.has(router) || depth > 32) return;
+    seen.add(router);
+    this.#watch(router.stack);
+    for (const layer of router.stack) {
+      if (layer.route !== undefined) {
+        this.#walkRoute(layer.route);
+        continue;
+      }
+      const handle = layer.handle;
+      let child = this.#mounts.get(layer);
+      if (child === undefined && isRouter(handle)) {
+        child = handle;
+        this.#mounts.set(layer, child);
+      }
+      if (child !== undefined) this.walk(child, depth + 1, seen);
+      else this.#walkMiddleware(layer);
+    }
+  }
+
+  #walkMiddleware(layer: LayerLike): void {
+    // Express 4's own `query`/`expressInit` layers and ours never read the body; guards run before it.
+    // The decision is kept on the layer: a later walk must not gate a layer skipped here once another
+    // wrapper (Express 4's async-errors) has replaced its handle.
+    if (layer[GATED] === true) return;
+    const handle = layer.handle;
+    if (
+      handle[INTERNAL] === true ||
+      handle[GUARD] === true ||
+      handle.name === 'query' ||
+      handle.name === 'expressInit'
+    ) {
+      layer[GATED] = true;
+      return;
+    }
+    // A consumer middleware or a mounted sub-app: it may read `req.body`, as it could at the edge.
+    gate(layer, this.#parse);
+  }
+
+  #walkRoute(route: RouteLike): void {
     // No automatic OPTIONS answer (router ≥ 2 `_methods`, Express 4 `_options`): an OPTIONS that no handler
     // takes falls through to the 404 like any other unhandled method.
     if (typeof route._methods === 'function') route._methods = NO_METHODS;
@@ -235,73 +320,17 @@ export function createRouteBodies(app: unknown, options: RouteBodiesOptions = {}
         layer[GATED] = true;
         continue;
       }
-      gate(layer);
+      gate(layer, this.#parse);
     }
   }
 
-  function watch(stack: unknown[]): void {
-    for (const w of watched) {
+  #watch(stack: unknown[]): void {
+    for (const w of this.#watched) {
       if (w.stack === stack) {
         w.length = stack.length;
         return;
       }
     }
-    watched.push({ stack, length: stack.length });
+    this.#watched.push({ stack, length: stack.length });
   }
-
-  function walk(router: RouterLike, depth: number, seen: Set<RouterLike>): void {
-    if (seen.has(router) || depth > 32) return;
-    seen.add(router);
-    watch(router.stack);
-    for (const layer of router.stack) {
-      if (layer.route !== undefined) {
-        walkRoute(layer.route);
-        continue;
-      }
-      const handle = layer.handle;
-      let child = mounts.get(layer);
-      if (child === undefined && isRouter(handle)) {
-        child = handle;
-        mounts.set(layer, child);
-      }
-      if (child !== undefined) {
-        walk(child, depth + 1, seen);
-        continue;
-      }
-      // Express 4's own `query`/`expressInit` layers and ours never read the body; guards run before it.
-      // The decision is kept on the layer: a later walk must not gate a layer skipped here once another
-      // wrapper (Express 4's async-errors) has replaced its handle.
-      if (layer[GATED] === true) continue;
-      if (handle[INTERNAL] === true || handle[GUARD] === true) {
-        layer[GATED] = true;
-        continue;
-      }
-      if (handle.name === 'query' || handle.name === 'expressInit') {
-        layer[GATED] = true;
-        continue;
-      }
-      // A consumer middleware or a mounted sub-app: it may read `req.body`, as it could at the edge.
-      gate(layer);
-    }
-  }
-
-  function install(): void {
-    const root = rootRouterOf(app);
-    if (root !== undefined) walk(root, 0, new Set());
-    // A watched stack the walk no longer reaches (a layer removed by hand) must not re-walk on every request.
-    for (const w of watched) w.length = w.stack.length;
-    options.afterWalk?.();
-  }
-
-  function refresh(): void {
-    for (let i = 0; i < watched.length; i++) {
-      const w = watched[i] as { stack: unknown[]; length: number };
-      if (w.stack.length !== w.length) {
-        install();
-        return;
-      }
-    }
-  }
-
-  return { install, refresh, parse };
 }

@@ -141,48 +141,64 @@ export function createMetrics(
       }
     : createHttpMiddleware(recorder);
 
-  let server: Server | undefined;
-  let tracked: TrackedServer | undefined;
-  const port = settings.METRICS_PORT;
-  const listen =
-    port === undefined
+  const metricsServer =
+    settings.METRICS_PORT === undefined
       ? undefined
-      : (listenOptions: { port?: number; host?: string } = {}): Promise<Server> => {
-          if (server !== undefined) return Promise.resolve(server);
-          const created = createMetricsServer(handler);
-          // The same request limits, 4xx answers and drain as the app's own server: a silent or slow
-          // connection to the scrape port must not hold shutdown either.
-          hardenServer(created, {
-            requestTimeoutSeconds: settings.REQUEST_TIMEOUT_SECONDS,
-            securityHeaders: settings.SECURITY_HEADERS_ENABLED,
-          });
-          server = created;
-          tracked = trackServer(created);
-          return new Promise<Server>((resolve, reject) => {
-            created.once('error', reject);
-            created.listen(listenOptions.port ?? port, listenOptions.host ?? options.host, () => {
-              created.off('error', reject);
-              resolve(created);
-            });
-          });
-        };
+      : createMetricsPort(handler, settings.METRICS_PORT, options.host, {
+          requestTimeoutSeconds: settings.REQUEST_TIMEOUT_SECONDS,
+          securityHeaders: settings.SECURITY_HEADERS_ENABLED,
+        });
 
   return Object.freeze({
     registry,
     prefix,
     middleware,
     handler,
-    listen,
+    listen: metricsServer?.listen,
     observers,
     routeOf: routeTemplateOf,
     instrument: instrumentRoutes,
     async close(): Promise<void> {
-      const running = server;
-      const drained = tracked;
-      server = undefined;
-      tracked = undefined;
-      if (running?.listening && drained) await drained.drain();
-      drained?.detach();
+      await metricsServer?.close();
     },
   });
+}
+
+/**
+ * The `METRICS_PORT` server of {@link createMetrics}: `listen` starts it once (later calls resolve to the same
+ * server until `close`), `close` drains and detaches it and may be followed by another `listen`.
+ */
+function createMetricsPort(
+  handler: M8Metrics['handler'],
+  port: number,
+  defaultHost: string | undefined,
+  hardening: { requestTimeoutSeconds: number | undefined; securityHeaders: boolean | undefined },
+): { listen: NonNullable<M8Metrics['listen']>; close: () => Promise<void> } {
+  let server: Server | undefined;
+  let tracked: TrackedServer | undefined;
+  const listen = (listenOptions: { port?: number; host?: string } = {}): Promise<Server> => {
+    if (server !== undefined) return Promise.resolve(server);
+    const created = createMetricsServer(handler);
+    // The same request limits, 4xx answers and drain as the app's own server: a silent or slow
+    // connection to the scrape port must not hold shutdown either.
+    hardenServer(created, hardening);
+    server = created;
+    tracked = trackServer(created);
+    return new Promise<Server>((resolve, reject) => {
+      created.once('error', reject);
+      created.listen(listenOptions.port ?? port, listenOptions.host ?? defaultHost, () => {
+        created.off('error', reject);
+        resolve(created);
+      });
+    });
+  };
+  const close = async (): Promise<void> => {
+    const running = server;
+    const drained = tracked;
+    server = undefined;
+    tracked = undefined;
+    if (running?.listening && drained) await drained.drain();
+    drained?.detach();
+  };
+  return { listen, close };
 }

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, validateHeaderValue } from 'node:http';
+import { setCheckedHeader } from '../http/fast-headers.js';
 import type { Settings } from '../settings/index.js';
 
 /** Methods a preflight may ask for (docs/security.md). */
@@ -16,7 +17,7 @@ const MAX_AGE = String(CORS_MAX_AGE_SECONDS);
 function varyOrigin(res: ServerResponse): void {
   const current = res.getHeader('Vary');
   if (current === undefined) {
-    res.setHeader('Vary', 'Origin');
+    setCheckedHeader(res, 'vary', 'Vary', 'Origin');
     return;
   }
   const text = Array.isArray(current) ? current.join(', ') : String(current);
@@ -44,6 +45,16 @@ function matchesPattern(origin: string, patterns: readonly OriginPattern[]): boo
     }
   }
   return false;
+}
+
+/** Whether Node accepts `value` as a header value (then it is written without checking it again). */
+function isValidHeaderValue(value: string): boolean {
+  try {
+    validateHeaderValue('X', value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The built-in allowed request headers plus `extra`, de-duplicated case-insensitively. */
@@ -90,6 +101,10 @@ export function createCors(
   }
   const allowHeaders = headerList(CORS_HEADERS, settings.CORS_ALLOW_HEADERS ?? []);
   const exposeHeaders = (settings.CORS_EXPOSE_HEADERS ?? DEFAULT_EXPOSE_HEADERS).join(',');
+  // Values checked once here are written without `setHeader`'s per-call checks (http/fast-headers.ts); anything
+  // else (a wildcard match, a value Node would refuse) still goes through `res.setHeader`.
+  const checkedOrigins = new Set([...origins].filter(isValidHeaderValue));
+  const exposeChecked = isValidHeaderValue(exposeHeaders);
   return function cors(req, res, next) {
     varyOrigin(res);
     const origin = req.headers.origin;
@@ -97,13 +112,26 @@ export function createCors(
       next();
       return;
     }
-    const allowed = origins.has(origin) || (patterns.length > 0 && matchesPattern(origin, patterns));
+    const checked = checkedOrigins.has(origin);
+    const allowed =
+      checked || origins.has(origin) || (patterns.length > 0 && matchesPattern(origin, patterns));
     if (allowed) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      if (checked)
+        setCheckedHeader(res, 'access-control-allow-origin', 'Access-Control-Allow-Origin', origin);
+      else res.setHeader('Access-Control-Allow-Origin', origin);
+      setCheckedHeader(res, 'access-control-allow-credentials', 'Access-Control-Allow-Credentials', 'true');
     }
     if (req.method !== 'OPTIONS') {
-      if (allowed && exposeHeaders !== '') res.setHeader('Access-Control-Expose-Headers', exposeHeaders);
+      if (allowed && exposeHeaders !== '') {
+        if (exposeChecked)
+          setCheckedHeader(
+            res,
+            'access-control-expose-headers',
+            'Access-Control-Expose-Headers',
+            exposeHeaders,
+          );
+        else res.setHeader('Access-Control-Expose-Headers', exposeHeaders);
+      }
       next();
       return;
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { setCheckedHeader } from '../http/fast-headers.js';
 
 /** What a caller-supplied `X-Request-ID` must look like to be kept (docs/security.md). */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -16,7 +17,8 @@ export function createRequestId(): (req: Request, res: Response, next: NextFunct
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     req.id = id;
-    res.setHeader('X-Request-ID', id);
+    // Either value is a valid header value: the pattern above, or a UUID.
+    setCheckedHeader(res, 'x-request-id', 'X-Request-ID', id);
     next();
   };
 }
