@@ -70,6 +70,15 @@ const cases = [
     headers: { ...origin, Authorization: `Bearer ${forged}` },
     status: 401,
   },
+  // The same stack and token under TOKEN_PROFILE=oidc with two issuers and two audiences (`npm run bench
+  // -- --oidc2`): the cached path must cost the same as `m8`.
+  {
+    name: 'm8-oidc2',
+    file: 'm8.mjs',
+    env: { BENCH_PROFILE: 'oidc2' },
+    headers: { ...origin, Authorization: `Bearer ${good}` },
+    status: 200,
+  },
   {
     name: 'm8-no-metrics',
     file: 'm8.mjs',
