@@ -157,7 +157,7 @@ export function buildAuthDeps(settings: Settings, options: BuildAuthDepsOptions 
     agentFor,
     now,
     ctx,
-    onKeySetChange: () => verifier?.clear(),
+    onKeySetChange: (store) => verifier?.clear(store),
   });
   let verifier: TokenVerifier | undefined;
   verifier = new TokenVerifier({

@@ -198,7 +198,7 @@ describe('verified-token cache under TOKEN_PROFILE=oidc with two issuers', () =>
         agent: agent!,
         now: clock.now,
         ctx,
-        onKeySetChange: () => verifier?.clear(),
+        onKeySetChange: (changed) => verifier?.clear(changed),
       });
     const keySets = new Map([
       [ISSUER_A, store(a.url)],
@@ -256,6 +256,26 @@ describe('verified-token cache under TOKEN_PROFILE=oidc with two issuers', () =>
     expect(Object.isFrozen(user) && Object.isFrozen(user.roles) && Object.isFrozen(user.scopes)).toBe(true);
     const realm = user.claims.realm_access as { roles: string[] };
     expect(Object.isFrozen(user.claims) && Object.isFrozen(realm) && Object.isFrozen(realm.roles)).toBe(true);
+  });
+
+  it("forgets only the rotating issuer's tokens when one key set changes", async () => {
+    const { b, keySets, verifier, verify, clock, get, mint } = await setupOidc();
+    const fromA = mint(k1, ISSUER_A, 'api-1');
+    const fromB = mint(k2, ISSUER_B, 'api-2');
+    expect((await get(fromA)).status).toBe(200);
+    expect((await get(fromB)).status).toBe(200);
+    expect(verify.calls).toBe(2);
+    // Issuer B rotates k2 out; its set is refreshed after the TTL.
+    b.setKeys([k1]);
+    clock.advance(61_000);
+    const before = b.requestCount;
+    await keySets.get(ISSUER_B)!.lookup('k1');
+    expect(b.requestCount).toBe(before + 1);
+    expect(verifier.cacheSize).toBe(1);
+    // A's token is still served from the cache; B's is checked again, against B's new set, and refused.
+    expect((await get(fromA)).status).toBe(200);
+    expect(verify.calls).toBe(2);
+    expect((await get(fromB)).status).toBe(401);
   });
 
   it('refuses a cached token once it has expired, and verifies it again rather than serving it', async () => {
