@@ -78,6 +78,15 @@ const cases = [
     headers: (server) => ({ ...origin, 'X-API-Key': server.apiKey }),
     status: 200,
   },
+  // The same stack and token under TOKEN_PROFILE=oidc with two issuers and two audiences (`npm run bench
+  // -- --oidc2`): the cached path must cost the same as `m8`.
+  {
+    name: 'm8-oidc2',
+    file: 'm8.mjs',
+    env: { BENCH_PROFILE: 'oidc2' },
+    headers: { ...origin, Authorization: `Bearer ${good}` },
+    status: 200,
+  },
   {
     name: 'm8-no-metrics',
     file: 'm8.mjs',

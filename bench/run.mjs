@@ -10,7 +10,8 @@
 // the Node running this script. --app-server adds express-m8 on the opt-in app server classes (an extra
 // row, not the target). --variant adds express-m8 loaded from another build, reused and forged token (A/B of a
 // change in one run).
-// --oidc2 adds express-m8 under TOKEN_PROFILE=oidc with two issuers (must stay within 3 % of the reused row).
+// --oidc2 adds express-m8 under TOKEN_PROFILE=oidc with two issuers, next to the reused row and compared with
+// it round by round (must stay within 3 % of it).
 // --api-key adds express-m8 with API_KEYS=local (keys in embedded PGlite) answering a valid X-API-Key instead
 // of the token: its ratio to the reused (cached JWT) row is printed; target >= 0.97x. --api-key-db
 // postgres://… keeps the keys in PostgreSQL instead (tables m8bench_*).
@@ -113,6 +114,22 @@ const cases = [
   { name: FASTIFY_FORGED, file: 'fastify.mjs', headers: forged, expect2xx: false },
   // The targets: express-m8 on a stock `http.createServer(app)`.
   { name: M8_REUSED, file: 'm8.mjs', headers: good, expect2xx: true, vs: FASTIFY },
+  // --oidc2: the same server, token and tier under TOKEN_PROFILE=oidc with two issuers and two audiences, run
+  // right after (or, in reversed rounds, right before) the reused row so each round pairs the two under the
+  // same machine conditions; its ratio is to the reused row, per round (target ≥ 0.97×).
+  ...(args.oidc2
+    ? [
+        {
+          name: 'express-m8 oidc, 2 issuers, reused',
+          file: 'm8.mjs',
+          env: { BENCH_PROFILE: 'oidc2' },
+          headers: good,
+          expect2xx: true,
+          vs: M8_REUSED,
+          vsLabel: 'fa-auth-m8 reused',
+        },
+      ]
+    : []),
   { name: 'express-m8, forged token', file: 'm8.mjs', headers: forged, expect2xx: false, vs: FASTIFY_FORGED },
 ];
 if (args['app-server']) {
@@ -168,16 +185,6 @@ if (args['api-key']) {
     vsLabel: 'cached JWT',
   });
 }
-if (args.oidc2) {
-  cases.push({
-    name: 'express-m8 oidc, 2 issuers, reused',
-    file: 'm8.mjs',
-    env: { BENCH_PROFILE: 'oidc2' },
-    headers: good,
-    expect2xx: true,
-    vs: FASTIFY,
-  });
-}
 for (const spec of args.variant) {
   const [name, module] = spec.split('=');
   cases.push({
@@ -229,18 +236,28 @@ const summary = {};
 for (const c of cases) {
   const rps = medianRps(c.name);
   const vsFastify = c.vs === undefined ? undefined : rps / medianRps(c.vs);
+  // The same ratio round by round (each round runs the two rows under the same machine conditions; the
+  // ratio of medians can pair a fast round of one with a slow round of the other).
+  const perRound =
+    c.vs === undefined ? [] : results.get(c.name).map((r, i) => r.rps / results.get(c.vs)[i].rps);
   summary[c.name] = {
     rps: Math.round(rps),
     ratio: Number((rps / base).toFixed(3)),
     // The server is saturated on one core: 1/rps is its CPU time per request.
     addedMicroseconds: Math.round((1e6 / rps - 1e6 / base) * 10) / 10,
     ratioToFastify: vsFastify === undefined ? undefined : Number(vsFastify.toFixed(3)),
+    vs: c.vs,
+    ratioByRound: perRound.map((x) => Number(x.toFixed(3))),
+    medianRatioByRound: perRound.length === 0 ? undefined : Number(median(perRound).toFixed(3)),
     p99: median(results.get(c.name).map((r) => r.p99)),
   };
   console.log(
     `${c.name.padEnd(32)} ${Math.round(rps).toString().padStart(7)} req/s  ${(rps / base).toFixed(3)}× bare` +
       `  ${summary[c.name].addedMicroseconds.toFixed(1).padStart(6)} µs/req vs bare` +
-      (vsFastify === undefined ? '' : `  ${vsFastify.toFixed(3)}× ${c.vsLabel ?? 'fastify'}`),
+      (vsFastify === undefined
+        ? ''
+        : `  ${vsFastify.toFixed(3)}× ${c.vsLabel ?? 'fastify'}` +
+          ` (by round: median ${median(perRound).toFixed(3)}×, ${perRound.map((x) => x.toFixed(3)).join(' ')})`),
   );
 }
 console.log(`request log written: ${statSync(logFile).size} bytes`);

@@ -143,7 +143,7 @@ function createVerification(
     agentFor: out.agentFor,
     now: out.now,
     ctx: out.ctx,
-    onKeySetChange: () => verifier?.clear(),
+    onKeySetChange: (store) => verifier?.clear(store),
   });
   let verifier: TokenVerifier | undefined;
   verifier = new TokenVerifier({

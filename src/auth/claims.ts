@@ -19,6 +19,22 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 const bad = (claim: string): Rejection => withClaim(REJECT.badClaims, claim);
 
+/**
+ * Freezes the claims and every object and array inside them (`realm_access.roles`…), once per verified token:
+ * the user is cached and handed to every request carrying the token, so a handler must not be able to change
+ * what a later request's `requireClaim` check reads. Iterative (a token's JSON may nest deeply).
+ */
+function deepFreeze(claims: JWTPayload): Readonly<JWTPayload> {
+  const pending: object[] = [claims];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    Object.freeze(next);
+    for (const value of Object.values(next)) {
+      if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) pending.push(value);
+    }
+  }
+  return claims;
+}
+
 function optionalText(value: unknown): string | null | undefined {
   if (value === undefined || value === null) return null;
   return typeof value === 'string' && value.length <= MAX_TEXT ? value : undefined;
@@ -115,7 +131,7 @@ export function userFromClaims(claims: JWTPayload): AuthUser | Rejection {
     emailVerified: flags.emailVerified,
     tenantId: (rawTenant as string | null | undefined) ?? null,
     jti,
-    claims: Object.freeze(claims),
+    claims: deepFreeze(claims),
   });
 }
 
@@ -238,6 +254,6 @@ function oidcUser(
     emailVerified: claims.email_verified === true || claims.email_verified === 'true',
     tenantId: typeof tenant === 'string' && tenant.length <= MAX_TEXT ? tenant : null,
     jti: typeof jti === 'string' ? jti : null,
-    claims: Object.freeze(claims),
+    claims: deepFreeze(claims),
   });
 }

@@ -37,8 +37,8 @@ export interface JwksStoreOptions {
   readonly agent: http.Agent;
   readonly now: () => number;
   readonly ctx: AuthContext;
-  /** Called when a refresh changes the key set, so caches of verified tokens are dropped. */
-  readonly onKeySetChange: () => void;
+  /** Called with this store when a refresh changes its key set, so the tokens verified with it are dropped. */
+  readonly onKeySetChange: (store: JwksStore) => void;
 }
 
 const HEADERS = { accept: 'application/jwk-set+json, application/json', 'user-agent': 'express-m8' };
@@ -270,7 +270,7 @@ export class JwksStore {
     if (fingerprint !== this.#fingerprint) {
       this.#fingerprint = fingerprint;
       this.#generation++;
-      this.#o.onKeySetChange();
+      this.#o.onKeySetChange(this);
     }
     return 'success';
   }

@@ -25,7 +25,8 @@ export interface KeySetContext {
   readonly agentFor: (url: URL) => http.Agent;
   readonly now: () => number;
   readonly ctx: AuthContext;
-  readonly onKeySetChange: () => void;
+  /** A key set's keys changed: the tokens verified with that set are forgotten. */
+  readonly onKeySetChange: (store: JwksStore) => void;
 }
 
 /**

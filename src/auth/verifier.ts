@@ -115,10 +115,18 @@ export class TokenVerifier {
     if (this.#audienceClaim !== 'aud' && this.#audiences.length > 0) this.#required.push(this.#audienceClaim);
   }
 
-  /** Drops every remembered token; called when the key set changes (a rotated-out key stops working). */
-  clear(): void {
-    this.#cache.clear();
-    this.#byUser.clear();
+  /**
+   * Drops remembered tokens; called when a key set changes (a rotated-out key stops working): with `store`,
+   * only the tokens verified with that set (another issuer's rotation leaves the tokens of the others cached),
+   * else every one.
+   */
+  clear(store?: JwksStore): void {
+    if (store === undefined || this.#o.keySets === undefined) {
+      this.#cache.clear();
+      this.#byUser.clear();
+      return;
+    }
+    for (const [token, entry] of this.#cache) if (entry.store === store) this.#forget(token, entry);
   }
 
   /**

@@ -158,6 +158,39 @@ describe('fa-auth-m8 profile: the new fields', () => {
   });
 });
 
+describe('a cached oidc token', () => {
+  it("keeps its claims frozen all the way down: a handler cannot change a later request's claim check", async () => {
+    const server = await jwksFor(rsA);
+    const { app } = appFor(
+      oidc({ JWKS_URI: server.url, TOKEN_ISSUER: ISSUER_A, ROLES_CLAIM: 'realm_access.roles' }),
+    );
+    const realmRoles = (claims: Readonly<Record<string, unknown>>) =>
+      (claims.realm_access as { roles: string[] }).roles;
+    app.get('/tamper', auth!.requireUser, (req, res) => {
+      let threw = false;
+      try {
+        realmRoles(req.user!.claims).push('admin');
+      } catch {
+        threw = true;
+      }
+      res.json({ threw });
+    });
+    app.get(
+      '/realm-admin',
+      auth!.requireClaim((claims) => realmRoles(claims).includes('admin'), 'realm admin'),
+      (_req, res) => void res.json({ ok: true }),
+    );
+    const token = plain(rsA, { realm_access: { roles: ['reader'] } });
+    expect((await get(app, token, '/realm-admin')).status).toBe(403);
+    // The token is now cached: the same user object would serve the next request.
+    const tamper = await get(app, token, '/tamper');
+    expect(tamper.status).toBe(200);
+    expect(tamper.body).toEqual({ threw: true });
+    expect((await get(app, token, '/realm-admin')).status).toBe(403);
+    expect((await get(app, token)).body.roles).toEqual(['reader']);
+  });
+});
+
 describe('several issuers and audiences', () => {
   it('gives each issuer its own key set (JWKS_URI aligned with TOKEN_ISSUER)', async () => {
     const [a, b] = [await jwksFor(rsA), await jwksFor(rsB)];

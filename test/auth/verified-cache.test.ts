@@ -170,3 +170,125 @@ describe('verified-token cache', () => {
     expect(verify.calls).toBe(2); // still cached: `ending` took no slot
   });
 });
+
+describe('verified-token cache under TOKEN_PROFILE=oidc with two issuers', () => {
+  const ISSUER_A = 'https://a.example.com';
+  const ISSUER_B = 'https://b.example.com/tenant/v2.0';
+  const extra: JwksServer[] = [];
+  afterEach(async () => {
+    await Promise.all(extra.splice(0).map((s) => s.close()));
+  });
+
+  /** Issuer A signs with k1, issuer B with k2, each from its own JWKS server; audiences `api-1,api-2`. */
+  async function setupOidc() {
+    const [a, b] = [await startJwksServer([k1]), await startJwksServer([k2])];
+    extra.push(a, b);
+    agent = new http.Agent({ keepAlive: true });
+    const clock = manualClock(T0);
+    const sink = logSink();
+    const ctx: AuthContext = { logger: sink.logger, observer: undefined };
+    const verify = countingVerify();
+    let verifier: TokenVerifier | undefined;
+    const store = (url: string) =>
+      new JwksStore({
+        url: new URL(url),
+        alg: 'ES256',
+        ttlMs: 60_000,
+        timeoutMs: 1000,
+        agent: agent!,
+        now: clock.now,
+        ctx,
+        onKeySetChange: (changed) => verifier?.clear(changed),
+      });
+    const keySets = new Map([
+      [ISSUER_A, store(a.url)],
+      [ISSUER_B, store(b.url)],
+    ]);
+    // As auth.start() does: both key sets loaded before the first request.
+    for (const s of keySets.values()) expect(await s.prefetch()).toBe(true);
+    verifier = new TokenVerifier({
+      alg: 'ES256',
+      staticKey: undefined,
+      jwks: undefined,
+      issuer: undefined,
+      audience: undefined,
+      issuers: [ISSUER_A, ISSUER_B],
+      audiences: ['api-1', 'api-2'],
+      keySets,
+      profile: 'oidc',
+      rolesClaim: 'realm_access.roles',
+      strict: true,
+      now: clock.now,
+      cacheSize: 100,
+      verifyJwt: verify.fn,
+    });
+    const guards = createGuards(verifier, undefined, ctx);
+    const app = express();
+    app.get('/user', guards.requireUser, (req, res) => {
+      res.json({ id: req.user?.id, issuer: req.user?.issuer, roles: req.user?.roles });
+    });
+    const get = (token: string) =>
+      request(app)
+        .get('/user')
+        .set(...bearer(token));
+    const mint = (keys: TestKeys, issuer: string, audience: string, expiresInSeconds = 3600) =>
+      mintToken(
+        keys,
+        { sub: `user-of-${audience}`, realm_access: { roles: ['writer'] } },
+        { profile: 'google', issuer, audience, now: T0, expiresInSeconds },
+      );
+    return { a, b, keySets, verifier, verify, clock, get, mint };
+  }
+
+  it('verifies a token of either issuer once, then serves the same frozen user from the cache', async () => {
+    const { verifier, verify, get, mint } = await setupOidc();
+    const fromA = mint(k1, ISSUER_A, 'api-1');
+    const fromB = mint(k2, ISSUER_B, 'api-2');
+    for (let i = 0; i < 3; i++) {
+      const [resA, resB] = [await get(fromA), await get(fromB)];
+      expect(resA.body).toEqual({ id: 'user-of-api-1', issuer: ISSUER_A, roles: ['writer'] });
+      expect(resB.body).toEqual({ id: 'user-of-api-2', issuer: ISSUER_B, roles: ['writer'] });
+    }
+    expect(verify.calls).toBe(2);
+    // One prebuilt user per token, reused as is, and nothing in it can be changed by a handler.
+    const user = verifier.cached(fromA)!;
+    expect(verifier.cached(fromA)).toBe(user);
+    expect(Object.isFrozen(user) && Object.isFrozen(user.roles) && Object.isFrozen(user.scopes)).toBe(true);
+    const realm = user.claims.realm_access as { roles: string[] };
+    expect(Object.isFrozen(user.claims) && Object.isFrozen(realm) && Object.isFrozen(realm.roles)).toBe(true);
+  });
+
+  it("forgets only the rotating issuer's tokens when one key set changes", async () => {
+    const { b, keySets, verifier, verify, clock, get, mint } = await setupOidc();
+    const fromA = mint(k1, ISSUER_A, 'api-1');
+    const fromB = mint(k2, ISSUER_B, 'api-2');
+    expect((await get(fromA)).status).toBe(200);
+    expect((await get(fromB)).status).toBe(200);
+    expect(verify.calls).toBe(2);
+    // Issuer B rotates k2 out; its set is refreshed after the TTL.
+    b.setKeys([k1]);
+    clock.advance(61_000);
+    const before = b.requestCount;
+    await keySets.get(ISSUER_B)!.lookup('k1');
+    expect(b.requestCount).toBe(before + 1);
+    expect(verifier.cacheSize).toBe(1);
+    // A's token is still served from the cache; B's is checked again, against B's new set, and refused.
+    expect((await get(fromA)).status).toBe(200);
+    expect(verify.calls).toBe(2);
+    expect((await get(fromB)).status).toBe(401);
+  });
+
+  it('refuses a cached token once it has expired, and verifies it again rather than serving it', async () => {
+    const { verifier, verify, clock, get, mint } = await setupOidc();
+    const token = mint(k2, ISSUER_B, 'api-1', 60);
+    expect((await get(token)).status).toBe(200);
+    expect((await get(token)).status).toBe(200);
+    expect(verify.calls).toBe(1);
+    clock.advance(63_000); // past exp and the strict 2 s leeway
+    expect(verifier.cached(token)).toBeUndefined();
+    const res = await get(token);
+    expect(res.status).toBe(401);
+    expect(verify.calls).toBe(2);
+    expect(verifier.cacheSize).toBe(0);
+  });
+});
