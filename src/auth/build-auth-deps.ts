@@ -57,7 +57,7 @@ export function resolveAuthTimeouts(timeouts: BuildAuthDepsOptions['timeouts']):
 export const AUTH_INTERNALS: unique symbol = Symbol.for('express-m8.auth.internals');
 
 /** Internal hooks reachable through {@link AUTH_INTERNALS}. */
-export interface AuthInternals {
+interface AuthInternals {
   setObserver(observer: AuthObserver | undefined): void;
   setLogger(logger: import('pino').Logger): void;
   /** The health checks auth contributes (`auth_event_stream` when the event stream is on). */

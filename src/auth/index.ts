@@ -1,13 +1,11 @@
-export { MAX_TOKEN_BYTES } from './bearer.js';
 export {
   AUTH_INTERNALS,
   type AuthDeps,
-  type AuthInternals,
   buildAuthDeps,
   setAuthLogger,
   setAuthObserver,
 } from './build-auth-deps.js';
-export { JWKS_COOLDOWN_MS, JWKS_MAX_BYTES } from './jwks.js';
+export { JWKS_MAX_BYTES } from './jwks.js';
 export {
   type AuthFailureReason,
   type AuthObserver,

@@ -3,14 +3,13 @@
  * scrubbers; internal (for `createApp`): `createHealthRoutes`.
  */
 
-export { isSecretKey, REDACTED, scrubMeta, scrubText } from '../redaction/index.js';
+export { isSecretKey, scrubMeta, scrubText } from '../redaction/index.js';
 export {
   createHealthRoutes,
   type HealthAppState,
   type HealthRoutesOptions,
   registerHealthRoutes,
 } from './routes.js';
-export { aggregateStatus, type CheckReport, type HealthObserver } from './runner.js';
 export {
   type HealthCheck,
   type HealthCheckResult,

@@ -18,23 +18,12 @@ import {
 import { M8Registry } from './registry.js';
 import { createMetricsServer, createScrapeHandler } from './scrape.js';
 
-export { type ClusterMetricsPrimary, setupClusterMetrics } from './cluster.js';
+export { setupClusterMetrics } from './cluster.js';
 export {
   ALL_METRICS_GROUPS,
-  DB_DURATION_BUCKETS,
-  HTTP_DURATION_BUCKETS,
-  type MetricNames,
   metricNames,
   metricsPrefix,
 } from './names.js';
-export {
-  type AuthObserver,
-  type DbObserver,
-  type DbPoolStats,
-  HEALTH_STATUS_VALUES,
-  type HealthCheckStatusValue,
-  type HealthObserver,
-} from './observers.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -50,7 +39,7 @@ export interface MetricsOptions {
 }
 
 /** A Node `(req, res, next)` middleware, usable with `app.use`. */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 /** What {@link createMetrics} returns: one registry and its middleware, scrape handler and observers. */
 export interface M8Metrics {

@@ -19,7 +19,7 @@ export interface AuthObserver {
 }
 
 /** The status of a health check as the health module reports it. */
-export type HealthCheckStatusValue = 'ok' | 'degraded' | 'fail' | 'unknown';
+type HealthCheckStatusValue = 'ok' | 'degraded' | 'fail' | 'unknown';
 
 /** Hooks the health runner calls after each check. */
 export interface HealthObserver {
@@ -30,7 +30,7 @@ export interface HealthObserver {
  * A snapshot of a connection pool: connections per state. The database engine reports `idle` (open, not lent
  * out), `used` (lent to a query or transaction) and `waiting` (callers queued for a connection).
  */
-export type DbPoolStats = Readonly<Record<string, number>>;
+type DbPoolStats = Readonly<Record<string, number>>;
 
 /** Hooks the database engine calls. */
 export interface DbObserver {
@@ -43,7 +43,7 @@ export interface DbObserver {
 }
 
 /** The value of `health_check_status` for each status: a health score, 1 best. */
-export const HEALTH_STATUS_VALUES: Readonly<Record<HealthCheckStatusValue, number>> = Object.freeze({
+const HEALTH_STATUS_VALUES: Readonly<Record<HealthCheckStatusValue, number>> = Object.freeze({
   ok: 1,
   degraded: 0.5,
   unknown: 0.25,

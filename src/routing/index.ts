@@ -3,8 +3,6 @@ export { catchAsyncErrors } from './async-errors.js';
 export { type ListedRoute, listRoutes } from './route-list.js';
 /** What guards and contracts say about their routes, for the OpenAPI generator. */
 export {
-  type ContractMeta,
-  carryRouteMeta,
   type GuardMeta,
   type RouteMeta,
   routeMetaOf,
@@ -13,7 +11,6 @@ export {
 /** Route templates of requests (`/orders/:orderId/items/:id`), shared by metrics, tracing and log lines. */
 export {
   instrumentRoutes,
-  isInstrumented,
   markUnmatched,
   routeTemplateOf,
   UNMATCHED,

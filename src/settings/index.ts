@@ -5,7 +5,7 @@ export {
   loadSettings,
   type SettingsExtension,
 } from './load.js';
-export { DEFAULT_PERMISSIONS_POLICY, METRICS_GROUP_NAMES } from './schema.js';
+export { METRICS_GROUP_NAMES } from './schema.js';
 export { summarizeSettings } from './summary.js';
 export {
   type AccessTokenAlgorithm,

@@ -9,12 +9,10 @@ import { RevokedSessions } from './revoked-sessions.js';
 import { ServiceTokenSource } from './service-token.js';
 import { EventStream, type StreamTimers } from './stream.js';
 
-export { RevokedSessions } from './revoked-sessions.js';
-export { canonicalJson, signPayload } from './signature.js';
-export { EventStream, type StreamTimers } from './stream.js';
+export type { StreamTimers } from './stream.js';
 
 /** The name of the stream's health check. */
-export const EVENT_STREAM_CHECK = 'auth_event_stream';
+const EVENT_STREAM_CHECK = 'auth_event_stream';
 
 /** Seams of the event stream for tests: timers and the jitter source. */
 export interface EventStreamHooks {
