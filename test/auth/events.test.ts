@@ -11,7 +11,8 @@ import {
   type TestSettingsOverrides,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, logSink, PRIVATE_API_SECRET } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, bearer, guardedApp, PRIVATE_API_SECRET } from './helpers.js';
 
 const SIGNING_KEY = 'Event-Signing-Key-0123456789-abcdefXYZ!';
 const CLIENT_ID = 'orders-service';
@@ -100,7 +101,7 @@ async function setup(
     ...overrides,
   });
   const observer = streamObserver();
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(settings, {
     observer,
     logger: sink.logger,
@@ -169,9 +170,7 @@ describe('event stream: evictions', () => {
     const pushedAt = Date.now();
     await issuer.push('session-revoked', { user_id: SUB, jti });
     await until(() => observer.events.includes('session-revoked:applied'), 'the event');
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    const res = await authGet(app, '/user', token);
     expect(res.status).toBe(401);
     expect(res.body.detail).toBe('Token has been revoked.');
     expect(Date.now() - pushedAt).toBeLessThan(1000);
@@ -242,7 +241,7 @@ describe('event stream: evictions', () => {
       .set(...bearer(token))
       .expect(200);
     expect(issuer.revocationChecks).toBe(2);
-    expect(sink.lines.some((l) => l.msg === 'event stream gap: caches flushed')).toBe(true);
+    expect(sink.lines().some((l) => l.msg === 'event stream gap: caches flushed')).toBe(true);
   });
 
   it('applies a frame delivered one byte per chunk (slow stream)', async () => {
@@ -301,7 +300,10 @@ describe('event stream: signatures', () => {
       .get('/user')
       .set(...bearer(token))
       .expect(200);
-    const dropped = sink.raw.filter((l) => l.includes('event stream frame dropped'));
+    const dropped = sink
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('event stream frame dropped'));
     expect(dropped).toHaveLength(3);
     for (const line of dropped) {
       expect(line).not.toContain(jti);
@@ -409,8 +411,8 @@ describe('event stream: reconnection', () => {
     await auth.start();
     await until(() => timers.delays().length === 1, 'the backoff');
     expect(issuer.requests.some((r) => r.path.endsWith('/events/stream'))).toBe(false);
-    expect(sink.lines.some((l) => String(l.msg).includes('service token refused'))).toBe(true);
-    expect(sink.raw.join('\n')).not.toContain(PRIVATE_API_SECRET);
+    expect(sink.lines().some((l) => String(l.msg).includes('service token refused'))).toBe(true);
+    expect(sink.text()).not.toContain(PRIVATE_API_SECRET);
     timers.fire();
     await until(() => issuer.streamConnections === 1, 'the stream');
   });
@@ -429,9 +431,7 @@ describe('event stream: hybrid mode', () => {
       .expect(200);
     await issuer.push('session-revoked', { user_id: SUB, jti: decodeJwt(token).jti });
     await until(() => observer.events.length === 1, 'the event');
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    const res = await authGet(app, '/user', token);
     expect(res.status).toBe(401);
     expect(res.body.detail).toBe('Token has been revoked.');
     await request(app)
