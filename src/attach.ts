@@ -8,7 +8,7 @@ import type { HealthCheck } from './health/types.js';
 import type { M8Metrics } from './metrics/index.js';
 
 /** The app's metrics hooks an attached object may take. */
-export interface AppObservers {
+interface AppObservers {
   readonly auth?: M8Metrics['observers']['auth'];
   readonly db?: M8Metrics['observers']['db'];
 }

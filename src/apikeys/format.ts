@@ -4,11 +4,11 @@ import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from 'node:c
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Length of the public lookup prefix. */
-export const API_KEY_PREFIX_LENGTH = 8;
+const API_KEY_PREFIX_LENGTH = 8;
 /** Length of the secret part: 43 base62 characters carry 256 bits. */
 const SECRET_LENGTH = 43;
 /** `m8_<8 lower-case alphanumerics>_<32 or more base62 characters>`. */
-export const API_KEY_PATTERN = /^m8_([a-z0-9]{8})_[A-Za-z0-9]{32,128}$/;
+const API_KEY_PATTERN = /^m8_([a-z0-9]{8})_[A-Za-z0-9]{32,128}$/;
 /** Longest `X-API-Key` value looked at; anything longer is refused unread. */
 export const MAX_API_KEY_LENGTH = 512;
 

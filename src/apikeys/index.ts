@@ -1,12 +1,9 @@
 export {
-  type ApiKeyAuthenticatorDeps,
   apiKeysEnabled,
   createApiKeyAuthenticator,
   readApiKey,
 } from './authenticator.js';
-export { API_KEY_PATTERN, apiKeyDigest, apiKeyPrefix, generateApiKey } from './format.js';
-export { apiKeyIntrospectionUrl, MAX_INTROSPECTION_BYTES } from './introspect.js';
-export { LAST_USED_INTERVAL_MS } from './local.js';
+export { apiKeyIntrospectionUrl } from './introspect.js';
 export {
   API_KEY_ROLES,
   type ApiKeyInfo,
@@ -15,6 +12,6 @@ export {
   type CreatedApiKey,
   createApiKeyManager,
 } from './manager.js';
-export { API_KEY_REJECT, INVALID_API_KEY_DETAIL } from './rejections.js';
-export { type ApiKeyTables, apiKeyTables, libraryMigrator, migrateLibrary } from './store.js';
+export { API_KEY_REJECT } from './rejections.js';
+export { apiKeyTables, libraryMigrator } from './store.js';
 export type { ApiKeyAuthenticator } from './types.js';

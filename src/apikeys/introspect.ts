@@ -11,7 +11,7 @@ import { Semaphore } from './semaphore.js';
 import { type ApiKeyAuthenticator, apiKeyUser } from './types.js';
 
 /** An introspection reply is a few hundred bytes; anything over 8 KiB is not one (503). */
-export const MAX_INTROSPECTION_BYTES = 8 * 1024;
+const MAX_INTROSPECTION_BYTES = 8 * 1024;
 /** How long a check may wait for a free issuer slot before it is answered 503. */
 const QUEUE_WAIT_MS = 1000;
 const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, admin: 3, superadmin: 4 };

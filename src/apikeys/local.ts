@@ -8,7 +8,7 @@ import { type ApiKeyDatabase, type ApiKeyRow, epochMs } from './store.js';
 import { type ApiKeyAuthenticator, type ApiKeyOutcome, apiKeyUser } from './types.js';
 
 /** `last_used_at` is written at most once a minute per key. */
-export const LAST_USED_INTERVAL_MS = 60_000;
+const LAST_USED_INTERVAL_MS = 60_000;
 /** Pending `last_used_at` writes are flushed this long after the first one (and at close). */
 const FLUSH_DELAY_MS = 5_000;
 /** An unknown prefix is remembered at most this long (bounded by the cache TTL too). */

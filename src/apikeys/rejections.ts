@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import { problemBody } from '../http/index.js';
 
 /** The detail of every refused key, whatever the reason (unknown, expired, revoked, malformed). */
-export const INVALID_API_KEY_DETAIL = 'Invalid or expired API key';
+const INVALID_API_KEY_DETAIL = 'Invalid or expired API key';
 
 function make(
   reason: AuthFailureReason,

@@ -45,7 +45,7 @@ export function epochMs(value: number | string | bigint | null): number | null {
 }
 
 /** The library's migrations, by name, for one table name. */
-export function libraryMigrations(tables: ApiKeyTables): Record<string, Migration> {
+function libraryMigrations(tables: ApiKeyTables): Record<string, Migration> {
   const t = tables.keys;
   return {
     express_m8_0001_api_keys: {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { REJECT, type Rejection } from './rejections.js';
 
 /** docs/auth.md: tokens over 8 KiB are refused before any parsing. */
-export const MAX_TOKEN_BYTES = 8192;
+const MAX_TOKEN_BYTES = 8192;
 
 /**
  * Reads the bearer token of a request: a string, `undefined` when there is none, or a refusal.

@@ -62,7 +62,7 @@ function stringArray(value: unknown): readonly string[] | undefined {
  * The scopes of a token: the union of `scope` (space-separated), `scp` (a string or an array, Entra) and
  * `permissions` (an array, Auth0), in order of first appearance. A claim of another type is a refusal.
  */
-export function scopesOf(claims: JWTPayload): readonly string[] | Rejection {
+function scopesOf(claims: JWTPayload): readonly string[] | Rejection {
   const { scope, scp, permissions } = claims;
   if (scope === undefined && scp === undefined && permissions === undefined) return NO_STRINGS;
   const out = new Set<string>();
@@ -91,7 +91,7 @@ export function scopesOf(claims: JWTPayload): readonly string[] | Rejection {
  * one of {@link ROLES}, booleans booleans. `role == superadmin` must go with `is_superuser == true` and vice
  * versa.
  */
-export function userFromClaims(claims: JWTPayload): AuthUser | Rejection {
+function userFromClaims(claims: JWTPayload): AuthUser | Rejection {
   if (claims.type !== 'access') return REJECT.badType;
   const sub = claims.sub;
   if (typeof sub !== 'string' || !UUID.test(sub)) return bad('sub');
@@ -163,7 +163,7 @@ function profileFlags(claims: JWTPayload): Flags | string {
  * then the path is walked (`realm_access.roles`). Own properties only, so `__proto__` or `constructor` never
  * resolve to something the token did not carry.
  */
-export function claimAt(
+function claimAt(
   claims: Readonly<Record<string, unknown>>,
   path: string,
   segments: readonly string[],

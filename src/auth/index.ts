@@ -1,7 +1,6 @@
-export { MAX_TOKEN_BYTES } from './bearer.js';
 export { type AuthDeps, buildAuthDeps } from './build-auth-deps.js';
 export type { AuthGuard } from './guards.js';
-export { JWKS_COOLDOWN_MS, JWKS_MAX_BYTES } from './jwks.js';
+export { JWKS_MAX_BYTES } from './jwks.js';
 export {
   type AuthFailureReason,
   type AuthObserver,

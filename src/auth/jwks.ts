@@ -10,7 +10,7 @@ import type { AuthContext, JwksRefreshResult } from './types.js';
  * does not open the window: after a failed `start()` prefetch the first request may fetch at once; from the
  * second attempt on, attempts are at least 10 s apart.
  */
-export const JWKS_COOLDOWN_MS = 10_000;
+const JWKS_COOLDOWN_MS = 10_000;
 /** docs/auth.md: body cap of a JWKS response. */
 export const JWKS_MAX_BYTES = 1024 * 1024;
 
@@ -18,7 +18,7 @@ export const JWKS_MAX_BYTES = 1024 * 1024;
 export type KeyLookup = KeyObject | 'unknown_kid' | number;
 
 /** Where an issuer's discovery document is: the JWKS URL is read from its `jwks_uri`. */
-export interface DiscoveryOptions {
+interface DiscoveryOptions {
   /** The issuer exactly as configured; the document's `issuer` must equal it (OpenID Connect Discovery §4.3). */
   readonly issuer: string;
   /** `{issuer without trailing slash}/.well-known/openid-configuration`. */

@@ -14,7 +14,7 @@ export function keyAlgorithms(key: object): ReadonlySet<string> | undefined {
 }
 
 /** Why a key is not usable for the algorithm, or `undefined` when it is (the key-type rules: `keyTypeProblem`). */
-export function keyProblem(key: KeyObject, alg: AccessTokenAlgorithm): string | undefined {
+function keyProblem(key: KeyObject, alg: AccessTokenAlgorithm): string | undefined {
   if (alg === 'HS256') return key.type === 'secret' ? undefined : 'expected a secret key';
   if (key.type !== 'public') return `expected a public key, got a ${key.type} key`;
   return keyTypeProblem(key, alg);
@@ -80,20 +80,11 @@ const KTY: Readonly<Record<AccessTokenAlgorithm, string>> = {
 };
 
 /**
- * Imports one JWK from a fetched set, or returns `undefined` when it is unusable for the configured
- * algorithms: wrong `kty`, `use` other than `sig`, an `alg` not configured, `key_ops` without `verify`,
- * symmetric material, a weak RSA modulus, another curve, or anything Node cannot parse. Each JWK is judged
- * alone so one bad entry never poisons the set.
+ * Judges one JWK from a fetched set: the `KeyObject`, or why it is unusable for the configured algorithms
+ * (wrong `kty`, `use` other than `sig`, an `alg` not configured, `key_ops` without `verify`, symmetric
+ * material, a weak RSA modulus, another curve, or anything Node cannot parse; for the log line of a refresh,
+ * never key material). Each JWK is judged alone so one bad entry never poisons the set.
  */
-export function importJwk(
-  jwk: unknown,
-  algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],
-): KeyObject | undefined {
-  const judged = judgeJwk(jwk, algs);
-  return typeof judged === 'string' ? undefined : judged;
-}
-
-/** {@link importJwk}, saying why a JWK is skipped (for the log line of a refresh; never key material). */
 export function judgeJwk(
   jwk: unknown,
   algs: AccessTokenAlgorithm | readonly AccessTokenAlgorithm[],

@@ -5,7 +5,7 @@ import { httpCall } from './http-client.js';
 import type { AuthContext, AuthUser, RevocationResult } from './types.js';
 
 /** A v2 reply is a few hundred bytes; a larger one is refused (503 in both failure modes). */
-export const MAX_REPLY_BYTES = 64 * 1024;
+const MAX_REPLY_BYTES = 64 * 1024;
 
 export interface RevocationClientOptions {
   readonly url: URL;

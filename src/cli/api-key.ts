@@ -33,7 +33,7 @@ Exit codes: 0 done; 1 the database failed, or revoke found no such key; 2 bad us
 const UNITS: Readonly<Record<string, number>> = { s: 1e3, m: 60e3, h: 3600e3, d: 86_400e3, w: 604_800e3 };
 
 /** `90d` → milliseconds; a UsageError for anything else. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const match = /^(\d{1,6})([smhdw])$/.exec(text.trim());
   const ms = match ? Number(match[1]) * UNITS[match[2]!]! : 0;
   if (ms <= 0) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type CliIo, UsageError } from './io.js';
 
 /** The file types `migrate create` writes. */
-export const MIGRATION_EXTENSIONS = ['ts', 'mts', 'js', 'mjs', 'cjs'] as const;
+const MIGRATION_EXTENSIONS = ['ts', 'mts', 'js', 'mjs', 'cjs'] as const;
 export type MigrationExtension = (typeof MIGRATION_EXTENSIONS)[number];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -58,7 +58,7 @@ export function migrationStamp(date: Date): string {
  * The project's file type: that of the newest existing migration; else `ts` when the working directory has a
  * tsconfig.json; else `js` in an ES module package (`"type": "module"`), `mjs` otherwise.
  */
-export async function defaultExtension(dir: string, cwd: string): Promise<MigrationExtension> {
+async function defaultExtension(dir: string, cwd: string): Promise<MigrationExtension> {
   const names = existsSync(dir) ? (await readdir(dir)).filter((f) => !/\.d\.[cm]?ts$/.test(f)).sort() : [];
   for (const file of names.reverse()) {
     const ext = file.slice(file.lastIndexOf('.') + 1);

@@ -58,7 +58,7 @@ function label(result: MigrationResult, rolledBack: boolean): string {
 }
 
 /** The kysely bookkeeping tables, prefixed like every express-m8 table. */
-export function migrationTables(settings: Pick<Settings, 'TABLES_PREFIX'>): {
+function migrationTables(settings: Pick<Settings, 'TABLES_PREFIX'>): {
   readonly table: string;
   readonly lock: string;
 } {

@@ -10,7 +10,7 @@ const DECLARATION = /\.d\.(?:ts|mts|cts)$/;
 const NO_TYPESCRIPT = new Set(['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX']);
 
 /** A migration file that cannot be loaded: the message names the file and the fix. */
-export class MigrationLoadError extends Error {
+class MigrationLoadError extends Error {
   constructor(
     message: string,
     readonly file: string,
@@ -25,7 +25,7 @@ function isMigration(value: unknown): value is Migration {
 }
 
 /** The way to run TypeScript migrations, for an error message. */
-export const TYPESCRIPT_FIX =
+const TYPESCRIPT_FIX =
   'run the CLI under tsx (npx tsx node_modules/express-m8/dist/cli/index.js migrate …), ' +
   'use Node.js >= 22.18 or >= 23.6 (which strip types), or write the migration as .js/.mjs';
 

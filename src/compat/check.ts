@@ -6,7 +6,7 @@ import { COMPAT_MATRIX, type CompatRow, type DriverName, minorKey, VERSION } fro
 import { satisfies } from './range.js';
 
 /** Installed versions to check; `express: null` means express could not be found. */
-export interface InstalledVersions {
+interface InstalledVersions {
   /** The Node.js version, e.g. `process.versions.node`. */
   readonly node: string;
   /** The installed express version, or `null` when express is not installed. */

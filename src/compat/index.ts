@@ -1,10 +1,7 @@
 export {
   assertCompatible,
   assertDriverCompatible,
-  type CheckCompatOptions,
-  type CompatProblem,
   checkCompat,
-  type InstalledVersions,
   installedVersion,
 } from './check.js';
 export {

@@ -26,7 +26,7 @@ const PARTIAL_RE = /^(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Z
 const COMPARATOR_RE = /^(\^|~|>=|<=|>|<|=)?\s*v?(\S+)$/;
 
 /** Parses an installed version such as `20.19.1`, `v22.3.0` or `5.0.0-beta.3`; `null` when it is not one. */
-export function parseVersion(text: string): Version | null {
+function parseVersion(text: string): Version | null {
   const m = VERSION_RE.exec(text.trim());
   if (!m) return null;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] ? m[4].split('.') : [] };
@@ -42,7 +42,7 @@ function compareIdentifiers(a: string, b: string): number {
 }
 
 /** Orders two versions as semver does (a pre-release sorts before its release). */
-export function compareVersions(a: Version, b: Version): number {
+function compareVersions(a: Version, b: Version): number {
   const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
   if (core !== 0) return core;
   if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
@@ -143,7 +143,7 @@ function test(c: Comparator, version: Version): boolean {
 }
 
 /** Parses a range into its `||` alternatives, each a list of comparators that must all hold. */
-export function parseRange(range: string): Comparator[][] {
+function parseRange(range: string): Comparator[][] {
   return range.split('||').map((alternative) => {
     // `>= 20.19` is one comparator: glue an operator to the version that follows it.
     const tokens = alternative

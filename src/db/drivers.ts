@@ -11,7 +11,7 @@ export type DriverLoader = (name: DriverName) => unknown;
 export type DriverVersionReader = (name: DriverName) => string | undefined;
 
 /** The driver package each `SELECTED_DB` needs. */
-export const DRIVER_FOR: Readonly<Record<SelectedDb, DriverName>> = Object.freeze({
+const DRIVER_FOR: Readonly<Record<SelectedDb, DriverName>> = Object.freeze({
   Pglite: '@electric-sql/pglite',
   Postgres: 'pg',
   Mysql: 'mysql2',

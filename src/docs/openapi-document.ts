@@ -24,7 +24,7 @@ export interface OpenApiBuildOptions {
 }
 
 /** RFC 9457 problem details with express-m8's `code` and the validation `errors` member. */
-export const PROBLEM_SCHEMA: Json = Object.freeze({
+const PROBLEM_SCHEMA: Json = Object.freeze({
   type: 'object',
   description: 'RFC 9457 problem details (application/problem+json).',
   properties: {

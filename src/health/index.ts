@@ -3,13 +3,12 @@
  * scrubbers; internal (for `createApp`): `createHealthRoutes`.
  */
 
-export { isSecretKey, REDACTED, scrubMeta, scrubText } from '../redaction/index.js';
+export { isSecretKey, scrubMeta, scrubText } from '../redaction/index.js';
 export {
   createHealthRoutes,
   type HealthRoutesOptions,
   registerHealthRoutes,
 } from './routes.js';
-export { aggregateStatus, type CheckReport, type HealthObserver } from './runner.js';
 export {
   type AppState,
   type HealthCheck,

@@ -14,7 +14,7 @@ export interface ResolvedHealthOptions {
   readonly cacheTtlMs: number;
 }
 
-export const HEALTH_DEFAULTS = Object.freeze({
+const HEALTH_DEFAULTS = Object.freeze({
   timeoutMs: 500,
   policy: HealthPolicy.LENIENT,
   detailPublic: false,

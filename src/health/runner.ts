@@ -13,7 +13,7 @@ export interface HealthObserver {
 }
 
 /** One entry of the detailed body's `checks` array. */
-export interface CheckReport {
+interface CheckReport {
   readonly name: string;
   readonly status: HealthStatus;
   /** Milliseconds, rounded to one decimal. */
@@ -47,7 +47,7 @@ export interface HealthRunner<T> {
 }
 
 /** Error messages past this length (after scrubbing) are cut and end with `…`. */
-export const MAX_ERROR_LENGTH = 500;
+const MAX_ERROR_LENGTH = 500;
 
 const VALID_STATUSES: ReadonlySet<unknown> = new Set(Object.values(HealthStatus));
 
@@ -59,7 +59,7 @@ const VALID_STATUSES: ReadonlySet<unknown> = new Set(Object.values(HealthStatus)
  * aggregateStatus(['ok', 'unknown'], 'lenient'); // 'unknown'
  * aggregateStatus(['ok', 'unknown'], 'strict'); // 'fail'
  */
-export function aggregateStatus(statuses: Iterable<HealthStatus>, policy: HealthPolicy): HealthStatus {
+function aggregateStatus(statuses: Iterable<HealthStatus>, policy: HealthPolicy): HealthStatus {
   let unknown = false;
   let degraded = false;
   for (const s of statuses) {

@@ -47,7 +47,7 @@ export interface CreateAppServerOptions {
 }
 
 /** The V8 major from which stock requests are as fast, and these classes slower. */
-export const FIRST_V8_WITHOUT_GAIN = 13;
+const FIRST_V8_WITHOUT_GAIN = 13;
 
 const WARNING_CODE = 'EXPRESS_M8_APP_SERVER_CLASSES';
 

@@ -8,7 +8,7 @@ import { TLSSocket, Server as TlsServer } from 'node:tls';
  * `Connection: close` instead of meeting a closed socket. Past this, a connection that is silent, idle or still
  * sending a request's headers or body is closed.
  */
-export const DRAIN_IDLE_GRACE_MS = 1_000;
+const DRAIN_IDLE_GRACE_MS = 1_000;
 
 /** A server whose connections are tracked so that shutdown can finish them cleanly. */
 export interface TrackedServer {

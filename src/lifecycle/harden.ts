@@ -4,14 +4,14 @@ import type { ErrorCode } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../http/problem.js';
 
 /** `REQUEST_TIMEOUT_SECONDS` when the settings give none. */
-export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
 /** The longest the request headers may take (Node's own default), also when the request limit is off. */
-export const MAX_HEADERS_TIMEOUT_MS = 60_000;
+const MAX_HEADERS_TIMEOUT_MS = 60_000;
 /**
  * How often Node checks the header and request deadlines. Node's default (30 s) lets a 30 s limit run to
  * 60 s; one pass over the open connections per second costs nothing measurable.
  */
-export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 /** What {@link hardenServer} reads. */
 export interface HardenOptions {
@@ -28,7 +28,7 @@ export interface HardenOptions {
  * @example
  * requestTimeouts(30); // { requestTimeout: 30000, headersTimeout: 30000 }
  */
-export function requestTimeouts(seconds: number = DEFAULT_REQUEST_TIMEOUT_SECONDS): {
+function requestTimeouts(seconds: number = DEFAULT_REQUEST_TIMEOUT_SECONDS): {
   requestTimeout: number;
   headersTimeout: number;
 } {
@@ -56,7 +56,7 @@ function rawProblem(status: number, code: ErrorCode, detail: string, extra: stri
  * (400), does not arrive in time (408) or has too large headers (431) would carry no security headers; these
  * are the same answers as problem+json with them. Built once per server, nothing is serialised per error.
  */
-export function createClientErrorHandler(
+function createClientErrorHandler(
   options: Pick<HardenOptions, 'securityHeaders'> = {},
 ): (error: Error & { code?: string }, socket: Duplex) => void {
   const extra = options.securityHeaders === false ? '' : 'Cross-Origin-Resource-Policy: same-origin\r\n';

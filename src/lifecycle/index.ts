@@ -2,17 +2,12 @@
 export { bindLifecycle, getLifecycle, LIFECYCLE } from './binding.js';
 export { createLifecycle } from './controller.js';
 export {
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  HEADERS_TIMEOUT_MS,
-  KEEP_ALIVE_TIMEOUT_MS,
   type RunningServer,
   type ServeInternals,
   type ServeOptions,
   serve,
   serveWith,
 } from './serve.js';
-export { type ExitFunction, SHUTDOWN_SIGNALS, type ShutdownSignal, type SignalSource } from './signals.js';
 export type {
   AppState,
   CreateLifecycleConfig,
@@ -21,7 +16,6 @@ export type {
   LifecycleDb,
   LifecycleLogger,
   LifecycleOptions,
-  LifecycleSettings,
   LifecycleTimers,
   M8App,
   M8AppMetrics,

@@ -5,27 +5,19 @@ import { LifecycleError, SettingsError } from '../errors.js';
 import { createAppServer } from '../http/server.js';
 import { abandonLogFlush, flushLogsBeforeExit } from '../logging/destination.js';
 import { getLifecycle } from './binding.js';
-import { hardenServer, MAX_HEADERS_TIMEOUT_MS } from './harden.js';
+import { hardenServer } from './harden.js';
 import { type ExitFunction, installSignalHandlers, type SignalSource } from './signals.js';
 import type { LifecycleLogger, M8App } from './types.js';
 
 /** Port used when neither `options.port` nor `PORT` is given. */
-export const DEFAULT_PORT = 8000;
+const DEFAULT_PORT = 8000;
 /** Host used when `options.host` is not given: every IPv4 interface, as containers need. */
-export const DEFAULT_HOST = '0.0.0.0';
+const DEFAULT_HOST = '0.0.0.0';
 /**
  * Longer than the 60 s idle timeout of common load balancers (AWS ALB, GCP, nginx): the balancer, not us,
  * closes idle keep-alive connections, so it never sends a request on a socket we are closing.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/**
- * The most `serve()` gives a client to send request headers. The actual `headersTimeout` is
- * `REQUEST_TIMEOUT_SECONDS` capped at this (Node rejects a headers limit above the request limit). Since Node 18
- * the headers timer starts with a request's first byte, not when a kept-alive socket goes idle, so it need not
- * exceed the keep-alive timeout.
- */
-export const HEADERS_TIMEOUT_MS = MAX_HEADERS_TIMEOUT_MS;
-
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /**
  * Where `serve()` listens.
  *

@@ -1,8 +1,8 @@
 import type { LifecycleLogger } from './types.js';
 
 /** The signals `serve()` handles. */
-export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
 
 /**
  * Where signals come from (structural: `process` fits; tests pass an `EventEmitter`).

@@ -2,7 +2,7 @@ import { fstatSync } from 'node:fs';
 import { LineDestination, type LineDestinationOptions } from './line-destination.js';
 
 /** The longest the log buffer is written out for once the process is exiting; what is left is dropped. */
-export const EXIT_LOG_FLUSH_MS = 2_000;
+const EXIT_LOG_FLUSH_MS = 2_000;
 
 /** Options of {@link createLogDestination}: everything but the retry policy, which is the exit budget's. */
 export type LogDestinationOptions = Omit<LineDestinationOptions, 'retryEAGAIN'>;

@@ -27,13 +27,13 @@ export interface CreateLoggerOptions {
 }
 
 /** The most log output held in memory while stdout is slow; beyond it, lines are dropped. */
-export const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
+const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
 /** Log lines are written in batches of at least this many bytes (one syscall per batch)... */
-export const LOG_BATCH_BYTES = 16 * 1024;
+const LOG_BATCH_BYTES = 16 * 1024;
 /** ...or at least this often, whichever comes first. */
-export const LOG_FLUSH_INTERVAL_MS = 250;
+const LOG_FLUSH_INTERVAL_MS = 250;
 /** The most written in one syscall. */
-export const LOG_MAX_WRITE_BYTES = 64 * 1024;
+const LOG_MAX_WRITE_BYTES = 64 * 1024;
 
 /**
  * The consumer's logger, as a child whose `err` serializer scrubs every property of the errors the library

@@ -5,7 +5,7 @@ import { SECRET_SETTINGS } from '../settings/index.js';
 export { CENSOR as REDACTED } from '../redaction/index.js';
 
 /** Header names whose values never reach a log line. */
-export const SECRET_HEADERS = [
+const SECRET_HEADERS = [
   'authorization',
   'proxy-authorization',
   'cookie',
@@ -15,7 +15,7 @@ export const SECRET_HEADERS = [
 ] as const;
 
 /** Field names treated as secrets at the top level and under the {@link SECRET_PARENTS}. */
-export const SECRET_FIELDS = [
+const SECRET_FIELDS = [
   'password',
   'passwd',
   'secret',
@@ -48,7 +48,7 @@ function headerPaths(): string[] {
  * Objects under which secret-named fields are redacted too (`body.password`, `config.ACCESS_SECRET_KEY`).
  * Explicit paths only: pino's `*.field` wildcards cost ~200 µs a line when there are dozens of them.
  */
-export const SECRET_PARENTS = [
+const SECRET_PARENTS = [
   'body',
   'req.body',
   'user',

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
-import type { HealthObserver } from '../health/index.js';
+import type { HealthObserver } from '../health/runner.js';
 import { type TrackedServer, trackServer } from '../lifecycle/drain.js';
 import { hardenServer } from '../lifecycle/harden.js';
 import { instrumentRoutes, type NodeMiddleware, routeTemplateOf } from '../routing/index.js';
@@ -18,16 +18,12 @@ import {
 import { M8Registry } from './registry.js';
 import { createMetricsServer, createScrapeHandler } from './scrape.js';
 
-export { type ClusterMetricsPrimary, setupClusterMetrics } from './cluster.js';
+export { setupClusterMetrics } from './cluster.js';
 export {
   ALL_METRICS_GROUPS,
-  DB_DURATION_BUCKETS,
-  HTTP_DURATION_BUCKETS,
-  type MetricNames,
   metricNames,
   metricsPrefix,
 } from './names.js';
-export { type AuthObserver, type DbObserver, HEALTH_STATUS_VALUES } from './observers.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HealthObserver, HealthStatus } from '../health/index.js';
+import type { HealthStatus } from '../health/index.js';
+import type { HealthObserver } from '../health/runner.js';
 import type { AuthObserver as AuthHooks, DbObserver as DbHooks } from '../observers.js';
 import type { MetricNames } from './names.js';
 import { DB_DURATION_BUCKETS, HEALTH_DURATION_BUCKETS } from './names.js';
@@ -17,7 +18,7 @@ export interface DbObserver extends Required<DbHooks> {
 type PoolCounts = Readonly<Record<string, number>>;
 
 /** The value of `health_check_status` for each status: a health score, 1 best. */
-export const HEALTH_STATUS_VALUES: Readonly<Record<HealthStatus, number>> = Object.freeze({
+const HEALTH_STATUS_VALUES: Readonly<Record<HealthStatus, number>> = Object.freeze({
   ok: 1,
   degraded: 0.5,
   unknown: 0.25,

@@ -22,7 +22,7 @@ const NOT_FOUND = problemBody({ status: 404, code: 'ERR_HTTP_NOT_FOUND', detail:
  * Checks `Authorization: Bearer <credential>` in constant time: both sides are hashed first, so neither the
  * length nor a prefix of the credential leaks through timing. The scheme is case-insensitive (RFC 9110 §11.1).
  */
-export function createScrapeGate(credential: string | undefined): (req: IncomingMessage) => boolean {
+function createScrapeGate(credential: string | undefined): (req: IncomingMessage) => boolean {
   if (credential === undefined || credential === '') return () => true;
   const matches = createSecretMatcher(credential);
   return (req) => {

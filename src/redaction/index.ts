@@ -6,7 +6,6 @@ export {
   MASK,
   maskKnownSecrets,
   maskUrlUserinfo,
-  REDACTED,
   SECRET_KEY_WORDS,
   scrubText,
 } from './scrub.js';

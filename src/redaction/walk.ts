@@ -8,13 +8,13 @@
 import { isSecretKey, REDACTED, scrubText } from './scrub.js';
 
 /** Deeper values are replaced by `"[Truncated]"`. */
-export const MAX_META_DEPTH = 8;
+const MAX_META_DEPTH = 8;
 /** A logged error copies at most this many values in all (every nested value counts). */
-export const MAX_ERROR_NODES = 2000;
+const MAX_ERROR_NODES = 2000;
 /** ... at most this many keys of one object and items of one array... */
-export const MAX_ERROR_ENTRIES = 100;
+const MAX_ERROR_ENTRIES = 100;
 /** ... and at most this many characters of one string (a stack included). */
-export const MAX_ERROR_STRING = 16 * 1024;
+const MAX_ERROR_STRING = 16 * 1024;
 
 const TRUNCATED = '[Truncated]';
 const UNREADABLE = '[Unreadable]';

@@ -18,7 +18,7 @@ import { carryRouteMeta } from './route-meta.js';
 
 const WRAPPED = Symbol('express-m8.asyncErrors');
 /** On our wrappers: they forward a rejection themselves (the body gate must not forward it a second time). */
-export const FORWARDS_REJECTIONS = Symbol.for('express-m8.forwardsRejections');
+const FORWARDS_REJECTIONS = Symbol.for('express-m8.forwardsRejections');
 /** Marks other modules read on a handle (auth guard, no-body): the wrapper must carry them on. */
 const CARRIED_MARKS = [Symbol.for('express-m8.authGuard'), Symbol.for('express-m8.noBody')];
 const MAX_DEPTH = 32;

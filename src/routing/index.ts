@@ -4,8 +4,6 @@ export type { NodeMiddleware } from './middleware.js';
 export { type ListedRoute, listRoutes } from './route-list.js';
 /** What guards and contracts say about their routes, for the OpenAPI generator. */
 export {
-  type ContractMeta,
-  carryRouteMeta,
   type GuardMeta,
   type RouteMeta,
   routeMetaOf,
@@ -14,7 +12,6 @@ export {
 /** Route templates of requests (`/orders/:orderId/items/:id`), shared by metrics, tracing and log lines. */
 export {
   instrumentRoutes,
-  isInstrumented,
   markUnmatched,
   routeTemplateOf,
   UNMATCHED,

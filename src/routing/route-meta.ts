@@ -22,7 +22,7 @@ export interface GuardMeta {
 }
 
 /** A `contract(spec)` middleware's spec (zod schemas kept as given; converted by the generator). */
-export interface ContractMeta {
+interface ContractMeta {
   readonly kind: 'contract';
   readonly spec: Readonly<Record<string, unknown>>;
 }

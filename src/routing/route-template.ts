@@ -193,16 +193,6 @@ export function instrumentRoutes(app: unknown): void {
 }
 
 /**
- * True once {@link instrumentRoutes} has walked this application.
- * @example
- * if (!isInstrumented(app)) instrumentRoutes(app);
- */
-export function isInstrumented(app: unknown): boolean {
-  const router = rootRouterOf(app);
-  return router !== undefined && instrumented.has(router);
-}
-
-/**
  * Marks a request as matched by no route (call it from the 404 handler), so a route that passed the request
  * on with `next()` does not name it.
  * @example

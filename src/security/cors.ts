@@ -3,13 +3,13 @@ import { setCheckedHeader } from '../http/fast-headers.js';
 import type { Settings } from '../settings/index.js';
 
 /** Methods a preflight may ask for (docs/security.md). */
-export const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
+const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
 /** Request headers a preflight may ask for (docs/security.md). */
-export const CORS_HEADERS = 'Authorization,Content-Type,X-Requested-With,X-API-Key,X-Request-ID';
+const CORS_HEADERS = 'Authorization,Content-Type,X-Requested-With,X-API-Key,X-Request-ID';
 /** Response headers a browser script may read unless CORS_EXPOSE_HEADERS says otherwise. */
-export const DEFAULT_EXPOSE_HEADERS: readonly string[] = Object.freeze(['X-Request-ID', 'Retry-After']);
+const DEFAULT_EXPOSE_HEADERS: readonly string[] = Object.freeze(['X-Request-ID', 'Retry-After']);
 /** Seconds a browser may cache a preflight answer. */
-export const CORS_MAX_AGE_SECONDS = 3600;
+const CORS_MAX_AGE_SECONDS = 3600;
 
 const MAX_AGE = String(CORS_MAX_AGE_SECONDS);
 

@@ -29,7 +29,7 @@ const INVALID_HOST = problemBody({
 const HOST_SYNTAX = /^(?:\[([0-9A-Fa-f:.]+)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
 
 /** True when `value` is a valid `host[:port]`; bracketed literals must be real IPv6 addresses. */
-export function isValidHostHeader(value: string): boolean {
+function isValidHostHeader(value: string): boolean {
   const match = HOST_SYNTAX.exec(value);
   if (match === null) return false;
   const literal = match[1];
@@ -53,7 +53,7 @@ function canonicalIPv6(address: string): string {
  * normalizeHost('Example.COM:8080'); // 'example.com'
  * normalizeHost('[::1]:3000'); // '::1'
  */
-export function normalizeHost(value: string): string {
+function normalizeHost(value: string): string {
   let host = value.trim();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { setCheckedHeader } from '../http/fast-headers.js';
 
 /** What a caller-supplied `X-Request-ID` must look like to be kept (docs/security.md). */
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Middleware that gives every request an id: the caller's `X-Request-ID` when it matches

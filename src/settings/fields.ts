@@ -229,7 +229,7 @@ const SECRET_MIN = 32;
  * Why `value` is not a strong secret, or `undefined` when it is. The message reveals only the length and
  * which character classes are missing.
  */
-export function secretWeakness(value: string): string | undefined {
+function secretWeakness(value: string): string | undefined {
   if (value.trim().toLowerCase() === 'changethis') {
     return 'is the template placeholder; generate a real secret (e.g. `openssl rand -base64 48`)';
   }

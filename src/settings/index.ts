@@ -6,8 +6,8 @@ export {
   loadSettings,
   type SettingsExtension,
 } from './load.js';
-export { keyTypeProblem, loadPublicKeyFile, MIN_RSA_BITS } from './pem.js';
-export { DEFAULT_PERMISSIONS_POLICY, METRICS_GROUP_NAMES } from './schema.js';
+export { keyTypeProblem, loadPublicKeyFile } from './pem.js';
+export { METRICS_GROUP_NAMES } from './schema.js';
 export { summarizeSettings } from './summary.js';
 export {
   type AccessTokenAlgorithm,

@@ -9,7 +9,7 @@ import type { SettingsNote } from './notes.js';
 type Raw = Record<string, string | undefined>;
 
 /** Values of the variables a local service does not need to set. */
-export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+const LOCAL_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   DOMAIN: 'localhost',
   API_PREFIX: '/api',
   BACKEND_HOST: 'http://localhost:8000',

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { AsymmetricAlgorithm } from './types.js';
 
 /** The smallest RSA modulus accepted for any RS* or PS* algorithm. */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 
 // Any PEM private key block: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`),
 // SEC 1 (`EC PRIVATE KEY`).

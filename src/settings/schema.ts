@@ -43,7 +43,7 @@ export const METRICS_GROUP_NAMES = Object.freeze([
 ] as const satisfies readonly MetricsGroup[]);
 
 /** The default `Permissions-Policy`: powerful features off for an API that serves no pages. */
-export const DEFAULT_PERMISSIONS_POLICY =
+const DEFAULT_PERMISSIONS_POLICY =
   'accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()';
 
 const REFERRER_POLICIES = new Set([
@@ -331,7 +331,7 @@ export type ParsedFields = { [K in keyof typeof SETTINGS_SHAPE]: z.output<(typeo
 
 // Compile-time guard: every parsed field fits the `Settings` field of the same name.
 type Fits = ParsedFields extends Omit<Settings, 'ALLOWED_ORIGINS'> ? true : never;
-export const SHAPE_FITS_SETTINGS: Fits = true;
+true satisfies Fits;
 
 /** Every built-in variable name, including the derived `ALLOWED_ORIGINS`. */
 export const SETTINGS_NAMES: readonly string[] = [...Object.keys(SETTINGS_SHAPE), 'ALLOWED_ORIGINS'];

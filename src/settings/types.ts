@@ -28,7 +28,7 @@ export type TokenProfile = 'fa-auth-m8' | 'oidc';
 /** `ACCESS_REVOCATION_FAILURE_MODE`: what a stateful check does when the issuer cannot be reached. */
 export type RevocationFailureMode = 'fail_closed' | 'fail_open';
 /** `API_KEYS`: whether (and where) `X-API-Key` credentials are checked. */
-export type ApiKeysMode = 'off' | 'local' | 'introspect';
+type ApiKeysMode = 'off' | 'local' | 'introspect';
 /** `SELECTED_DB`: the database engine. */
 export type SelectedDb = 'Pglite' | 'Postgres' | 'Mysql';
 /** `LOG_LEVEL`: pino levels plus `silent`. */

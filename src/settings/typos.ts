@@ -15,7 +15,7 @@ const SHAPE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
  * Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions), giving up once it
  * exceeds `limit`.
  */
-export function editDistance(a: string, b: string, limit: number): number {
+function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

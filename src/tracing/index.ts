@@ -3,7 +3,7 @@ import { instrumentRoutes, type NodeMiddleware, routeTemplateOf, UNMATCHED } fro
 import { hasTracerProvider, loadOtelApi, type OtelApiModule, type OtelSpan } from './otel.js';
 import { formatTraceparent, parseTraceparent, type TraceParent } from './traceparent.js';
 
-export { formatTraceparent, parseTraceparent, type TraceParent } from './traceparent.js';
+export { formatTraceparent, parseTraceparent } from './traceparent.js';
 
 const TRACE = Symbol('express-m8.trace');
 

@@ -4,8 +4,6 @@ import type * as OtelApi from '@opentelemetry/api';
 /** The `@opentelemetry/api` module (an optional peer dependency). */
 export type OtelApiModule = typeof OtelApi;
 export type OtelSpan = OtelApi.Span;
-export type OtelTracer = OtelApi.Tracer;
-export type OtelContext = OtelApi.Context;
 
 let cached: OtelApiModule | null | undefined;
 

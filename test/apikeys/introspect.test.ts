@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyIntrospectionUrl } from '../../src/apikeys/index.js';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { type ApiKeyServer, startApiKeyServer, testSettings } from '../../src/testing/index.js';
-import { guardedApp, logSink, PRIVATE_API_SECRET } from '../auth/helpers.js';
+import { guardedApp, PRIVATE_API_SECRET } from '../auth/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 const CLIENT = 'items-service';
 const USER_ID = '0f3a8c1e-2b4d-4e6f-8a9b-1c2d3e4f5a6b';
@@ -29,7 +30,7 @@ function setup(overrides: Record<string, string | number> = {}, totalMs = 3000) 
     INTERNAL_CLIENT_ID: CLIENT,
     ...overrides,
   });
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(settings, { logger: sink.logger, timeouts: { revocationTotalMs: totalMs } });
   return { app: guardedApp(auth), sink };
 }
@@ -160,8 +161,8 @@ describe('API_KEYS=introspect against a fake fa-auth-m8 issuer', () => {
     expect(res.headers['retry-after']).toBe('5');
     // Only a failed connect is retried: whatever reached the issuer was asked once.
     expect(issuer.requests.length - before).toBe(1);
-    expect(sink.raw.join('\n')).not.toContain(key(10));
-    expect(sink.lines.some((l) => l.event === 'api_key_introspection')).toBe(true);
+    expect(sink.text()).not.toContain(key(10));
+    expect(sink.lines().some((l) => l.event === 'api_key_introspection')).toBe(true);
   });
 
   it('answers 503 when the issuer is down (closed port), after one retry of the connect', async () => {

@@ -6,8 +6,9 @@ import { apiKeyTables, createApiKeyManager } from '../../src/apikeys/index.js';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { createDbEngine, type DbEngine } from '../../src/db/index.js';
 import { generateKeys, mintToken } from '../../src/testing/index.js';
-import { bearer, guardedApp, manualClock, rawRequest } from '../auth/helpers.js';
+import { bearer, guardedApp, rawRequest } from '../auth/helpers.js';
 import { probe, settingsFor, TARGETS } from '../db/helpers/targets.js';
+import { manualClock } from '../support/clock.js';
 
 const PEPPER = `Pepper-${randomBytes(16).toString('base64url')}-9!`;
 

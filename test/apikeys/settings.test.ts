@@ -70,18 +70,18 @@ describe('API key settings', () => {
 describe('auth.start() with API_KEYS=local', () => {
   it('warns when the keys table was never migrated, and still starts', async () => {
     const { createDbEngine } = await import('../../src/db/index.js');
-    const { logSink } = await import('../auth/helpers.js');
+    const { createLogSink } = await import('../support/log-sink.js');
     const settings = testSettings({
       API_KEYS: 'local',
       API_KEY_PEPPER: PEPPER,
       TABLES_PREFIX: 'never_migrated',
     });
     const engine = createDbEngine<unknown>(settings);
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     const auth = buildAuthDeps(settings, { db: engine, logger: sink.logger });
     try {
       await auth.start();
-      const line = sink.lines.find((l) => l.event === 'api_keys_table_unreadable');
+      const line = sink.lines().find((l) => l.event === 'api_keys_table_unreadable');
       expect(line?.msg).toContain(
         'never_migrated_api_keys cannot be read: create it with "express-m8 migrate up"',
       );

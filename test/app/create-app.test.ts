@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
 import express from 'express';
 import { createApp, createDbEngine, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
-import pino from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXPRESS_4 } from '../express-version.js';
+import { createLogSink } from '../support/log-sink.js';
 
 // Express 4 layers keep no mount path: a route below a mount is named by its own template only.
 const LINE_ROUTE = EXPRESS_4 ? '/lines/:lineId' : '/orders/:orderId/lines/:lineId';
@@ -18,26 +17,6 @@ function track(app: M8App): M8App {
 afterEach(async () => {
   await Promise.allSettled(apps.splice(0).map((app) => app.stop()));
 });
-
-function sink(): { lines: () => Record<string, unknown>[]; text: () => string; logger: pino.Logger } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    text: () => chunks.join(''),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
 
 function itemsRouter(): express.Router {
   const router = express.Router();
@@ -107,7 +86,7 @@ describe('createApp', () => {
   });
 
   it('answers unknown routes, malformed JSON and thrown errors with problem+json and no leak', async () => {
-    const { logger, text } = sink();
+    const { logger, text } = createLogSink({ level: 'info' });
     const app = track(createApp(testSettings(), itemsRouter(), { logger }));
     const notFound = await request(app).get('/nowhere').expect(404);
     expect(notFound.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -199,7 +178,7 @@ describe('createApp', () => {
   }, 60_000);
 
   it('logs a startup summary with every secret masked', async () => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const settings = testSettings({
       HEALTH_DETAIL_CREDENTIAL: 'health-cred-very-secret',
       METRICS_ENABLED: true,
@@ -253,7 +232,7 @@ describe('createApp', () => {
 
 describe('createApp request log', () => {
   it('logs one line per request with the route template, user-free fields, trace ids and refused hosts', async () => {
-    const { logger, lines } = sink();
+    const { logger, lines } = createLogSink({ level: 'info' });
     const nested = express.Router({ mergeParams: true });
     nested.get('/lines/:lineId', (_req, res) => {
       res.json({});

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { probe, TARGETS, urlFor } from '../db/helpers/targets.js';
 import { startTcpProxy, type TcpProxy } from '../db/helpers/tcp-proxy.js';
-import { createSink } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 const SERVERS = TARGETS.filter((target) => target.server !== undefined);
 const CASES = await Promise.all(
@@ -20,7 +20,7 @@ function logLines(): {
   lines: () => Array<Record<string, unknown>>;
   text: () => string;
 } {
-  const sink = createSink();
+  const sink = createLogSink();
   return { logger: pino({ level: 'info' }, sink.stream), lines: sink.lines, text: sink.text };
 }
 

@@ -1,21 +1,15 @@
 import express from 'express';
 import { createApp, type M8App } from 'express-m8';
 import { testSettings } from 'express-m8/testing';
-import pino from 'pino';
+import type pino from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSink } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 const apps: M8App[] = [];
 afterEach(async () => {
   await Promise.allSettled(apps.splice(0).map((app) => app.stop()));
 });
-
-/** A pino logger writing into the shared test sink (test/http/helpers.ts). */
-function sink(): { lines: () => Record<string, unknown>[]; text: () => string; logger: pino.Logger } {
-  const sink = createSink();
-  return { logger: pino({ level: 'info' }, sink.stream), lines: sink.lines, text: sink.text };
-}
 
 async function eventually(predicate: () => boolean): Promise<void> {
   const deadline = Date.now() + 2000;
@@ -66,7 +60,7 @@ function appWith(router: express.Router, logger: pino.Logger, extras?: () => Pro
 
 describe('error log lines', () => {
   it('scrub every property of an upstream client error in the 500 line: headers, URL userinfo, input, response data', async () => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const router = express.Router();
     router.get('/upstream', () => {
       throw upstreamError();
@@ -98,7 +92,7 @@ describe('error log lines', () => {
   });
 
   it('scrub the properties of causes and of the errors of an AggregateError', async () => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const router = express.Router();
     router.get('/nested', () => {
       const inner = new AggregateError(
@@ -118,7 +112,7 @@ describe('error log lines', () => {
   });
 
   it('scrub a teardown failure logged at stop()', async () => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const app = appWith(express.Router(), logger, async () => {
       throw upstreamError();
     });
@@ -140,7 +134,7 @@ describe('secret query values in the 500 line and the request line', () => {
     ['%74oken', 'SECRET-ENCODED-NAME'],
     ['access%5Ftoken', 'SECRET-ENCODED-UNDERSCORE'],
   ])('never log the value of ?%s= anywhere, for a route that throws', async (name, secret) => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const router = express.Router();
     router.get('/throws', () => {
       throw new Error('handler bug');
@@ -157,7 +151,7 @@ describe('secret query values in the 500 line and the request line', () => {
   });
 
   it('never logs a JWT-shaped path segment', async () => {
-    const { logger, lines, text } = sink();
+    const { logger, lines, text } = createLogSink({ level: 'info' });
     const router = express.Router();
     router.get('/reset/:token', () => {
       throw new Error('reset failed');

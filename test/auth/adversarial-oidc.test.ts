@@ -14,7 +14,8 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, logSink } from './helpers.js';
+import { createLogSink, type LogSink } from '../support/log-sink.js';
+import { authGet } from './helpers.js';
 
 /**
  * The attacks of adversarial.test.ts (fa-auth-m8), run against the oidc profile: one issuer, several issuers
@@ -93,11 +94,11 @@ describe.each(SETUPS)('$name', (setup) => {
   let issuers: string[];
   let keys: TestKeys[];
   let servers: JwksServer[];
-  let sink: ReturnType<typeof logSink>;
+  let sink: LogSink;
   beforeAll(async () => {
     const built = await setup.build();
     ({ issuers, keys, servers } = built);
-    sink = logSink();
+    sink = createLogSink({ level: 'debug' });
     auth = buildAuthDeps(built.settings, { logger: sink.logger });
     await auth.start();
     app = express();
@@ -114,16 +115,14 @@ describe.each(SETUPS)('$name', (setup) => {
       { sub: `user-${i}`, ...claims },
       { profile: 'google', issuer: issuers[i]!, ...(header ? { header } : {}) },
     );
-  const status = async (token: string) =>
-    (
-      await request(app)
-        .get('/user')
-        .set(...bearer(token))
-    ).status;
+  const status = async (token: string) => (await authGet(app, '/user', token)).status;
   async function refusal(token: string): Promise<string> {
-    const before = sink.lines.length;
+    const before = sink.lines().length;
     const code = await status(token);
-    const line = sink.lines.slice(before).find((l) => l.event === 'auth_failure');
+    const line = sink
+      .lines()
+      .slice(before)
+      .find((l) => l.event === 'auth_failure');
     return line === undefined ? String(code) : `${code} ${String(line.reason)}`;
   }
   const fetches = () => servers.reduce((n, s) => n + s.requestCount, 0);

@@ -12,7 +12,8 @@ import {
   startJwksServer,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, logSink, recordingObserver } from './helpers.js';
+import { createLogSink, type LogSink } from '../support/log-sink.js';
+import { authGet, guardedApp, recordingObserver } from './helpers.js';
 
 const RSA_PUBLIC_FILE = 'test/fixtures/keys/rsa-public.pem';
 const rsaPem = readFileSync(RSA_PUBLIC_FILE, 'utf8');
@@ -40,7 +41,7 @@ function hmacToken(
 }
 
 const deps: AuthDeps[] = [];
-const sinks = new Map<ReturnType<typeof guardedApp>, ReturnType<typeof logSink>>();
+const sinks = new Map<ReturnType<typeof guardedApp>, LogSink>();
 const observers: ReturnType<typeof recordingObserver>[] = [];
 let jwks: JwksServer;
 let rsApp: ReturnType<typeof guardedApp>;
@@ -52,7 +53,7 @@ beforeAll(async () => {
   jwks = await startJwksServer(es);
   const build = (settings: ReturnType<typeof testSettings>) => {
     const observer = recordingObserver();
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     const auth = buildAuthDeps(settings, { observer, logger: sink.logger });
     deps.push(auth);
     observers.push(observer);
@@ -75,18 +76,17 @@ afterAll(async () => {
 });
 
 const status = async (app: ReturnType<typeof guardedApp>, token: string) =>
-  (
-    await request(app)
-      .get('/user')
-      .set(...bearer(token))
-  ).status;
+  (await authGet(app, '/user', token)).status;
 
 /** `"<status> <reason>"`: the status and the `reason` of the refusal's own log line (`"200"` when accepted). */
 async function refusal(app: ReturnType<typeof guardedApp>, token: string): Promise<string> {
   const sink = sinks.get(app)!;
-  const before = sink.lines.length;
+  const before = sink.lines().length;
   const code = await status(app, token);
-  const line = sink.lines.slice(before).find((l) => l.event === 'auth_failure');
+  const line = sink
+    .lines()
+    .slice(before)
+    .find((l) => l.event === 'auth_failure');
   return line === undefined ? String(code) : `${code} ${String(line.reason)}`;
 }
 

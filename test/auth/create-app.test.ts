@@ -3,7 +3,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildAuthDeps, createApp, type M8App } from '../../src/index.js';
 import { generateKeys, mintToken, startJwksServer, testSettings } from '../../src/testing/index.js';
-import { bearer, logSink } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet } from './helpers.js';
 
 let app: M8App | undefined;
 afterEach(async () => {
@@ -27,20 +28,16 @@ describe('auth inside createApp', () => {
       router.get('/items', auth.requireReader, (req, res) => {
         res.json({ by: req.user!.role });
       });
-      const sink = logSink();
+      const sink = createLogSink({ level: 'debug' });
       app = createApp(settings, router, { lifecycle: { auth }, logger: sink.logger });
       await app.start();
       expect(jwks.requestCount).toBe(1);
 
       await request(app).get('/items').expect(401);
-      const ok = await request(app)
-        .get('/items')
-        .set(...bearer(mintToken(keys, { role: 'writer' })));
+      const ok = await authGet(app, '/items', mintToken(keys, { role: 'writer' }));
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({ by: 'writer' });
-      const low = await request(app)
-        .get('/items')
-        .set(...bearer(mintToken(keys)));
+      const low = await authGet(app, '/items', mintToken(keys));
       expect(low.status).toBe(403);
       expect(low.headers['x-request-id']).toBeTruthy();
 
@@ -48,7 +45,7 @@ describe('auth inside createApp', () => {
       expect(metrics.text).toMatch(/auth_failures_total\{reason="missing_token"\} 1/);
       expect(metrics.text).toMatch(/auth_failures_total\{reason="insufficient_role"\} 1/);
       expect(metrics.text).toMatch(/jwks_refresh_total\{result="success"\} 1/);
-      const failures = sink.lines.filter((l) => l.event === 'auth_failure');
+      const failures = sink.lines().filter((l) => l.event === 'auth_failure');
       expect(failures.map((l) => l.reason)).toEqual(['missing_token', 'insufficient_role']);
       expect(failures.every((l) => typeof l.reqId === 'string')).toBe(true);
     } finally {
@@ -69,9 +66,7 @@ describe('auth inside createApp', () => {
       app = createApp(settings, router, { lifecycle: { auth } });
       await app.start();
       expect(app.ready).toBe(true);
-      const res = await request(app)
-        .get('/items')
-        .set(...bearer(mintToken(keys)));
+      const res = await authGet(app, '/items', mintToken(keys));
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toMatch(/^\d+$/);
       expect(res.body.code).toBe('ERR_AUTH_KEYS_UNAVAILABLE');

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamTimers } from '../../src/auth/events/index.js';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { type EventIssuer, startEventIssuer, testSettings } from '../../src/testing/index.js';
-import { logSink, PRIVATE_API_SECRET } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { PRIVATE_API_SECRET } from './helpers.js';
 
 // A stream that goes silent (a half-open connection, a proxy that stopped forwarding) is reopened with
 // Last-Event-ID; heartbeat comments keep a quiet stream open.
@@ -30,7 +31,7 @@ async function setup(idleTimeoutMs: number) {
     secret: PRIVATE_API_SECRET,
     clientId: CLIENT_ID,
   });
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(
     testSettings({
       TOKEN_MODE: 'stateful',
@@ -62,7 +63,7 @@ describe('event stream idle timeout', () => {
     await issuer.waitForStreams(2);
     const second = streamRequests(issuer)[1];
     expect(second?.headers['last-event-id']).toBe('41');
-    const drop = sink.lines.find((l) => l.msg === 'event stream disconnected');
+    const drop = sink.lines().find((l) => l.msg === 'event stream disconnected');
     expect(drop?.cause).toBe('no data for 150 ms');
   });
 

@@ -11,7 +11,8 @@ import {
   type TestSettingsOverrides,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, logSink, PRIVATE_API_SECRET } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { bearer, guardedApp, PRIVATE_API_SECRET } from './helpers.js';
 
 const SIGNING_KEY = 'Event-Signing-Key-0123456789-abcdefXYZ!';
 const CLIENT_ID = 'orders-service';
@@ -100,7 +101,7 @@ async function setup(
     ...overrides,
   });
   const observer = streamObserver();
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(settings, {
     observer,
     logger: sink.logger,
@@ -214,7 +215,7 @@ describe('event stream: evictions', () => {
     await until(() => observer.events.includes('gap:applied'), 'the event');
     await getUser(app, token).expect(200);
     expect(issuer.revocationChecks).toBe(2);
-    expect(sink.lines.some((l) => l.msg === 'event stream gap: caches flushed')).toBe(true);
+    expect(sink.lines().some((l) => l.msg === 'event stream gap: caches flushed')).toBe(true);
   });
 
   it('applies a frame delivered one byte per chunk (slow stream)', async () => {
@@ -255,7 +256,10 @@ describe('event stream: signatures', () => {
     ]);
     // Nothing was evicted: the cached answer still lets the (revoked) token through.
     await getUser(app, token).expect(200);
-    const dropped = sink.raw.filter((l) => l.includes('event stream frame dropped'));
+    const dropped = sink
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('event stream frame dropped'));
     expect(dropped).toHaveLength(3);
     for (const line of dropped) {
       expect(line).not.toContain(jti);
@@ -357,8 +361,8 @@ describe('event stream: reconnection', () => {
     await auth.start();
     await until(() => timers.delays().length === 1, 'the backoff');
     expect(issuer.requests.some((r) => r.path.endsWith('/events/stream'))).toBe(false);
-    expect(sink.lines.some((l) => String(l.msg).includes('service token refused'))).toBe(true);
-    expect(sink.raw.join('\n')).not.toContain(PRIVATE_API_SECRET);
+    expect(sink.lines().some((l) => String(l.msg).includes('service token refused'))).toBe(true);
+    expect(sink.text()).not.toContain(PRIVATE_API_SECRET);
     timers.fire();
     await until(() => issuer.streamConnections === 1, 'the stream');
   });

@@ -5,7 +5,8 @@ import { attachToApp } from '../../src/attach.js';
 import { type AuthDeps, buildAuthDeps, ROLES, type Role } from '../../src/auth/index.js';
 import { generateKeys, mintToken, type TestKeys, testSettings } from '../../src/testing/index.js';
 import { createTracing } from '../../src/tracing/index.js';
-import { bearer, guardedApp, logSink, rawRequest, recordingObserver } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, bearer, expectProblem, guardedApp, rawRequest, recordingObserver } from './helpers.js';
 
 const settings = testSettings();
 const keys: TestKeys = await generateKeys('HS256', { secret: settings.ACCESS_SECRET_KEY! });
@@ -23,8 +24,7 @@ function setup(opts: Parameters<typeof buildAuthDeps>[1] = {}) {
 describe('bearer extraction and refusals', () => {
   it('answers 401 Not authenticated with a bare Bearer challenge when no token is sent', async () => {
     const res = await request(setup()).get('/user');
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expectProblem(res, 401, { challenge: 'Bearer' });
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.body).toEqual({
       type: 'about:blank',
@@ -89,16 +89,13 @@ describe('bearer extraction and refusals', () => {
     const observer = recordingObserver();
     const app = setup({ observer });
     const token = mintToken(keys, { padding: 'x'.repeat(9000) });
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    const res = await authGet(app, '/user', token);
+    expectProblem(res, 401, { challenge: 'Bearer error="invalid_token"' });
     expect(observer.failures).toEqual(['token_too_large']);
   });
 
   it('refuses a tab or other non-space whitespace after Bearer as a malformed header (RFC 6750 §2.1: 1*SP)', async () => {
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     const observer = recordingObserver();
     const app = setup({ logger: sink.logger, observer });
     const token = mintToken(keys);
@@ -139,17 +136,13 @@ describe('bearer extraction and refusals', () => {
     };
     const ok = at(8192);
     expect(ok).toHaveLength(8192);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(ok));
+    const res = await authGet(app, '/user', ok);
     expect(res.status).toBe(200);
     // 8193: over the token limit while the whole header (8200) is still under the 8192 + 64 header bound;
     // 8249: the whole header is exactly that bound.
     for (const length of [8193, 8249]) {
       const tooLarge = at(length);
-      const refused = await request(app)
-        .get('/user')
-        .set(...bearer(tooLarge));
+      const refused = await authGet(app, '/user', tooLarge);
       expect(refused.status, String(length)).toBe(401);
       expect(refused.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     }
@@ -157,45 +150,36 @@ describe('bearer extraction and refusals', () => {
   });
 
   it('answers 401 Could not validate credentials with invalid_token for a garbage token', async () => {
-    const res = await request(setup())
-      .get('/user')
-      .set(...bearer('not.a.jwt'));
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-    expect(res.body).toMatchObject({
-      detail: 'Could not validate credentials.',
+    const res = await authGet(setup(), '/user', 'not.a.jwt');
+    expectProblem(res, 401, {
       code: 'ERR_AUTH_INVALID_TOKEN',
+      detail: 'Could not validate credentials.',
+      challenge: 'Bearer error="invalid_token"',
     });
   });
 
   it('reports an expired token with code ERR_AUTH_TOKEN_EXPIRED and the same detail', async () => {
     const token = mintToken(keys, {}, { now: Date.now() - 3_600_000 });
-    const res = await request(setup())
-      .get('/user')
-      .set(...bearer(token));
-    expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({
-      detail: 'Could not validate credentials.',
-      code: 'ERR_AUTH_TOKEN_EXPIRED',
-    });
+    const res = await authGet(setup(), '/user', token);
+    expectProblem(res, 401, { code: 'ERR_AUTH_TOKEN_EXPIRED', detail: 'Could not validate credentials.' });
   });
 
   it('logs one line per failure with the reason and never the token', async () => {
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     const app = setup({ logger: sink.logger });
     const token = mintToken(keys, { type: 'refresh' });
     await request(app)
       .get('/user')
       .set(...bearer(token))
       .expect(401);
-    const failures = sink.lines.filter((l) => l.event === 'auth_failure');
+    const failures = sink.lines().filter((l) => l.event === 'auth_failure');
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ reason: 'bad_type', status: 401 });
-    expect(sink.raw.join('\n')).not.toContain(token.split('.')[2]);
+    expect(sink.text()).not.toContain(token.split('.')[2]);
   });
 
   it('logs the refusal with the reqId field of the request log and the trace ids of the request', async () => {
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     auth = buildAuthDeps(settings, { logger: sink.logger });
     const app = express();
     app.use((req, _res, next) => {
@@ -210,7 +194,7 @@ describe('bearer extraction and refusals', () => {
     const spanId = '00f067aa0ba902b7';
     await request(app).get('/user').set('traceparent', `00-${traceId}-${spanId}-01`).expect(401);
     await request(app).get('/user').expect(401);
-    const failures = sink.lines.filter((l) => l.event === 'auth_failure');
+    const failures = sink.lines().filter((l) => l.event === 'auth_failure');
     expect(failures).toHaveLength(2);
     expect(failures[0]).toMatchObject({ reqId: 'req-7', trace_id: traceId, span_id: spanId });
     expect(failures[0]).not.toHaveProperty('req_id');
@@ -230,7 +214,7 @@ describe('bearer extraction and refusals', () => {
       onEventStreamEvent: noop,
       onEventStreamReconnect: noop,
     };
-    attachToApp([auth], { logger: logSink().logger, observers: { auth: observer } });
+    attachToApp([auth], { logger: createLogSink().logger, observers: { auth: observer } });
     await request(app).get('/user').expect(401);
     expect(failures).toEqual(['missing_token']);
   });
@@ -245,21 +229,9 @@ describe('optionalUser', () => {
 
   it('still refuses a bad token and an inactive user', async () => {
     const app = setup();
-    expect(
-      (
-        await request(app)
-          .get('/optional')
-          .set(...bearer('a.b.c'))
-      ).status,
-    ).toBe(401);
+    expect((await authGet(app, '/optional', 'a.b.c')).status).toBe(401);
     const inactive = mintToken(keys, { is_active: false });
-    expect(
-      (
-        await request(app)
-          .get('/optional')
-          .set(...bearer(inactive))
-      ).status,
-    ).toBe(403);
+    expect((await authGet(app, '/optional', inactive)).status).toBe(403);
   });
 });
 
@@ -278,9 +250,7 @@ describe('roles', () => {
     for (const tokenRole of ROLES) {
       const token = mintToken(keys, { role: tokenRole });
       for (const [path, guardRole] of guards) {
-        const res = await request(app)
-          .get(path)
-          .set(...bearer(token));
+        const res = await authGet(app, path, token);
         const allowed = rank(tokenRole) >= rank(guardRole);
         expect(res.status, `${tokenRole} on ${path}`).toBe(allowed ? 200 : 403);
         if (!allowed) {
@@ -298,11 +268,8 @@ describe('roles', () => {
     const app = setup();
     const token = mintToken(keys, { role: 'superadmin', is_active: false });
     for (const [path] of guards) {
-      const res = await request(app)
-        .get(path)
-        .set(...bearer(token));
-      expect(res.status).toBe(403);
-      expect(res.body).toMatchObject({ detail: 'Inactive user', code: 'ERR_AUTH_INACTIVE_USER' });
+      const res = await authGet(app, path, token);
+      expectProblem(res, 403, { code: 'ERR_AUTH_INACTIVE_USER', detail: 'Inactive user' });
       expect(res.headers['www-authenticate']).toBeUndefined();
     }
   });
@@ -313,11 +280,8 @@ describe('roles', () => {
       { role: 'superadmin', is_superuser: false },
       { role: 'admin', is_superuser: true },
     ]) {
-      const res = await request(app)
-        .get('/user')
-        .set(...bearer(mintToken(keys, claims)));
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      const res = await authGet(app, '/user', mintToken(keys, claims));
+      expectProblem(res, 401, { challenge: 'Bearer error="invalid_token"' });
     }
   });
 
@@ -330,20 +294,8 @@ describe('roles', () => {
 
   it('checks every guard of a stacked chain', async () => {
     const app = setup();
-    expect(
-      (
-        await request(app)
-          .get('/stacked')
-          .set(...bearer(mintToken(keys, { role: 'writer' })))
-      ).status,
-    ).toBe(403);
-    expect(
-      (
-        await request(app)
-          .get('/stacked')
-          .set(...bearer(mintToken(keys, { role: 'admin' })))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/stacked', mintToken(keys, { role: 'writer' }))).status).toBe(403);
+    expect((await authGet(app, '/stacked', mintToken(keys, { role: 'admin' }))).status).toBe(200);
   });
 });
 

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import express, { type Express } from 'express';
-import { type Logger, pino } from 'pino';
+import request from 'supertest';
+import { expect } from 'vitest';
 import type {
   AuthDeps,
   AuthFailureReason,
@@ -8,41 +8,6 @@ import type {
   JwksRefreshResult,
   RevocationResult,
 } from '../../src/auth/index.js';
-
-/** A settable clock for buildAuthDeps({ now }). */
-export function manualClock(start = Date.now()): {
-  now: () => number;
-  advance: (ms: number) => void;
-  set: (ms: number) => void;
-} {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-    set: (ms) => {
-      t = ms;
-    },
-  };
-}
-
-/** A pino logger whose JSON lines land in `lines`. */
-export function logSink(): { logger: Logger; lines: Record<string, unknown>[]; raw: string[] } {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        raw.push(line);
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines, raw };
-}
 
 /** Records every observer call. */
 export function recordingObserver(): AuthObserver & {
@@ -113,4 +78,30 @@ export async function rawRequest(
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * `GET path` on `app`, with `Authorization: Bearer <token>` when a token is given: the request most auth tests
+ * send.
+ */
+export function authGet(app: Parameters<typeof request>[0], path: string, token?: string): request.Test {
+  const req = request(app).get(path);
+  return token === undefined ? req : req.set(...bearer(token));
+}
+
+/**
+ * Asserts an RFC 9457 problem answer: the status (in the response and the body), the problem+json content type,
+ * and, when given, the body's `code` and `detail` and the `WWW-Authenticate` challenge.
+ */
+export function expectProblem(
+  res: request.Response,
+  status: number,
+  expected: { code?: string; detail?: string; challenge?: string } = {},
+): void {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json\b/);
+  expect(res.body.status).toBe(status);
+  if (expected.code !== undefined) expect(res.body.code).toBe(expected.code);
+  if (expected.detail !== undefined) expect(res.body.detail).toBe(expected.detail);
+  if (expected.challenge !== undefined) expect(res.headers['www-authenticate']).toBe(expected.challenge);
 }

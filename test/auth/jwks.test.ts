@@ -12,7 +12,9 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, logSink, manualClock, recordingObserver } from './helpers.js';
+import { manualClock } from '../support/clock.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, bearer, expectProblem, guardedApp, recordingObserver } from './helpers.js';
 
 const T0 = 1_900_000_000_000;
 let k1: TestKeys;
@@ -127,53 +129,25 @@ describe('JWKS fetching', () => {
     const { server, auth, app, clock } = await setup({ ttlSeconds: 60 });
     await auth.start();
     const token = mintToken(k1, {}, { now: T0 });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
     server.setKeys([k2]);
     clock.advance(61_000);
     // This request is served from the cache and kicks off the refresh; the key set then changes.
-    await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    await authGet(app, '/user', token);
     await until(() => server!.requestCount === 2);
     await new Promise((r) => setTimeout(r, 20));
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(401);
+    expect((await authGet(app, '/user', token)).status).toBe(401);
   });
 
   it('keeps a cached token valid across a refresh that returns the same keys', async () => {
     const { server, auth, app, clock } = await setup({ ttlSeconds: 60 });
     await auth.start();
     const token = mintToken(k1, {}, { now: T0 });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
     clock.advance(61_000);
-    await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    await authGet(app, '/user', token);
     await until(() => server.requestCount === 2);
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
   });
 });
 
@@ -249,11 +223,7 @@ describe('JWKS failures', () => {
     server.setBehaviour('down');
     clock.advance(10_000);
     const first = await get(k2);
-    expect(first.status).toBe(503);
-    expect(first.body).toMatchObject({
-      code: 'ERR_AUTH_KEYS_UNAVAILABLE',
-      detail: 'Signing keys unavailable.',
-    });
+    expectProblem(first, 503, { code: 'ERR_AUTH_KEYS_UNAVAILABLE', detail: 'Signing keys unavailable.' });
     expect(first.headers['retry-after']).toBe('10');
     expect(server.requestCount).toBe(2);
     // In the cooldown after that failed attempt: still unknown whether k2 exists, still 503.
@@ -336,9 +306,7 @@ describe('JWKS key sources', () => {
     );
     server = await startJwksServer(rsa);
     auth = buildAuthDeps(testSettings({ ACCESS_TOKEN_ALGORITHM: 'RS256', JWKS_URI: server.url }));
-    const res = await request(guardedApp(auth))
-      .get('/user')
-      .set(...bearer(mintToken(rsa)));
+    const res = await authGet(guardedApp(auth), '/user', mintToken(rsa));
     expect(res.status).toBe(200);
   });
 
@@ -358,20 +326,8 @@ describe('JWKS key sources', () => {
       }),
     );
     const app = guardedApp(auth);
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(mintToken(other)))
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(mintToken(rsa)))
-      ).status,
-    ).toBe(401);
+    expect((await authGet(app, '/user', mintToken(other))).status).toBe(200);
+    expect((await authGet(app, '/user', mintToken(rsa))).status).toBe(401);
   });
 });
 
@@ -441,7 +397,7 @@ describe('weak keys served over the JWKS', () => {
   async function rsaSetup(keys: TestKeys[]) {
     server = await startJwksServer(keys);
     const observer = recordingObserver();
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     auth = buildAuthDeps(
       testSettings({ ACCESS_TOKEN_ALGORITHM: 'RS256', JWKS_URI: server.url, ACCESS_SECRET_KEY: undefined }),
       { observer, logger: sink.logger },
@@ -451,14 +407,12 @@ describe('weak keys served over the JWKS', () => {
 
   it('refuses a 1024-bit RSA key by our own check: skipped and logged, its tokens unknown (401)', async () => {
     const { app, observer, sink } = await rsaSetup([weak, strong]);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(mintToken(weak)));
+    const res = await authGet(app, '/user', mintToken(weak));
     expect(res.status).toBe(401);
     // unknown_kid, not malformed: the key never entered the set (jose's own length check never ran).
     expect(observer.failures).toEqual(['unknown_kid']);
     expect(observer.refreshes).toEqual(['success']);
-    expect(sink.lines.find((l) => l.event === 'jwks_key_skipped')).toMatchObject({
+    expect(sink.lines().find((l) => l.event === 'jwks_key_skipped')).toMatchObject({
       level: 40,
       skipped: [
         {
@@ -475,14 +429,11 @@ describe('weak keys served over the JWKS', () => {
 
   it('answers 503 Signing keys unavailable, counted no_usable_keys, when the weak key is the only one', async () => {
     const { app, observer, sink } = await rsaSetup([weak]);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(mintToken(weak)));
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
+    const res = await authGet(app, '/user', mintToken(weak));
+    expectProblem(res, 503, { code: 'ERR_AUTH_KEYS_UNAVAILABLE' });
     expect(observer.refreshes).toEqual(['no_usable_keys']);
     expect(observer.failures).toEqual(['keys_unavailable']);
-    expect(sink.lines.find((l) => l.event === 'jwks_refresh_failed')).toMatchObject({
+    expect(sink.lines().find((l) => l.event === 'jwks_refresh_failed')).toMatchObject({
       result: 'no_usable_keys',
     });
   });

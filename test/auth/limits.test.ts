@@ -14,7 +14,7 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, PRIVATE_API_SECRET, recordingObserver } from './helpers.js';
+import { authGet, bearer, guardedApp, PRIVATE_API_SECRET, recordingObserver } from './helpers.js';
 
 let k1: TestKeys;
 let auth: AuthDeps | undefined;
@@ -155,9 +155,7 @@ describe('JWKS body cap (1 MiB)', () => {
         });
         expect(await refreshWith(url), `${bytes} bytes`).toEqual([result]);
         if (result === 'success') {
-          const res = await request(guardedApp(auth!))
-            .get('/user')
-            .set(...bearer(mintToken(k1)));
+          const res = await authGet(guardedApp(auth!), '/user', mintToken(k1));
           expect(res.status).toBe(200);
         }
         await auth!.close();

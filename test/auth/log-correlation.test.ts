@@ -9,7 +9,8 @@ import {
   startRevocationServer,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, logSink, PRIVATE_API_SECRET } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { bearer, PRIVATE_API_SECRET } from './helpers.js';
 
 // One request's log lines — request log, auth refusal, revocation failure, error handler — carry the same
 // `reqId` and, when the request has a trace, the same `trace_id`/`span_id`.
@@ -44,7 +45,7 @@ async function setup() {
   router.get('/boom', () => {
     throw new Error('kaboom');
   });
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   app = createApp(settings, router, { lifecycle: { auth }, logger: sink.logger });
   await app.start();
   return { app, keys, sink, issuer };
@@ -58,7 +59,7 @@ describe('log correlation of a request', () => {
   it('puts the auth refusal on the request log line, with its reqId and trace ids', async () => {
     const { app, sink } = await setup();
     const res = await request(app).get('/items').set('traceparent', TRACEPARENT).expect(401);
-    const mine = linesOf(sink.lines, res.headers['x-request-id']);
+    const mine = linesOf(sink.lines(), res.headers['x-request-id']);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({
       msg: 'request completed',
@@ -78,12 +79,12 @@ describe('log correlation of a request', () => {
       .set('traceparent', TRACEPARENT)
       .set(...bearer(mintToken(keys)))
       .expect(503);
-    const events = linesOf(sink.lines, res.headers['x-request-id']).map((l) => l.event ?? l.msg);
+    const events = linesOf(sink.lines(), res.headers['x-request-id']).map((l) => l.event ?? l.msg);
     expect(events.sort()).toEqual(['auth_failure', 'revocation_check']);
-    expect(linesOf(sink.lines, res.headers['x-request-id'])).toContainEqual(
+    expect(linesOf(sink.lines(), res.headers['x-request-id'])).toContainEqual(
       expect.objectContaining({ msg: 'request completed', reason: 'revocation_unavailable', status: 503 }),
     );
-    const check = sink.lines.find((l) => l.event === 'revocation_check');
+    const check = sink.lines().find((l) => l.event === 'revocation_check');
     expect(check).toMatchObject({ trace_id: TRACE_ID, span_id: SPAN_ID });
     expect(issuer.requests[0]?.headers.traceparent).toBe(TRACEPARENT);
   });
@@ -91,7 +92,7 @@ describe('log correlation of a request', () => {
   it('gives the error handler line the trace ids of the request', async () => {
     const { app, sink } = await setup();
     const res = await request(app).get('/boom').set('traceparent', TRACEPARENT).expect(500);
-    const error = sink.lines.find((l) => l.msg === 'unhandled error');
+    const error = sink.lines().find((l) => l.msg === 'unhandled error');
     expect(error).toMatchObject({
       reqId: res.headers['x-request-id'],
       trace_id: TRACE_ID,

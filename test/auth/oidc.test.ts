@@ -1,5 +1,4 @@
 import express from 'express';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { SettingsError } from '../../src/errors.js';
@@ -14,7 +13,9 @@ import {
   type TestSettingsOverrides,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, logSink, manualClock, recordingObserver } from './helpers.js';
+import { manualClock } from '../support/clock.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, recordingObserver } from './helpers.js';
 
 const ISSUER_A = 'https://a.example.com';
 const ISSUER_B = 'https://b.example.com/tenant/v2.0';
@@ -38,7 +39,7 @@ async function jwksFor(keys: TestKeys | readonly TestKeys[], issuerPath?: string
 }
 
 function appFor(settings: Settings, clock = manualClock()) {
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   const observer = recordingObserver();
   auth = buildAuthDeps(settings, { logger: sink.logger, now: clock.now, observer });
   const app = express();
@@ -56,9 +57,7 @@ const oidc = (over: TestSettingsOverrides): Settings =>
   });
 
 async function get(app: express.Express, token: string, path = '/user') {
-  return request(app)
-    .get(path)
-    .set(...bearer(token));
+  return authGet(app, path, token);
 }
 
 /** An oidc token of issuer A: no fa-auth-m8 members at all. */
@@ -114,9 +113,9 @@ describe('TOKEN_PROFILE=oidc claim rules', () => {
     );
     const res = await get(app, plain(rsA, { realm_access: { roles: [{ secret: 'hunter2' }] } }));
     expect(res.status).toBe(401);
-    const line = sink.lines.find((l) => l.event === 'auth_failure');
+    const line = sink.lines().find((l) => l.event === 'auth_failure');
     expect(line).toMatchObject({ reason: 'bad_claims', claim: 'realm_access.roles' });
-    expect(sink.raw.join('\n')).not.toContain('hunter2');
+    expect(sink.text()).not.toContain('hunter2');
   });
 
   it('unions scope, scp (string or array) and permissions', async () => {
@@ -218,11 +217,16 @@ describe('several issuers and audiences', () => {
     expect(b.requestCount - bBefore).toBeLessThanOrEqual(1);
     const wrongAud = await get(app, mint(rsA, ISSUER_A, 'api-3'));
     expect(wrongAud.status).toBe(401);
-    expect(sink.lines.filter((l) => l.event === 'auth_failure').at(-1)).toMatchObject({
+    expect(
+      sink
+        .lines()
+        .filter((l) => l.event === 'auth_failure')
+        .at(-1),
+    ).toMatchObject({
       reason: 'bad_audience',
       claim: 'aud',
     });
-    expect(sink.raw.join('\n')).not.toContain('api-3');
+    expect(sink.text()).not.toContain('api-3');
   });
 
   it('refuses an unknown or missing iss without any fetch', async () => {
@@ -238,7 +242,10 @@ describe('several issuers and audiences', () => {
     );
     expect(a.requestCount + b.requestCount).toBe(before);
     expect(evil.requestCount).toBe(0);
-    const reasons = sink.lines.filter((l) => l.event === 'auth_failure').map((l) => `${l.reason}/${l.claim}`);
+    const reasons = sink
+      .lines()
+      .filter((l) => l.event === 'auth_failure')
+      .map((l) => `${l.reason}/${l.claim}`);
     expect(reasons).toEqual(['bad_issuer/iss', 'bad_issuer/iss', 'bad_issuer/iss', 'missing_claim/iss']);
   });
 
@@ -299,7 +306,7 @@ describe('OIDC_DISCOVERY', () => {
     await deps.start();
     expect(server.requestCount).toBe(1);
     expect((await get(app, plain(rsA, {}, server.issuer))).status).toBe(503);
-    expect(sink.lines.some((l) => l.event === 'oidc_discovery_failed' && l.result === 'invalid_body')).toBe(
+    expect(sink.lines().some((l) => l.event === 'oidc_discovery_failed' && l.result === 'invalid_body')).toBe(
       true,
     );
   });

@@ -1,5 +1,4 @@
 import express from 'express';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import {
@@ -12,7 +11,7 @@ import {
   type TestSettingsOverrides,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer } from './helpers.js';
+import { authGet } from './helpers.js';
 
 /**
  * One test per provider token shape, end to end over HTTP: a loopback issuer serving its discovery document
@@ -110,9 +109,7 @@ describe.each(PROVIDERS)('$profile token shape', (p) => {
   it('is verified end to end with the documented settings (discovery, roles, scopes)', async () => {
     const { app, server, mint } = await setUp(p);
     expect(server.discoveryCount).toBe(1);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(mint()));
+    const res = await authGet(app, '/user', mint());
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({
       role: 'writer',
@@ -124,16 +121,8 @@ describe.each(PROVIDERS)('$profile token shape', (p) => {
     expect(res.body.roles).toContain('writer');
     expect(res.body.scopes).toContain('items:write');
     expect(res.body.id.length).toBeGreaterThan(0);
-    expect(
-      (
-        await request(app)
-          .get('/write')
-          .set(...bearer(mint()))
-      ).status,
-    ).toBe(200);
-    const admin = await request(app)
-      .get('/admin')
-      .set(...bearer(mint()));
+    expect((await authGet(app, '/write', mint())).status).toBe(200);
+    const admin = await authGet(app, '/admin', mint());
     expect(admin.status).toBe(403);
   });
 
@@ -141,22 +130,14 @@ describe.each(PROVIDERS)('$profile token shape', (p) => {
     const { app, mint } = await setUp(p);
     const other = await startJwksServer(keys, { issuerPath: p.issuerPath });
     servers.push(other);
-    const wrongAudience = await request(app)
-      .get('/user')
-      .set(...bearer(mint({}, 'someone-else')));
+    const wrongAudience = await authGet(app, '/user', mint({}, 'someone-else'));
     expect(wrongAudience.status).toBe(401);
     const foreign = mintToken(keys, p.claims, {
       profile: p.profile,
       issuer: other.issuer,
       audience: p.audience,
     });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(foreign))
-      ).status,
-    ).toBe(401);
+    expect((await authGet(app, '/user', foreign)).status).toBe(401);
     expect(other.requestCount).toBe(0);
   });
 });
@@ -166,18 +147,14 @@ describe('provider specifics', () => {
     const cognito = PROVIDERS.find((p) => p.profile === 'cognito')!;
     const { app, mint } = await setUp(cognito);
     const idToken = mint({ client_id: undefined, token_use: 'id', aud: cognito.audience });
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(idToken));
+    const res = await authGet(app, '/user', idToken);
     expect(res.status).toBe(401);
   });
 
   it('Entra: tid becomes tenantId; Keycloak client roles are reachable by a dot path', async () => {
     const entra = PROVIDERS.find((p) => p.profile === 'entra')!;
     const { app, mint } = await setUp(entra);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(mint({ tid: '0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f' })));
+    const res = await authGet(app, '/user', mint({ tid: '0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f' }));
     expect(res.body.tenantId).toBe('0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f');
     const keycloak = PROVIDERS.find((p) => p.profile === 'keycloak')!;
     const kc = await setUp({
@@ -185,18 +162,14 @@ describe('provider specifics', () => {
       settings: { ROLES_CLAIM: 'resource_access.express-m8-api.roles' },
       claims: { resource_access: { 'express-m8-api': { roles: ['admin'] } } },
     });
-    const kcRes = await request(kc.app)
-      .get('/admin')
-      .set(...bearer(kc.mint()));
+    const kcRes = await authGet(kc.app, '/admin', kc.mint());
     expect(kcRes.status).toBe(200);
   });
 
   it('Google: email, email_verified and name are read from the ID token', async () => {
     const google = PROVIDERS.find((p) => p.profile === 'google')!;
     const { app, mint } = await setUp(google);
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(mint()));
+    const res = await authGet(app, '/user', mint());
     expect(res.body).toMatchObject({ email: 'user@example.com', emailVerified: true, fullName: 'Test User' });
   });
 });

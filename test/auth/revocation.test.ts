@@ -15,11 +15,13 @@ import {
   testSettings,
 } from '../../src/testing/index.js';
 import { createTracing } from '../../src/tracing/index.js';
+import { manualClock } from '../support/clock.js';
+import { createLogSink } from '../support/log-sink.js';
 import {
+  authGet,
   bearer,
+  expectProblem,
   guardedApp,
-  logSink,
-  manualClock,
   PRIVATE_API_SECRET,
   recordingObserver,
 } from './helpers.js';
@@ -45,7 +47,7 @@ async function setup(overrides: TestSettingsOverrides = {}, url?: string) {
   });
   const clock = manualClock();
   const observer = recordingObserver();
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(settings, {
     now: clock.now,
     observer,
@@ -60,13 +62,7 @@ describe('revocation request', () => {
     const { issuer, app } = await setup({ INTERNAL_CLIENT_ID: 'orders-service' });
     const sub = '6f1c2b9e-1d2a-4c3b-8e4f-5a6b7c8d9e0f';
     const token = mintToken(keys, { sub, jti: 'jti-1' });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
     expect(issuer.requests).toHaveLength(1);
     const r = issuer.requests[0]!;
     expect(r.method).toBe('POST');
@@ -117,12 +113,12 @@ describe('revocation request', () => {
     const { issuer, app, observer } = await setup();
     const token = mintToken(keys, { jti: 'gone' });
     issuer.revoke('gone');
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-    expect(res.body).toMatchObject({ detail: 'Token has been revoked.', code: 'ERR_AUTH_TOKEN_REVOKED' });
+    const res = await authGet(app, '/user', token);
+    expectProblem(res, 401, {
+      code: 'ERR_AUTH_TOKEN_REVOKED',
+      detail: 'Token has been revoked.',
+      challenge: 'Bearer error="invalid_token"',
+    });
     expect(observer.revocations).toEqual(['revoked']);
   });
 });
@@ -148,9 +144,7 @@ describe('revocation outcomes in both failure modes', () => {
       it(`${mode}: ${name} → ${mode === 'fail_closed' ? closed : open}`, async () => {
         const { issuer, app, observer } = await setup({ ACCESS_REVOCATION_FAILURE_MODE: mode });
         issuer.setPolicy(reply);
-        const res = await request(app)
-          .get('/user')
-          .set(...bearer(mintToken(keys)));
+        const res = await authGet(app, '/user', mintToken(keys));
         expect(expected(res)).toBe(mode === 'fail_closed' ? closed : open);
         if (res.status === 503) {
           expect(res.headers['retry-after']).toMatch(/^\d+$/);
@@ -168,29 +162,17 @@ describe('revocation outcomes in both failure modes', () => {
   it('treats a closed port as a transport error: 503 fail_closed, accepted with a warning fail_open', async () => {
     const port = await closedPort();
     const closed = await setup({}, `http://127.0.0.1:${port}/check`);
-    expect(
-      (
-        await request(closed.app)
-          .get('/user')
-          .set(...bearer(mintToken(keys)))
-      ).status,
-    ).toBe(503);
+    expect((await authGet(closed.app, '/user', mintToken(keys))).status).toBe(503);
     await auth!.close();
     await issuer!.close();
     const open = await setup(
       { ACCESS_REVOCATION_FAILURE_MODE: 'fail_open' },
       `http://127.0.0.1:${port}/check`,
     );
-    expect(
-      (
-        await request(open.app)
-          .get('/user')
-          .set(...bearer(mintToken(keys)))
-      ).status,
-    ).toBe(200);
-    const warning = open.sink.lines.find((l) => l.event === 'revocation_check');
+    expect((await authGet(open.app, '/user', mintToken(keys))).status).toBe(200);
+    const warning = open.sink.lines().find((l) => l.event === 'revocation_check');
     expect(warning).toMatchObject({ level: 40, result: 'fail_open', cause: 'transport_error' });
-    expect(open.sink.raw.join('\n')).not.toContain(PRIVATE_API_SECRET);
+    expect(open.sink.text()).not.toContain(PRIVATE_API_SECRET);
   });
 });
 
@@ -414,7 +396,7 @@ describe('revocation: positive cache key, keep-alive retry, logs and trace', () 
       .set('traceparent', traceparent)
       .set(...bearer(mintToken(keys)))
       .expect(503);
-    const line = sink.lines.find((l) => l.event === 'revocation_check');
+    const line = sink.lines().find((l) => l.event === 'revocation_check');
     expect(line).toMatchObject({
       result: 'unavailable',
       reqId: 'req-9',
@@ -439,7 +421,7 @@ async function build(
 ) {
   issuer = await startRevocationServer();
   const observer = recordingObserver();
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(
     testSettings({
       TOKEN_MODE: 'stateful',
@@ -483,13 +465,10 @@ describe('revocation hardening: oversized replies, unresolvable issuer, pool siz
         .set(...bearer(mintToken(keys)))
         .expect(200);
       issuer.setPolicy((r) => activeReply(r, 64 * 1024 + 1));
-      const res = await request(app)
-        .get('/user')
-        .set(...bearer(mintToken(keys)));
-      expect(res.status).toBe(503);
-      expect(res.body).toMatchObject({ code: 'ERR_AUTH_REVOCATION_UNAVAILABLE' });
+      const res = await authGet(app, '/user', mintToken(keys));
+      expectProblem(res, 503, { code: 'ERR_AUTH_REVOCATION_UNAVAILABLE' });
       expect(observer.revocations).toEqual(['active', 'malformed']);
-      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({
+      expect(sink.lines().find((l) => l.event === 'revocation_check')).toMatchObject({
         level: 50,
         result: 'malformed',
         cause: 'too_large',
@@ -511,7 +490,7 @@ describe('revocation hardening: oversized replies, unresolvable issuer, pool siz
           .set(...bearer(mintToken(keys)))
           .expect(200);
         expect(observer.revocations).toEqual(['dns_error']);
-        const line = sink.lines.find((l) => l.event === 'revocation_check');
+        const line = sink.lines().find((l) => l.event === 'revocation_check');
         expect(line).toMatchObject({ level: 50, result: 'dns_error', cause: code });
         expect(String(line?.msg)).toContain('INTROSPECTION_URL');
       } finally {
@@ -535,7 +514,7 @@ describe('revocation hardening: oversized replies, unresolvable issuer, pool siz
         .set(...bearer(mintToken(keys)))
         .expect(503);
       expect(observer.revocations).toEqual(['dns_error']);
-      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({ level: 50 });
+      expect(sink.lines().find((l) => l.event === 'revocation_check')).toMatchObject({ level: 50 });
     } finally {
       agent.destroy();
     }
@@ -572,15 +551,13 @@ describe('revocation hardening: oversized replies, unresolvable issuer, pool siz
         'http://issuer.invalid:8000/private/v1/jti-status',
       );
       const started = performance.now();
-      const res = await request(app)
-        .get('/user')
-        .set(...bearer(mintToken(keys)));
+      const res = await authGet(app, '/user', mintToken(keys));
       const elapsed = performance.now() - started;
       expect(res.status).toBe(503);
       expect(elapsed).toBeGreaterThanOrEqual(140);
       expect(elapsed).toBeLessThan(2000);
       expect(observer.revocations).toEqual(['unavailable']);
-      expect(sink.lines.find((l) => l.event === 'revocation_check')).toMatchObject({ cause: 'timeout' });
+      expect(sink.lines().find((l) => l.event === 'revocation_check')).toMatchObject({ cause: 'timeout' });
     } finally {
       agent.destroy();
     }
@@ -597,11 +574,8 @@ describe('stacked guards with the positive revocation cache on', () => {
       .get('/user')
       .set(...bearer(token))
       .expect(200);
-    const res = await request(app)
-      .get('/stacked')
-      .set(...bearer(token));
-    expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({ code: 'ERR_AUTH_TOKEN_REVOKED' });
+    const res = await authGet(app, '/stacked', token);
+    expectProblem(res, 401, { code: 'ERR_AUTH_TOKEN_REVOKED' });
     expect(issuer.requestCount).toBe(2);
     expect(observer.revocations).toEqual(['active', 'cached', 'revoked']);
   });

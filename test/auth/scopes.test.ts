@@ -5,7 +5,8 @@ import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { SettingsError } from '../../src/errors.js';
 import { routeMetaOf } from '../../src/routing/route-meta.js';
 import { generateKeys, mintToken, testSettings } from '../../src/testing/index.js';
-import { bearer, logSink } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, expectProblem } from './helpers.js';
 
 const settings = testSettings();
 const hs = await generateKeys('HS256', { secret: settings.ACCESS_SECRET_KEY! });
@@ -16,7 +17,7 @@ afterEach(async () => {
 });
 
 function setup() {
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   auth = buildAuthDeps(settings, { logger: sink.logger, verifiedCacheSize: 0 });
   const a = auth;
   const app = express();
@@ -44,23 +45,15 @@ const token = (claims: Record<string, unknown>) => mintToken(hs, claims);
 describe('scope and claim guards', () => {
   it('requireScopes needs every scope; the 403 names them in WWW-Authenticate', async () => {
     const { app, sink } = setup();
-    expect(
-      (
-        await request(app)
-          .get('/all')
-          .set(...bearer(token({ scope: 'items:read items:write x' })))
-      ).status,
-    ).toBe(200);
-    const res = await request(app)
-      .get('/all')
-      .set(...bearer(token({ scope: 'items:read' })));
+    expect((await authGet(app, '/all', token({ scope: 'items:read items:write x' }))).status).toBe(200);
+    const res = await authGet(app, '/all', token({ scope: 'items:read' }));
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
       'Bearer error="insufficient_scope", scope="items:read items:write"',
     );
     expect(res.body).toMatchObject({ status: 403, code: 'ERR_AUTH_INSUFFICIENT_SCOPE' });
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(sink.lines.find((l) => l.event === 'auth_failure')).toMatchObject({
+    expect(sink.lines().find((l) => l.event === 'auth_failure')).toMatchObject({
       reason: 'insufficient_scope',
       claim: 'scope',
       status: 403,
@@ -71,54 +64,29 @@ describe('scope and claim guards', () => {
 
   it('requireAnyScope needs one of them', async () => {
     const { app } = setup();
-    expect(
-      (
-        await request(app)
-          .get('/any')
-          .set(...bearer(token({ scope: 'items:admin' })))
-      ).status,
-    ).toBe(200);
-    const res = await request(app)
-      .get('/any')
-      .set(...bearer(token({ scope: 'other' })));
+    expect((await authGet(app, '/any', token({ scope: 'items:admin' }))).status).toBe(200);
+    const res = await authGet(app, '/any', token({ scope: 'other' }));
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
       'Bearer error="insufficient_scope", scope="items:read items:admin"',
     );
-    expect(
-      (
-        await request(app)
-          .get('/any')
-          .set(...bearer(token({})))
-      ).status,
-    ).toBe(403);
+    expect((await authGet(app, '/any', token({}))).status).toBe(403);
   });
 
   it('requireClaim runs the check on the claims; a failing or throwing check is a 403', async () => {
     const { app, sink } = setup();
     const acme = token({ tenant_id: '0b7d1c8e-8f5a-4e1b-9c1d-2a3b4c5d6e7f' });
-    expect(
-      (
-        await request(app)
-          .get('/claim')
-          .set(...bearer(acme))
-      ).status,
-    ).toBe(200);
-    const res = await request(app)
-      .get('/claim')
-      .set(...bearer(token({})));
-    expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+    expect((await authGet(app, '/claim', acme)).status).toBe(200);
+    const res = await authGet(app, '/claim', token({}));
+    expectProblem(res, 403, { challenge: 'Bearer error="insufficient_scope"' });
     expect(res.body.code).toBe('ERR_AUTH_INSUFFICIENT_SCOPE');
-    const thrown = await request(app)
-      .get('/throws')
-      .set(...bearer(acme));
+    const thrown = await authGet(app, '/throws', acme);
     expect(thrown.status).toBe(403);
-    expect(sink.lines.some((l) => l.event === 'auth_claim_check_failed')).toBe(true);
+    expect(sink.lines().some((l) => l.event === 'auth_claim_check_failed')).toBe(true);
   });
 
   it('composes with role guards: each requirement answers for itself, the claim check runs once', async () => {
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     let verifications = 0;
     const deps = buildAuthDeps(settings, { logger: sink.logger, verifiedCacheSize: 0 });
     auth = deps;
@@ -134,28 +102,14 @@ describe('scope and claim guards', () => {
       }, 'counts'),
       ok,
     );
-    expect(
-      (
-        await request(app)
-          .get('/stacked')
-          .set(...bearer(token({ role: 'admin', scope: 'items:write' })))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/stacked', token({ role: 'admin', scope: 'items:write' }))).status).toBe(200);
     expect(verifications).toBe(1);
-    expect(
-      (
-        await request(app)
-          .get('/stacked')
-          .set(...bearer(token({ role: 'writer', scope: 'items:write' })))
-      ).body.code,
-    ).toBe('ERR_AUTH_INSUFFICIENT_ROLE');
-    expect(
-      (
-        await request(app)
-          .get('/stacked')
-          .set(...bearer(token({ role: 'admin' })))
-      ).body.code,
-    ).toBe('ERR_AUTH_INSUFFICIENT_SCOPE');
+    expect((await authGet(app, '/stacked', token({ role: 'writer', scope: 'items:write' }))).body.code).toBe(
+      'ERR_AUTH_INSUFFICIENT_ROLE',
+    );
+    expect((await authGet(app, '/stacked', token({ role: 'admin' }))).body.code).toBe(
+      'ERR_AUTH_INSUFFICIENT_SCOPE',
+    );
   });
 
   it('carries route metadata for the OpenAPI generator', () => {

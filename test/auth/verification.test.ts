@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthDeps, buildAuthDeps } from '../../src/auth/index.js';
 import { TokenVerifier } from '../../src/auth/verifier.js';
@@ -15,7 +14,9 @@ import {
   type TestKeys,
   testSettings,
 } from '../../src/testing/index.js';
-import { bearer, guardedApp, logSink, manualClock, recordingObserver } from './helpers.js';
+import { manualClock } from '../support/clock.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet, expectProblem, guardedApp, recordingObserver } from './helpers.js';
 
 const strict = testSettings();
 const permissive = testSettings({
@@ -39,9 +40,7 @@ function appFor(settings: Settings, clock = manualClock(T0)) {
 
 async function status(settings: Settings, token: string, clock = manualClock(T0)): Promise<number> {
   const { app } = appFor(settings, clock);
-  const res = await request(app)
-    .get('/user')
-    .set(...bearer(token));
+  const res = await authGet(app, '/user', token);
   await auth?.close();
   return res.status;
 }
@@ -187,9 +186,7 @@ describe('claims', () => {
   it('answers 401 invalid_token, never 500, to every malformed claim', async () => {
     const { app, observer } = appFor(strict);
     for (const claims of bad) {
-      const res = await request(app)
-        .get('/user')
-        .set(...bearer(mintToken(hs, claims, { now: T0 })));
+      const res = await authGet(app, '/user', mintToken(hs, claims, { now: T0 }));
       expect(res.status, JSON.stringify(claims)).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     }
@@ -211,9 +208,7 @@ describe('claims', () => {
       },
       { now: T0 },
     );
-    const res = await request(app)
-      .get('/user')
-      .set(...bearer(token));
+    const res = await authGet(app, '/user', token);
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({
       email: 'user@example.com',
@@ -233,28 +228,10 @@ describe('verified-token cache', () => {
     const clock = manualClock(T0);
     const { app } = appFor(strict, clock);
     const token = mintToken(hs, {}, { now: T0, expiresInSeconds: 10 });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
     clock.advance(12_000);
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(401);
+    expect((await authGet(app, '/user', token)).status).toBe(401);
   });
 
   it('never serves a cached user for another token that ends like the cached one', async () => {
@@ -265,12 +242,7 @@ describe('verified-token cache', () => {
     const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
     // Same signature, so the same last characters as the cached token: a hit must compare the whole token.
     const forged = `${header}.${tampered}.${signature}`;
-    const get = async (path: string, t: string) =>
-      (
-        await request(app)
-          .get(path)
-          .set(...bearer(t))
-      ).status;
+    const get = async (path: string, t: string) => (await authGet(app, path, t)).status;
     expect(await get('/user', token)).toBe(200);
     expect(await get('/user', token)).toBe(200);
     expect(await get('/admin', forged)).toBe(401);
@@ -281,20 +253,8 @@ describe('verified-token cache', () => {
   it('still applies role and activity rules to a cached token', async () => {
     const { app } = appFor(strict);
     const token = mintToken(hs, { role: 'reader' }, { now: T0 });
-    expect(
-      (
-        await request(app)
-          .get('/user')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await request(app)
-          .get('/admin')
-          .set(...bearer(token))
-      ).status,
-    ).toBe(403);
+    expect((await authGet(app, '/user', token)).status).toBe(200);
+    expect((await authGet(app, '/admin', token)).status).toBe(403);
   });
 });
 
@@ -337,11 +297,8 @@ describe('time claims (exp, nbf, iat) are whole seconds below 2^53', () => {
       const { app, observer } = appFor(settings);
       const token = handBuiltToken(raw);
       for (let i = 0; i < 2; i++) {
-        const res = await request(app)
-          .get('/user')
-          .set(...bearer(token));
-        expect(res.status).toBe(401);
-        expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+        const res = await authGet(app, '/user', token);
+        expectProblem(res, 401, { challenge: 'Bearer error="invalid_token"' });
       }
       expect(observer.failures).toHaveLength(2);
       await auth?.close();
@@ -390,14 +347,11 @@ describe('email (required by the fa-auth-m8 profile)', () => {
     ['not a string', { email: ['ada@example.com'] }],
   ])('refuses a token whose email is %s with 401 invalid_token, strict and permissive', async (_, claims) => {
     for (const settings of [strict, permissive]) {
-      const sink = logSink();
+      const sink = createLogSink({ level: 'debug' });
       auth = buildAuthDeps(settings, { now: () => T0, logger: sink.logger });
-      const res = await request(guardedApp(auth))
-        .get('/user')
-        .set(...bearer(mintToken(hs, claims, { now: T0 })));
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-      expect(sink.lines.find((l) => l.event === 'auth_failure')).toMatchObject({ reason: 'bad_claims' });
+      const res = await authGet(guardedApp(auth), '/user', mintToken(hs, claims, { now: T0 }));
+      expectProblem(res, 401, { challenge: 'Bearer error="invalid_token"' });
+      expect(sink.lines().find((l) => l.event === 'auth_failure')).toMatchObject({ reason: 'bad_claims' });
       await auth.close();
     }
   });

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import express from 'express';
 import { jwtVerify } from 'jose';
-import request from 'supertest';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuards } from '../../src/auth/guards.js';
 import { JwksStore } from '../../src/auth/jwks.js';
@@ -16,7 +15,9 @@ import {
   TEST_TOKEN_ISSUER,
   type TestKeys,
 } from '../../src/testing/index.js';
-import { bearer, logSink, manualClock } from './helpers.js';
+import { manualClock } from '../support/clock.js';
+import { createLogSink } from '../support/log-sink.js';
+import { authGet } from './helpers.js';
 
 // These tests drive the real TokenVerifier, JwksStore and guards against a real JWKS server. The only seam is
 // `verifyJwt`, which wraps jose's real jwtVerify to count calls or to hold one verification in flight.
@@ -82,7 +83,7 @@ async function setup(options: { cacheSize?: number; ttlSeconds?: number } = {}) 
   server = await startJwksServer([k1]);
   agent = new http.Agent({ keepAlive: true });
   const clock = manualClock(T0);
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   const ctx: AuthContext = { logger: sink.logger, observer: undefined };
   const verify = countingVerify();
   let verifier: TokenVerifier | undefined;
@@ -112,10 +113,7 @@ async function setup(options: { cacheSize?: number; ttlSeconds?: number } = {}) 
   app.get('/user', guards.requireUser, (req, res) => {
     res.json({ id: req.user?.id });
   });
-  const get = (token: string) =>
-    request(app)
-      .get('/user')
-      .set(...bearer(token));
+  const get = (token: string) => authGet(app, '/user', token);
   return { server, jwks, verifier, verify, clock, app, get };
 }
 
@@ -185,7 +183,7 @@ describe('verified-token cache under TOKEN_PROFILE=oidc with two issuers', () =>
     extra.push(a, b);
     agent = new http.Agent({ keepAlive: true });
     const clock = manualClock(T0);
-    const sink = logSink();
+    const sink = createLogSink({ level: 'debug' });
     const ctx: AuthContext = { logger: sink.logger, observer: undefined };
     const verify = countingVerify();
     let verifier: TokenVerifier | undefined;
@@ -227,10 +225,7 @@ describe('verified-token cache under TOKEN_PROFILE=oidc with two issuers', () =>
     app.get('/user', guards.requireUser, (req, res) => {
       res.json({ id: req.user?.id, issuer: req.user?.issuer, roles: req.user?.roles });
     });
-    const get = (token: string) =>
-      request(app)
-        .get('/user')
-        .set(...bearer(token));
+    const get = (token: string) => authGet(app, '/user', token);
     const mint = (keys: TestKeys, issuer: string, audience: string, expiresInSeconds = 3600) =>
       mintToken(
         keys,

@@ -10,7 +10,8 @@ import {
 } from 'express-m8/testing';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bearer, logSink, PRIVATE_API_SECRET } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { bearer, PRIVATE_API_SECRET } from './helpers.js';
 
 const keys = await generateKeys('HS256', { secret: TEST_ACCESS_SECRET_KEY });
 const issuer = await startRevocationServer();
@@ -21,7 +22,7 @@ async function healthApp(stateful: boolean) {
   const settings = testSettings(
     stateful ? { TOKEN_MODE: 'stateful', INTROSPECTION_URL: issuer.url, PRIVATE_API_SECRET } : {},
   );
-  const sink = logSink();
+  const sink = createLogSink({ level: 'debug' });
   const auth = buildAuthDeps(settings, { logger: sink.logger });
   const app = createApp(settings, express.Router(), {
     lifecycle: { auth },
@@ -54,10 +55,13 @@ describe('auth.verify(req) in a health detailAuthorizer', () => {
         expect(res.body).toEqual({ status: 'ok' });
         expect(res.headers['www-authenticate']).toBeUndefined();
       }
-      const levels = sink.lines.filter((l) => l.event === 'auth_verify_refused').map((l) => l.level);
+      const levels = sink
+        .lines()
+        .filter((l) => l.event === 'auth_verify_refused')
+        .map((l) => l.level);
       expect(levels.length).toBeGreaterThanOrEqual(3);
       expect(new Set(levels)).toEqual(new Set([20]));
-      expect(sink.lines.some((l) => l.event === 'auth_failure')).toBe(false);
+      expect(sink.lines().some((l) => l.event === 'auth_failure')).toBe(false);
     } finally {
       await app.stop();
     }

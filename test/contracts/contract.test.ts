@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { routeMetaOf } from '../../src/routing/index.js';
 import { EXPRESS_4, EXPRESS_MAJOR } from '../express-version.js';
-import { createSink } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 const apps: M8App[] = [];
 afterEach(async () => {
@@ -291,7 +291,7 @@ describe(`contract() over HTTP (express ${EXPRESS_MAJOR})`, () => {
   });
 
   it('fails a request whose schema is async with 500, logging ERR_CONTRACT_SPEC and no input', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const router = express.Router();
     const Slow = z.object({ name: z.string().refine(async (v) => v !== 'taken') });
     router.post('/names', contract({ body: Slow }), (_req, res) => {

@@ -6,7 +6,7 @@ import { createApp } from '../../src/create-app.js';
 import { createDbEngine } from '../../src/db/index.js';
 import { DbError } from '../../src/errors.js';
 import { testSettings } from '../../src/testing/index.js';
-import { logSink as pinoSink } from '../auth/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 import { logSink } from './helpers/targets.js';
 
 /** pino's number for `warn`. */
@@ -35,7 +35,7 @@ describe('createDbEngine logging', () => {
         DATABASE_URL: `${scheme}://app:${PASSWORD}@127.0.0.1:${port}/app`,
       });
       const engine = createDbEngine(settings);
-      const sink = pinoSink();
+      const sink = createLogSink({ level: 'debug' });
       createApp(settings, express.Router(), { logger: sink.logger, lifecycle: { db: engine } });
       try {
         const error = await sql`select 1`.execute(engine.db).then(
@@ -45,10 +45,10 @@ describe('createDbEngine logging', () => {
         expect(error).toBeInstanceOf(DbError);
         expect((error as DbError).code).toBe('ERR_DB_CONNECTION');
         expect((error as DbError).message).toContain(`${scheme}://app:***@127.0.0.1:${port}/app`);
-        expect(sink.lines).toContainEqual(
+        expect(sink.lines()).toContainEqual(
           expect.objectContaining({ level: WARN, component: 'db', code: 'ERR_DB_CONNECTION' }),
         );
-        expect(JSON.stringify(sink.lines)).not.toContain(PASSWORD);
+        expect(JSON.stringify(sink.lines())).not.toContain(PASSWORD);
       } finally {
         await engine.dispose();
       }
@@ -58,7 +58,7 @@ describe('createDbEngine logging', () => {
   it('keeps the logger given at creation when the app attaches its own', async () => {
     const port = await closedPort();
     const own = logSink();
-    const app = pinoSink();
+    const app = createLogSink({ level: 'debug' });
     const settings = testSettings({
       SELECTED_DB: 'Postgres',
       DATABASE_URL: `postgres://app@127.0.0.1:${port}/app`,
@@ -68,7 +68,7 @@ describe('createDbEngine logging', () => {
     try {
       expect((await engine.check()).status).toBe('fail');
       expect(own.lines.length).toBeGreaterThan(0);
-      expect(app.lines.filter((line) => line['component'] === 'db')).toEqual([]);
+      expect(app.lines().filter((line) => line['component'] === 'db')).toEqual([]);
     } finally {
       await engine.dispose();
     }

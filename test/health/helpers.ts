@@ -4,20 +4,6 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { type AppState, createHealthRoutes, type HealthRoutesOptions } from '../../src/health/index.js';
 
-/** A clock the test moves by hand (milliseconds). */
-export interface FakeClock {
-  now: number;
-  readonly clock: () => number;
-}
-
-export function fakeClock(start = 1_000): FakeClock {
-  const c = {
-    now: start,
-    clock: (): number => c.now,
-  };
-  return c;
-}
-
 export interface HealthHarness {
   readonly app: Express;
   state: AppState;

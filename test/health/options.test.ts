@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.js';
@@ -10,6 +8,7 @@ import {
   HealthStatus,
   healthResult,
 } from '../../src/health/index.js';
+import { createLogSink } from '../support/log-sink.js';
 import { healthApp } from './helpers.js';
 
 function routes(health: unknown) {
@@ -21,17 +20,6 @@ function routes(health: unknown) {
       version: null,
       getState: () => 'ready',
     });
-}
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
 }
 
 describe('public constants and helpers', () => {
@@ -107,7 +95,8 @@ describe('option validation', () => {
 
 describe('logging', () => {
   it('logs a check that goes bad and recovers once per change, scrubbed', async () => {
-    const { lines, logger } = logSink();
+    const sink = createLogSink({ level: 'info' });
+    const { logger } = sink;
     let healthy = false;
     const { app } = healthApp({
       logger,
@@ -126,16 +115,17 @@ describe('logging', () => {
     healthy = true;
     await request(app).get('/api/health');
     await request(app).get('/api/health');
-    expect(lines.map((l) => [l.level, l.check, l.status, l.previous])).toEqual([
+    expect(sink.lines().map((l) => [l.level, l.check, l.status, l.previous])).toEqual([
       [40, 'db', 'fail', null],
       [30, 'db', 'ok', 'fail'],
     ]);
-    expect(lines[0]?.error).toBe('postgres://***:***@h/db refused');
-    expect(JSON.stringify(lines)).not.toContain('hunter2');
+    expect(sink.lines()[0]?.error).toBe('postgres://***:***@h/db refused');
+    expect(JSON.stringify(sink.lines())).not.toContain('hunter2');
   });
 
   it('logs a throwing detailAuthorizer as a warning without secrets', async () => {
-    const { lines, logger } = logSink();
+    const sink = createLogSink({ level: 'info' });
+    const { logger } = sink;
     const { app } = healthApp({
       logger,
       health: {
@@ -146,7 +136,7 @@ describe('logging', () => {
     });
     const res = await request(app).get('/api/health');
     expect(res.text).toBe('{"status":"ok"}');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 40, err: 'lookup failed for Bearer ***' });
+    expect(sink.lines()).toHaveLength(1);
+    expect(sink.lines()[0]).toMatchObject({ level: 40, err: 'lookup failed for Bearer ***' });
   });
 });

@@ -7,7 +7,8 @@ import {
   type HealthStatus,
   healthResult,
 } from '../../src/health/index.js';
-import { deferred, fakeClock, healthApp, listen } from './helpers.js';
+import { manualClock } from '../support/clock.js';
+import { deferred, healthApp, listen } from './helpers.js';
 
 const detail = { detailPublic: true } as const;
 const withStatus =
@@ -64,7 +65,7 @@ describe('running checks', () => {
     const seen: string[] = [];
     const late = deferred();
     const { app } = healthApp({
-      clock: fakeClock().clock,
+      clock: manualClock(1_000).now,
       observer: { onCheck: (name, status) => seen.push(`${name}:${status}`) },
       health: {
         ...detail,
@@ -91,7 +92,7 @@ describe('running checks', () => {
     const late = deferred();
     let calls = 0;
     const { app } = healthApp({
-      clock: fakeClock().clock,
+      clock: manualClock(1_000).now,
       observer: { onCheck: (name, status) => seen.push(`${name}:${status}`) },
       health: {
         ...detail,
@@ -219,14 +220,14 @@ describe('running checks', () => {
   });
 
   it('measures latency_ms with the injected clock, rounded to one decimal', async () => {
-    const time = fakeClock(5_000);
+    const time = manualClock(5_000);
     const { app } = healthApp({
-      clock: time.clock,
+      clock: time.now,
       health: {
         ...detail,
         checks: [
           async () => {
-            time.now += 12.345;
+            time.advance(12.345);
             return healthResult('db', true);
           },
         ],
@@ -237,15 +238,15 @@ describe('running checks', () => {
   });
 
   it('tells the observer each check name, status and duration in seconds', async () => {
-    const time = fakeClock();
+    const time = manualClock(1_000);
     const calls: [string, string, number][] = [];
     const { app } = healthApp({
-      clock: time.clock,
+      clock: time.now,
       observer: { onCheck: (name, status, seconds) => calls.push([name, status, seconds]) },
       health: {
         checks: [
           async () => {
-            time.now += 250;
+            time.advance(250);
             return healthResult('db', true);
           },
           withStatus('queue', 'degraded'),
@@ -334,11 +335,11 @@ describe('caching and single flight', () => {
 
   /** Fires `n` concurrent requests and releases the gate once every handler has asked for a run. */
   async function burst(cacheTtlMs: number, n = 10) {
-    const time = fakeClock();
+    const time = manualClock(1_000);
     const { state, check } = countingCheck();
     let arrivals = 0;
     const { app } = healthApp({
-      clock: time.clock,
+      clock: time.now,
       health: {
         cacheTtlMs,
         checks: [check],
@@ -370,10 +371,10 @@ describe('caching and single flight', () => {
     try {
       const url = srv.url;
       await request(url).get('/api/health');
-      time.now += 1999;
+      time.advance(1999);
       await request(url).get('/api/health/ready');
       expect(state.calls).toBe(1);
-      time.now += 1;
+      time.advance(1);
       await request(url).get('/api/health');
       expect(state.calls).toBe(2);
       await request(url).get('/api/health');
@@ -398,10 +399,10 @@ describe('caching and single flight', () => {
   });
 
   it('shows the cached detail to authorised callers and the cached status to public ones', async () => {
-    const time = fakeClock();
+    const time = manualClock(1_000);
     let calls = 0;
     const { app } = healthApp({
-      clock: time.clock,
+      clock: time.now,
       credential: 'c'.repeat(40),
       health: {
         checks: [

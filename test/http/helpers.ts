@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import express, { type Express, type RequestHandler } from 'express';
 import type { TestSettingsOverrides } from 'express-m8/testing';
 import pino, { type Logger } from 'pino';
 import { createErrorHandler, jsonBodyParser, notFoundHandler } from '../../src/http/index.js';
+import type { LogSink } from '../support/log-sink.js';
 
 /**
  * Overrides that make testSettings production-valid: no localhost origins, and a database server (production
@@ -17,33 +17,6 @@ export const PRODUCTION: TestSettingsOverrides = {
   BACKEND_HOST: 'https://api.example.com',
 };
 
-/** A Writable collecting everything written, like pino's test/helper.js sink. */
-export interface Sink {
-  readonly stream: Writable;
-  text(): string;
-  lines(): Record<string, unknown>[];
-}
-
-export function createSink(): Sink {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      chunks.push(String(chunk));
-      callback();
-    },
-  });
-  return {
-    stream,
-    text: () => chunks.join(''),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
-
 /** Waits until `predicate` holds (log lines are written when the response closes, a tick after the client saw it). */
 export async function eventually(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -53,7 +26,7 @@ export async function eventually(predicate: () => boolean, timeoutMs = 2000): Pr
   }
 }
 
-export function sinkLogger(sink: Sink, level: pino.Level = 'trace'): Logger {
+export function sinkLogger(sink: LogSink, level: pino.Level = 'trace'): Logger {
   return pino({ level }, sink.stream);
 }
 

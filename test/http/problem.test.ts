@@ -6,7 +6,8 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createErrorHandler, jsonBodyParser, problemBody, sendProblem } from '../../src/http/index.js';
 import { createRequestId } from '../../src/security/index.js';
-import { createSink, sinkLogger, tinyApp } from './helpers.js';
+import { createLogSink } from '../support/log-sink.js';
+import { sinkLogger, tinyApp } from './helpers.js';
 
 describe('problem+json', () => {
   it('answers unknown routes with a 404 problem+json body and no echo of the path', async () => {
@@ -59,7 +60,7 @@ describe('problem+json', () => {
 
 describe('error handler', () => {
   it('answers 500 without leaking the message or stack and logs the error in full with the request id', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const app = express();
     app.use(createRequestId());
     app.get('/secret', () => {
@@ -134,7 +135,7 @@ describe('error handler', () => {
       const err = new AuthError('ERR_AUTH_INACTIVE_USER', 403, 'Inactive user');
       throw Object.assign(err, { headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' } });
     });
-    app.use(createErrorHandler(sinkLogger(createSink())));
+    app.use(createErrorHandler(sinkLogger(createLogSink())));
     const http = await request(app).get('/http');
     expect(http.status).toBe(503);
     expect(http.body).toMatchObject({
@@ -156,7 +157,7 @@ describe('error handler', () => {
     app.get('/hidden', () => {
       throw Object.assign(new Error('internal detail'), { status: 403, expose: false });
     });
-    app.use(createErrorHandler(sinkLogger(createSink())));
+    app.use(createErrorHandler(sinkLogger(createLogSink())));
     const res = await request(app).get('/forbidden');
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'ERR_HTTP_CLIENT_ERROR', detail: 'Forbidden here' });
@@ -174,7 +175,7 @@ describe('error handler', () => {
       res.write('partial');
       next(new Error('late failure'));
     });
-    app.use(createErrorHandler(sinkLogger(createSink())));
+    app.use(createErrorHandler(sinkLogger(createLogSink())));
     const server = createServer(app).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {

@@ -1,15 +1,15 @@
 import { testSettings } from 'express-m8/testing';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/index.js';
-import { createSink, type Sink } from '../http/helpers.js';
+import { createLogSink, type LogSink } from '../support/log-sink.js';
 
-function loggerTo(sink: Sink) {
+function loggerTo(sink: LogSink) {
   return createLogger(testSettings({ LOG_LEVEL: 'info' }), { destination: sink.stream, isTTY: false });
 }
 
 /** Logs `err` and returns the serialised `err` of the one line. */
 function logged(err: unknown): { text: string; err: Record<string, unknown> } {
-  const sink = createSink();
+  const sink = createLogSink();
   loggerTo(sink).error({ err }, 'failed');
   const lines = sink.lines();
   expect(lines).toHaveLength(1);

@@ -11,7 +11,8 @@ import {
   scrubUrl,
 } from '../../src/logging/index.js';
 import { createRequestId } from '../../src/security/index.js';
-import { createSink, eventually, type Sink } from '../http/helpers.js';
+import { eventually } from '../http/helpers.js';
+import { createLogSink, type LogSink } from '../support/log-sink.js';
 
 const SECRETS = {
   bearer: 'Bearer eyJhbGciOi.SECRET-JWT.sig',
@@ -22,14 +23,14 @@ const SECRETS = {
   queryToken: 'SECRET-QUERY-TOKEN',
 };
 
-function loggerTo(sink: Sink, overrides: Parameters<typeof testSettings>[0] = {}) {
+function loggerTo(sink: LogSink, overrides: Parameters<typeof testSettings>[0] = {}) {
   return createLogger(testSettings({ LOG_LEVEL: 'trace', ...overrides }), {
     destination: sink.stream,
     isTTY: false,
   });
 }
 
-function loggedApp(sink: Sink, routeOf?: (req: express.Request) => string | undefined) {
+function loggedApp(sink: LogSink, routeOf?: (req: express.Request) => string | undefined) {
   const logger = loggerTo(sink);
   const app = express();
   app.use(createRequestId());
@@ -51,7 +52,7 @@ function loggedApp(sink: Sink, routeOf?: (req: express.Request) => string | unde
 
 describe('logger', () => {
   it('writes JSON lines with the level, service and environment', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'info', PROJECT_NAME: 'orders' }), {
       destination: sink.stream,
       isTTY: false,
@@ -64,7 +65,7 @@ describe('logger', () => {
   });
 
   it('uses serviceName over PROJECT_NAME, and a given logger with its bindings, level and destination', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), {
       destination: sink.stream,
       serviceName: 'billing',
@@ -73,7 +74,7 @@ describe('logger', () => {
     expect(sink.lines()[0]).toMatchObject({ service: 'billing' });
     const given = createLogger(testSettings({ LOG_LEVEL: 'trace', PROJECT_NAME: 'other' }), { logger });
     expect(given).toBe(logger);
-    const consumerSink = createSink();
+    const consumerSink = createLogSink();
     const consumer = pino({ level: 'warn', base: { app: 'mine' } }, consumerSink.stream);
     const wrapped = createLogger(testSettings({ LOG_LEVEL: 'trace' }), { logger: consumer });
     wrapped.info('hidden');
@@ -87,7 +88,7 @@ describe('logger', () => {
   });
 
   it('redacts secret headers and secret-named fields anywhere in the output', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = loggerTo(sink);
     logger.info(
       {
@@ -120,7 +121,7 @@ describe('logger', () => {
   });
 
   it('pretty-prints on local with a TTY when pino-pretty is installed', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), {
       destination: sink.stream,
       isTTY: true,
@@ -131,14 +132,14 @@ describe('logger', () => {
   });
 
   it('falls back to JSON when pino-pretty is missing, and never pretty-prints outside local', () => {
-    const missing = createSink();
+    const missing = createLogSink();
     createLogger(testSettings({ LOG_LEVEL: 'info' }), {
       destination: missing.stream,
       isTTY: true,
       prettyModule: 'pino-pretty-not-installed',
     }).info('json line');
     expect(missing.lines()[0]).toMatchObject({ msg: 'json line' });
-    const dev = createSink();
+    const dev = createLogSink();
     createLogger(testSettings({ LOG_LEVEL: 'info', ENVIRONMENT: 'development' }), {
       destination: dev.stream,
       isTTY: true,
@@ -147,7 +148,7 @@ describe('logger', () => {
   });
 
   it('logs a redacted startup summary', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const settings = testSettings({
       LOG_LEVEL: 'info',
       HEALTH_DETAIL_CREDENTIAL: 'SECRET-HEALTH-Credential-1!',
@@ -181,7 +182,7 @@ describe('logger', () => {
   });
 
   it('scrubs credentials from error messages and stacks, causes included', () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), { destination: sink.stream });
     const cause = new Error('auth failed for password=hunter2-cause');
     logger.error(
@@ -197,7 +198,7 @@ describe('logger', () => {
 
 describe('request logger', () => {
   it('logs one line per request with method, url, route template, status, duration, request id and user id', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const { app } = loggedApp(sink);
     await request(app).get('/items/7?x=1').set('X-Request-ID', 'rid-1').expect(200);
     await eventually(() => sink.lines().length === 1);
@@ -218,7 +219,7 @@ describe('request logger', () => {
   });
 
   it('uses info for 4xx and error for 5xx, and omits route and user when unknown', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const { app } = loggedApp(sink);
     await request(app).get('/nowhere');
     await request(app).get('/fail');
@@ -231,7 +232,7 @@ describe('request logger', () => {
   });
 
   it('asks routeOf for the route when given', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const { app } = loggedApp(sink, () => '/resolved/:template');
     await request(app).get('/items/9');
     await eventually(() => sink.lines().length === 1);
@@ -239,7 +240,7 @@ describe('request logger', () => {
   });
 
   it('scrubs secret query values and never logs request headers', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const { app } = loggedApp(sink);
     await request(app)
       .get(`/items/1?token=${SECRETS.queryToken}&page=2&password=${SECRETS.password}`)
@@ -253,7 +254,7 @@ describe('request logger', () => {
   });
 
   it('computes nothing when the level is disabled', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const logger = createLogger(testSettings({ LOG_LEVEL: 'error' }), { destination: sink.stream });
     const app = express();
     app.use(createRequestLogger(logger));
@@ -268,7 +269,7 @@ describe('request logger', () => {
 
 describe('request logger on aborted requests', () => {
   it('still logs one line, marked aborted, when the client goes away first', async () => {
-    const sink = createSink();
+    const sink = createLogSink();
     const app = express();
     app.use(createRequestLogger(loggerTo(sink)));
     let arrived!: () => void;

@@ -4,7 +4,8 @@ import { testSettings } from 'express-m8/testing';
 import pino from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSink, eventually } from '../http/helpers.js';
+import { eventually } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 const apps: M8App[] = [];
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 type Line = Record<string, unknown>;
 
 function appWith(overrides: Parameters<typeof testSettings>[0] = {}, level = 'info') {
-  const sink = createSink();
+  const sink = createLogSink();
   const logger = pino({ level }, sink.stream);
   const settings = testSettings({ METRICS_ENABLED: true, ...overrides });
   const auth = buildAuthDeps(settings, { logger });

@@ -3,8 +3,8 @@ import { testSettings } from 'express-m8/testing';
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../../src/db/scrub.js';
 import { createLogger } from '../../src/logging/index.js';
-import { createSink } from '../http/helpers.js';
 import { BASE_ENV } from '../settings/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 
 // One URL-credential pattern serves logs, health output, database errors and the settings summary and
 // messages: the same URL must come out the same everywhere.
@@ -18,7 +18,7 @@ const CASES: readonly (readonly [string, string])[] = [
 ];
 
 function loggedErrorMessage(message: string): string {
-  const sink = createSink();
+  const sink = createLogSink();
   const logger = createLogger(testSettings({ LOG_LEVEL: 'info' }), {
     destination: sink.stream,
     isTTY: false,

@@ -3,7 +3,8 @@ import { buildAuthDeps, createApp, loadSettings } from 'express-m8';
 import { generateKeys, mintToken } from 'express-m8/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createSink, sinkLogger } from '../http/helpers.js';
+import { sinkLogger } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 import { messagesAbout, STRONG, settingsError } from './helpers.js';
 
 const HELLO = { ENVIRONMENT: 'local', PROJECT_NAME: 'Hello World', ACCESS_SECRET_KEY: STRONG };
@@ -83,7 +84,7 @@ describe('hello world settings', () => {
 describe('hello world app', () => {
   it('answers an authenticated route with exactly the three variables, and warns about the fallbacks', async () => {
     const settings = loadOnly(HELLO);
-    const sink = createSink();
+    const sink = createLogSink();
     const auth = buildAuthDeps(settings);
     const router = express.Router().get('/hello', auth.requireUser, (req, res) => {
       res.json({ hello: req.user?.email });

@@ -1,13 +1,14 @@
 import express from 'express';
 import { createApp, loadSettings } from 'express-m8';
 import { describe, expect, it } from 'vitest';
-import { createSink, sinkLogger } from '../http/helpers.js';
+import { sinkLogger } from '../http/helpers.js';
+import { createLogSink } from '../support/log-sink.js';
 import { BASE_ENV } from './helpers.js';
 
 /** The start-up warnings of an app over BASE_ENV plus `extra` (as they reach the log). */
 async function warningsFor(extra: Record<string, string>, extend?: Parameters<typeof loadSettings>[0]) {
   const settings = loadSettings({ env: { ...BASE_ENV, ...extra }, envFile: false, ...extend });
-  const sink = createSink();
+  const sink = createLogSink();
   const app = createApp(settings, express.Router(), { logger: sinkLogger(sink) });
   await app.start();
   await app.stop();

@@ -9,13 +9,12 @@ import { RevokedSessions } from './revoked-sessions.js';
 import { ServiceTokenSource } from './service-token.js';
 import { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
 
-export { RevokedSessions } from './revoked-sessions.js';
 export type { IssuerCallOptions } from './service-token.js';
-export { canonicalJson, signPayload } from './signature.js';
-export { EventStream, STREAM_IDLE_TIMEOUT_MS, type StreamTimers } from './stream.js';
+
+export type { StreamTimers } from './stream.js';
 
 /** The name of the stream's health check. */
-export const EVENT_STREAM_CHECK = 'auth_event_stream';
+const EVENT_STREAM_CHECK = 'auth_event_stream';
 
 /** Seams of the event stream for tests: timers and the jitter source. */
 export interface EventStreamHooks {

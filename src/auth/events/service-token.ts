@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { httpCall } from '../http-client.js';
 
 /** A service token is reused until this long before it expires. */
-export const SERVICE_TOKEN_MARGIN_MS = 30_000;
+const SERVICE_TOKEN_MARGIN_MS = 30_000;
 /** A service-token reply is small; a larger one is refused. */
 const MAX_TOKEN_REPLY_BYTES = 16 * 1024;
 

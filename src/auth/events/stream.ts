@@ -7,12 +7,12 @@ import { signatureValid } from './signature.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
 
 /** First reconnection delay; it doubles per failed attempt up to {@link MAX_BACKOFF_MS}, ± 25 % jitter. */
-export const INITIAL_BACKOFF_MS = 1000;
+const INITIAL_BACKOFF_MS = 1000;
 /** Longest reconnection delay (before jitter). */
-export const MAX_BACKOFF_MS = 60_000;
+const MAX_BACKOFF_MS = 60_000;
 /** Stream limits: a longer line or a larger event drops the connection (then reconnects). */
-export const MAX_SSE_LINE_CHARS = 64 * 1024;
-export const MAX_SSE_DATA_CHARS = 256 * 1024;
+const MAX_SSE_LINE_CHARS = 64 * 1024;
+const MAX_SSE_DATA_CHARS = 256 * 1024;
 /**
  * Default silence allowed on an open stream before it counts as dead (a half-open TCP connection, a proxy that
  * stopped forwarding): then it is reopened with `Last-Event-ID`, so nothing pushed meanwhile is lost. TCP
