@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { numberOption, parseCommandArgs } from '../../src/cli/args.js';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { devTokenCommand } from '../../src/cli/dev-token.js';
 import { CliExit, codeOf, messageOf, UsageError } from '../../src/cli/io.js';
-import { USAGE } from '../../src/cli/main.js';
+import { main, USAGE } from '../../src/cli/main.js';
 import { createMigration, migrationStamp, migrationTemplate } from '../../src/cli/migrate-create.js';
 import { openApiCommand } from '../../src/cli/openapi.js';
 import { VERSION } from '../../src/compat/index.js';
@@ -70,15 +70,61 @@ describe('runCli dispatcher (in process)', () => {
   });
 });
 
-async function runThrowing(io: ReturnType<typeof recordingIo>): Promise<number> {
+async function throwingExtend(): Promise<string> {
   const file = path.join(scratch.dir, 'throwing-extend.mjs');
   await writeFile(
     file,
     "export const extend = { shape: {}, safeParse() { throw new Error('boom from extend'); }, extend() { throw new Error('boom from extend'); } };\n",
   );
+  return file;
+}
+
+async function runThrowing(io: ReturnType<typeof recordingIo>): Promise<number> {
+  const file = await throwingExtend();
   const { runCli } = await import('../../src/cli/main.js');
   return runCli(['check-config', '--extend', file], io);
 }
+
+describe('main (in process, through its io and exit seams)', () => {
+  async function runMain(argv: readonly string[]) {
+    const io = recordingIo();
+    const exits: number[] = [];
+    const before = process.exitCode;
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      await main(argv, io, (code) => exits.push(code));
+      const exitCode = process.exitCode;
+      expect(exits).toEqual([]);
+      vi.advanceTimersByTime(1000);
+      return { exitCode, exits, stdout: io.stdoutText(), stderr: io.stderrText() };
+    } finally {
+      vi.useRealTimers();
+      process.exitCode = before;
+    }
+  }
+
+  it('sets the exit code and exits with it one second later', async () => {
+    expect(await runMain(['--version'])).toEqual({
+      exitCode: 0,
+      exits: [0],
+      stdout: `${VERSION}\n`,
+      stderr: '',
+    });
+    const bad = await runMain(['nope']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.exits).toEqual([2]);
+  });
+
+  it('reports an unexpected error on stderr and exits 1', async () => {
+    const file = await throwingExtend();
+    expect(await runMain(['check-config', '--extend', file])).toEqual({
+      exitCode: 1,
+      exits: [1],
+      stdout: '',
+      stderr: 'express-m8: unexpected error: boom from extend\n',
+    });
+  });
+});
 
 describe('args helpers', () => {
   it('numberOption: fallback, accepted values and every rejected form', () => {
@@ -124,6 +170,9 @@ describe('check-config (in process)', () => {
     expect(value('DOMAIN')).toBe('localhost');
     expect(value('BACKEND_CORS_ORIGINS')).toBe('http://a.test,http://b.test');
     expect(value('API_PREFIX')).toBe('/api');
+    expect(value('CORS_ALLOW_HEADERS')).toBe('(empty)');
+    expect(value('JWKS_URI')).toBe('(unset)');
+    expect(value('ACCESS_TOKEN_EXPIRE_MINUTES')).toBe('30');
     expect(run.stdout).not.toContain(SECRET);
     expect(run.stderr).toMatch(/express-m8 check-config: the settings are valid \(\d+ warnings?\)\n$/);
   });
@@ -150,6 +199,17 @@ describe('check-config (in process)', () => {
     const n = warnings.length;
     expect(text.stderr).toBe(
       `${expected}express-m8 check-config: the settings are valid (${n} warning${n === 1 ? '' : 's'})\n`,
+    );
+  });
+});
+
+describe('check-config one warning (in process)', () => {
+  it('counts a single warning in the singular', async () => {
+    const run = await cli(['check-config'], { ...PROD, ALLOWED_HOSTS: 'api.example.com' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: ACCESS_TOKEN_ALGORITHM: HS256 in production: every service holding the secret can mint tokens; prefer RS256 or ES256\n' +
+        'express-m8 check-config: the settings are valid (1 warning)\n',
     );
   });
 });
@@ -409,6 +469,19 @@ describe('openapi (in process)', () => {
     });
   });
 
+  it('a TypeScript module: refused with the fix when this Node.js has no TypeScript loader, else printed', async () => {
+    const run = await cli(['openapi', path.join(OPENAPI, 'app.ts')]);
+    if ((process.features as { typescript?: unknown }).typescript) {
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.stdout) as { info: { title: string } }).info.title).toBe('cli-openapi');
+    } else {
+      // Node 20 (CI's coverage job): no type stripping, and vitest's workers run without tsx.
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('is TypeScript and no TypeScript loader is active: run the CLI under tsx');
+    }
+  });
+
   it('exit 1 for a module that is no app or fails to load, exit 2 for a missing file', async () => {
     const notApp = await cli(['openapi', path.join(OPENAPI, 'not-an-app.mjs')]);
     expect(notApp.code).toBe(1);
@@ -465,6 +538,31 @@ describe('migrate create (in process)', () => {
     const io2 = recordingIo();
     expect(await createMigration('c', dir2, undefined, io2, now)).toBe(0);
     expect(io2.stdoutText()).toMatch(/20261204153000_c\.ts\n$/);
+  });
+
+  it('with no migration yet: ts beside a tsconfig.json, js in an ES module package, else mjs', async () => {
+    const cwd = process.cwd();
+    const project = path.join(scratch.dir, 'project');
+    await mkdir(project);
+    const make = async (name: string) => {
+      const io = recordingIo();
+      expect(await createMigration(name, path.join(project, 'migrations', name), undefined, io, now)).toBe(0);
+      return io.stdoutText();
+    };
+    try {
+      process.chdir(project);
+      expect(await make('none')).toBe(
+        `created ${path.join('migrations', 'none', `20261204153000_none.mjs`)}\n`,
+      );
+      await writeFile(path.join(project, 'package.json'), '{"type":"module"}');
+      expect(await make('esm')).toMatch(/_esm\.js\n$/);
+      await writeFile(path.join(project, 'package.json'), '{"name":"x"}');
+      expect(await make('cjs')).toMatch(/_cjs\.mjs\n$/);
+      await writeFile(path.join(project, 'tsconfig.json'), '{}');
+      expect(await make('typed')).toMatch(/_typed\.ts\n$/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('rejects a missing name, a bad name, a bad --ext and extra arguments as usage errors', async () => {

@@ -112,7 +112,7 @@ describe('migrate usage errors (in process)', () => {
   it(
     'exit 1 naming the unreachable database (password scrubbed) for status and history',
     async () => {
-      const env = { SELECTED_DB: 'Postgres', DATABASE_URL: CLOSED_PG, DB_CONNECT_TIMEOUT_MS: '2000' };
+      const env = { SELECTED_DB: 'Postgres', DATABASE_URL: CLOSED_PG };
       const dir = await migrationDir('unreachable', { '001_a.mjs': createTable('never') });
       for (const action of ['status', 'history']) {
         const run = await cli(['migrate', action, '--dir', dir], env);
@@ -352,6 +352,30 @@ describe('migrate on PostgreSQL (in process)', () => {
         /^warning: API_KEYS is off, not local: services will not accept these keys\n/,
       );
       expect(off.code).toBe(1);
+    },
+    SLOW,
+  );
+});
+
+describe('migrate with API_KEYS=local against an unreachable database (in process)', () => {
+  const env = {
+    SELECTED_DB: 'Postgres',
+    DATABASE_URL: CLOSED_PG,
+    API_KEYS: 'local',
+    API_KEY_PEPPER: PEPPER,
+  };
+  it(
+    'status and up exit 1 naming the failure, never the password',
+    async () => {
+      const none = path.join(scratch.dir, 'none-unreachable');
+      const status = await cli(['migrate', 'status', '--dir', none], env);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toMatch(/^migrate status: express-m8 tables on /);
+      expect(status.stderr).toMatch(/^express-m8 migrate: .+\n$/);
+      const up = await cli(['migrate', 'up', '--dir', none], env);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toMatch(/^express-m8 migrate up: failed: .+\n$/);
+      expect(status.stderr + status.stdout + up.stderr + up.stdout).not.toContain(DB_PASSWORD);
     },
     SLOW,
   );
