@@ -347,6 +347,15 @@ describe('migrate on PostgreSQL (in process)', () => {
       expect(run.stderr).toMatch(
         /^express-m8 api-key list: failed: .*\(42P01\)\n {2}\(is m8ip_\w+_api_keys there\? create it with "express-m8 migrate up" and API_KEYS=local\)\n$/s,
       );
+      const create = await cli(['api-key', 'create', '--name', 'x'], {
+        ...env,
+        TABLES_PREFIX: p3,
+        API_KEYS: 'local',
+        API_KEY_PEPPER: PEPPER,
+      });
+      expect(create.code).toBe(1);
+      expect(create.stdout).toBe('');
+      expect(create.stderr).toMatch(/^express-m8 api-key create: failed: .*\(42P01\)\n/s);
       const off = await cli(['api-key', 'list'], { ...env, TABLES_PREFIX: p3, API_KEY_PEPPER: PEPPER });
       expect(off.stderr).toMatch(
         /^warning: API_KEYS is off, not local: services will not accept these keys\n/,
@@ -563,6 +572,8 @@ describe('prestart (in process)', () => {
         await new Promise((r) => setTimeout(r, 25));
       expect(signals.listenerCount('SIGTERM')).toBe(1);
       signals.emit('SIGTERM');
+      // A second signal changes nothing: the first one decides the exit code.
+      signals.emit('SIGINT');
       expect(await done).toBe(143);
       expect(io.err.at(-1)).toBe(
         '[prestart] received SIGTERM while waiting for the database — stopped, exiting 143\n',
