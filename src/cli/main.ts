@@ -89,19 +89,22 @@ export const processIo: CliIo = {
 
 /**
  * What the executables do: run, set the exit code, and exit even if a driver left a handle open (after the
- * streams had a moment to drain). An unexpected error prints its message and exits 1.
+ * streams had a moment to drain). An unexpected error prints its message and exits 1. `io` and `exit` are
+ * seams for in-process tests; the executables pass only `argv`.
  */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Promise<void> {
   let code: number;
   try {
-    code = await runCli(argv, processIo);
+    code = await runCli(argv, io);
   } catch (error) {
-    process.stderr.write(
-      `express-m8: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    io.stderr(`express-m8: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
     code = 1;
   }
   process.exitCode = code;
   // Unref'd: fires only if something else still holds the event loop open.
-  setTimeout(() => process.exit(code), 1000).unref();
+  setTimeout(() => exit(code), 1000).unref();
 }
