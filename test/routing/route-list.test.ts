@@ -131,7 +131,7 @@ function legacyRouter(layers: readonly object[]): RequestHandler & { stack: obje
   fn.stack = [...layers];
   return fn;
 }
-/** The mount regexps path-to-regexp@0.1 (Express 4) makes for `use` (end: false). */
+/** The mount regexps path-to-regexp@0.1 makes for `use` (end: false): sources as Express 4.22 builds them. */
 const legacyMount = (source: string) => new RegExp(`^${source}\\/?(?=\\/|$)`, 'i');
 
 describe('listRoutes on Express 4 mount layers (regexp only, no rawPath)', () => {
