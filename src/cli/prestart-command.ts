@@ -123,31 +123,11 @@ export async function prestartCommand(
   // Installed for the whole wait loop: as PID 1 (Docker ENTRYPOINT, init container) Node would otherwise
   // ignore SIGTERM and SIGINT until the command runs.
   const stop = listenForStop(signals);
-  let ready = false;
+  let outcome: WaitOutcome = 'gave-up';
   let stopped: StopSignal | undefined;
   try {
     io.stderr(`[prestart] waiting for ${engine.target} (SELECTED_DB=${engine.kind})\n`);
-    for (let n = 1; n <= maxTries; n++) {
-      const result = await Promise.race([attempt(engine, secrets), stop.stopped]);
-      if ('signal' in result) break;
-      const prefix = `[prestart] try ${n}/${maxTries}:`;
-      if (result.ok) {
-        io.stderr(`${prefix} database ready (${result.ms} ms)\n`);
-        ready = true;
-        break;
-      }
-      if (result.permanent) {
-        io.stderr(`${prefix} permanent error (${result.reason}) — not retrying: ${result.message}\n`);
-        return 2;
-      }
-      if (n === maxTries) {
-        io.stderr(`${prefix} database not ready (${result.reason}) — giving up: ${result.message}\n`);
-        break;
-      }
-      io.stderr(`${prefix} database not ready (${result.reason}) — retrying in ${intervalSeconds}s\n`);
-      await sleepUnlessStopped(intervalSeconds * 1000, stop.stopped);
-      if (stop.received() !== undefined) break;
-    }
+    outcome = await waitForDatabase(engine, secrets, io, stop, maxTries, intervalSeconds);
   } finally {
     stopped = stop.received();
     // A try may still be connecting: after a signal the pool closes in the background (the executable exits
@@ -163,6 +143,41 @@ export async function prestartCommand(
     );
     return stopped.exitCode;
   }
-  if (!ready) return 1;
+  if (outcome === 'permanent') return 2;
+  if (outcome !== 'ready') return 1;
   return command.length > 0 ? runCommand(command, io, signals) : 0;
+}
+
+type WaitOutcome = 'ready' | 'gave-up' | 'permanent' | 'stopped';
+
+/** The tries of `prestart`, one log line each, until the database answers, a permanent error, the last try or a stop signal. */
+async function waitForDatabase(
+  engine: DbEngine<unknown>,
+  secrets: readonly string[],
+  io: CliIo,
+  stop: ReturnType<typeof listenForStop>,
+  maxTries: number,
+  intervalSeconds: number,
+): Promise<WaitOutcome> {
+  for (let n = 1; n <= maxTries; n++) {
+    const result = await Promise.race([attempt(engine, secrets), stop.stopped]);
+    if ('signal' in result) return 'stopped';
+    const prefix = `[prestart] try ${n}/${maxTries}:`;
+    if (result.ok) {
+      io.stderr(`${prefix} database ready (${result.ms} ms)\n`);
+      return 'ready';
+    }
+    if (result.permanent) {
+      io.stderr(`${prefix} permanent error (${result.reason}) — not retrying: ${result.message}\n`);
+      return 'permanent';
+    }
+    if (n === maxTries) {
+      io.stderr(`${prefix} database not ready (${result.reason}) — giving up: ${result.message}\n`);
+      return 'gave-up';
+    }
+    io.stderr(`${prefix} database not ready (${result.reason}) — retrying in ${intervalSeconds}s\n`);
+    await sleepUnlessStopped(intervalSeconds * 1000, stop.stopped);
+    if (stop.received() !== undefined) return 'stopped';
+  }
+  return 'gave-up';
 }

@@ -6,9 +6,9 @@ import { type IRouter, type NextFunction, type Request, type Response, Router } 
 import type { Logger } from 'pino';
 import { scrubText } from '../redaction/index.js';
 import { createSecretMatcher } from '../security/index.js';
-import { resolveHealthOptions } from './options.js';
+import { type ResolvedHealthOptions, resolveHealthOptions } from './options.js';
 import { EXPRESS_M8_VERSION } from './package-version.js';
-import { createHealthRunner, type HealthObserver, type HealthReport } from './runner.js';
+import { createHealthRunner, type HealthObserver, type HealthReport, type HealthRunner } from './runner.js';
 import { type AppState, type HealthOptions, HealthStatus } from './types.js';
 
 /** Options of {@link createHealthRoutes} (internal: `createApp` builds them). */
@@ -73,66 +73,9 @@ export function createHealthRoutes(options: HealthRoutesOptions): Router {
  */
 export function registerHealthRoutes(target: IRouter, mount: string, options: HealthRoutesOptions): void {
   const health = resolveHealthOptions(options.health);
-  const { getState, logger } = options;
-  const { detailPublic, detailAuthorizer } = health;
-  const matchesCredential = options.credential ? createSecretMatcher(options.credential) : undefined;
-  // `JSON.stringify` of this suffix once; each run only serialises its own status and checks.
-  const detailSuffix = JSON.stringify({
-    service: options.service,
-    version: options.version,
-    express_m8: EXPRESS_M8_VERSION,
-    node: process.version,
-  }).slice(1);
-
-  const runner = createHealthRunner<Answer>(
-    {
-      checks: health.checks,
-      timeoutMs: health.timeoutMs,
-      policy: health.policy,
-      cacheTtlMs: health.cacheTtlMs,
-      clock: options.clock ?? defaultClock,
-      observer: options.observer,
-      logger,
-    },
-    (report: HealthReport): Answer => ({
-      httpStatus: report.status === HealthStatus.FAIL ? 503 : 200,
-      publicBody: PUBLIC_BODIES[report.status],
-      detailBody: Buffer.from(
-        `{"status":${JSON.stringify(report.status)},"checks":${JSON.stringify(report.checks)},${detailSuffix}`,
-        'utf8',
-      ),
-    }),
-  );
-
-  function credentialMatches(req: Request): boolean {
-    if (matchesCredential === undefined) return false;
-    const given = req.headers[CREDENTIAL_HEADER];
-    return typeof given === 'string' && given.length > 0 && matchesCredential(given);
-  }
-
-  function authorizerFailed(err: unknown): false {
-    const message = err instanceof Error ? err.message : String(err);
-    logger?.warn(
-      { err: scrubText(message) },
-      'health detailAuthorizer threw; caller treated as unauthorised',
-    );
-    return false;
-  }
-
-  function isTrue(value: unknown): boolean {
-    return value === true;
-  }
-
-  function canSeeDetail(req: Request): boolean | Promise<boolean> {
-    if (detailPublic || credentialMatches(req)) return true;
-    if (detailAuthorizer === undefined) return false;
-    try {
-      const verdict: unknown = detailAuthorizer(req);
-      return isThenable(verdict) ? Promise.resolve(verdict).then(isTrue, authorizerFailed) : verdict === true;
-    } catch (err) {
-      return authorizerFailed(err);
-    }
-  }
+  const { getState } = options;
+  const runner = answerRunner(health, options);
+  const canSeeDetail = detailGate(health, options);
 
   function notReady(res: Response): boolean {
     const state = getState();
@@ -170,6 +113,79 @@ export function registerHealthRoutes(target: IRouter, mount: string, options: He
   target.get(`${mount}/health/live`, healthLiveHandler);
   target.get(`${mount}/health/ready`, healthReadyHandler);
   target.get(`${mount}/health`, healthHandler);
+}
+
+/** The health runner, its report turned into the three answers once per run (public, detail, status). */
+function answerRunner(health: ResolvedHealthOptions, options: HealthRoutesOptions): HealthRunner<Answer> {
+  // `JSON.stringify` of this suffix once; each run only serialises its own status and checks.
+  const detailSuffix = JSON.stringify({
+    service: options.service,
+    version: options.version,
+    express_m8: EXPRESS_M8_VERSION,
+    node: process.version,
+  }).slice(1);
+  return createHealthRunner<Answer>(
+    {
+      checks: health.checks,
+      timeoutMs: health.timeoutMs,
+      policy: health.policy,
+      cacheTtlMs: health.cacheTtlMs,
+      clock: options.clock ?? defaultClock,
+      observer: options.observer,
+      logger: options.logger,
+    },
+    (report: HealthReport): Answer => ({
+      httpStatus: report.status === HealthStatus.FAIL ? 503 : 200,
+      publicBody: PUBLIC_BODIES[report.status],
+      detailBody: Buffer.from(
+        `{"status":${JSON.stringify(report.status)},"checks":${JSON.stringify(report.checks)},${detailSuffix}`,
+        'utf8',
+      ),
+    }),
+  );
+}
+
+/**
+ * Who sees the detail body: everyone when `detailPublic`, a caller presenting the health credential, or one the
+ * `detailAuthorizer` accepts (a throwing or rejecting authorizer counts as a refusal, logged).
+ */
+function detailGate(
+  health: ResolvedHealthOptions,
+  options: HealthRoutesOptions,
+): (req: Request) => boolean | Promise<boolean> {
+  const { detailPublic, detailAuthorizer } = health;
+  const { logger } = options;
+  const matchesCredential = options.credential ? createSecretMatcher(options.credential) : undefined;
+
+  function credentialMatches(req: Request): boolean {
+    if (matchesCredential === undefined) return false;
+    const given = req.headers[CREDENTIAL_HEADER];
+    return typeof given === 'string' && given.length > 0 && matchesCredential(given);
+  }
+
+  function authorizerFailed(err: unknown): false {
+    const message = err instanceof Error ? err.message : String(err);
+    logger?.warn(
+      { err: scrubText(message) },
+      'health detailAuthorizer threw; caller treated as unauthorised',
+    );
+    return false;
+  }
+
+  return function canSeeDetail(req: Request): boolean | Promise<boolean> {
+    if (detailPublic || credentialMatches(req)) return true;
+    if (detailAuthorizer === undefined) return false;
+    try {
+      const verdict: unknown = detailAuthorizer(req);
+      return isThenable(verdict) ? Promise.resolve(verdict).then(isTrue, authorizerFailed) : verdict === true;
+    } catch (err) {
+      return authorizerFailed(err);
+    }
+  };
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

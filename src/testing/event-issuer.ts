@@ -191,20 +191,7 @@ export async function startEventIssuer(options: EventIssuerOptions): Promise<Eve
     streams.clear();
   });
 
-  const write = async (text: string, split?: 'bytes'): Promise<void> => {
-    const bytes = Buffer.from(text, 'utf8');
-    for (const res of streams) {
-      if (split !== 'bytes') {
-        res.write(bytes);
-        continue;
-      }
-      for (const byte of bytes) {
-        res.write(Buffer.of(byte));
-        // A turn of the event loop per byte, so each arrives in its own chunk.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  };
+  const write = (text: string, split?: 'bytes'): Promise<void> => writeToStreams(streams, text, split);
 
   return {
     introspectionUrl: `${loopback.origin}/private/v1/jti-status`,
@@ -252,4 +239,24 @@ export async function startEventIssuer(options: EventIssuerOptions): Promise<Eve
     },
     close: () => loopback.close(),
   };
+}
+
+/** Writes `text` to every open stream; `split: 'bytes'` writes one byte per event-loop turn (a slow stream). */
+async function writeToStreams(
+  streams: ReadonlySet<ServerResponse>,
+  text: string,
+  split?: 'bytes',
+): Promise<void> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (const res of streams) {
+    if (split !== 'bytes') {
+      res.write(bytes);
+      continue;
+    }
+    for (const byte of bytes) {
+      res.write(Buffer.of(byte));
+      // A turn of the event loop per byte, so each arrives in its own chunk.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 }

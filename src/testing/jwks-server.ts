@@ -92,28 +92,14 @@ export async function startJwksServer(
       if (req.url === discoveryPath) discoveries++;
       req.resume();
       if (req.url === '/redirected') return sendKeys(res, req.url);
-      const b = behaviour;
-      if (b === 'ok') return sendKeys(res, req.url);
-      if (b === 'down') return void res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
-      if (b === 'garbage')
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ nope');
-      if (b === 'redirect') return void res.writeHead(302, { location: '/redirected' }).end();
-      if (b === 'hang') return;
-      if (b === 'huge') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        for (let i = 0; i < 32; i++) res.write(chunk);
-        return void res.end('{"keys":[]}');
-      }
-      if ('delayMs' in b) {
+      if (behaviour === 'ok') return sendKeys(res, req.url);
+      misbehave(behaviour, res, (delayMs) => {
         const timer = setTimeout(() => {
           timers.delete(timer);
           sendKeys(res, req.url);
-        }, b.delayMs);
+        }, delayMs);
         timers.add(timer);
-        return;
-      }
-      res.writeHead(b.status, { 'content-type': 'application/json' }).end(b.body ?? '');
+      });
     },
     () => {
       for (const timer of timers) clearTimeout(timer);
@@ -153,6 +139,27 @@ export async function startJwksServer(
     },
     close: () => loopback.close(),
   };
+}
+
+/** Answers as a failing or slow JWKS endpoint would (`later(ms)` sends the real document after a delay). */
+function misbehave(
+  b: Exclude<JwksBehaviour, 'ok'>,
+  res: ServerResponse,
+  later: (delayMs: number) => void,
+): void {
+  if (b === 'down') return void res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
+  if (b === 'garbage')
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ nope');
+  if (b === 'redirect') return void res.writeHead(302, { location: '/redirected' }).end();
+  if (b === 'hang') return;
+  if (b === 'huge') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let i = 0; i < 32; i++) res.write(chunk);
+    return void res.end('{"keys":[]}');
+  }
+  if ('delayMs' in b) return later(b.delayMs);
+  res.writeHead(b.status, { 'content-type': 'application/json' }).end(b.body ?? '');
 }
 
 function documentFor(keys: TestKeys | readonly TestKeys[]): string {
