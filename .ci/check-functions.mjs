@@ -16,7 +16,9 @@ for (const file of files) {
       const last = source.getLineAndCharacterOfPosition(node.end).line;
       if (last - first + 1 > MAX_LINES) {
         const named = node.name ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name : undefined);
-        long.push(`${file}:${first + 1} ${named?.getText(source) ?? '(anonymous)'}: ${last - first + 1} lines`);
+        long.push(
+          `${file}:${first + 1} ${named?.getText(source) ?? '(anonymous)'}: ${last - first + 1} lines`,
+        );
       }
     }
     ts.forEachChild(node, visit);
@@ -24,7 +26,9 @@ for (const file of files) {
   visit(source);
 }
 if (long.length > 0) {
-  console.error(`Functions over ${MAX_LINES} lines in src/ (split them where they mix concerns):\n${long.join('\n')}`);
+  console.error(
+    `Functions over ${MAX_LINES} lines in src/ (split them where they mix concerns):\n${long.join('\n')}`,
+  );
   process.exit(1);
 }
 console.log(`no function in src/ over ${MAX_LINES} lines (${files.length} files)`);

@@ -158,7 +158,7 @@ function misbehave(
     for (let i = 0; i < 32; i++) res.write(chunk);
     return void res.end('{"keys":[]}');
   }
-  if ('delayMs' in b) return later(b.delayMs);
+  if ('delayMs' in b) return void later(b.delayMs);
   res.writeHead(b.status, { 'content-type': 'application/json' }).end(b.body ?? '');
 }
 
