@@ -43,7 +43,9 @@ export function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
     'raw',
     Buffer.from(secret, 'utf8'),
     { name: 'HMAC', hash: 'SHA-256' },
-    false,
+    // Extractable: the signature pre-check turns it into a KeyObject once, which Node 24 deprecates for a
+    // non-extractable key (DEP0204). The secret is in the process's settings anyway.
+    true,
     ['verify'],
   ) as Promise<webcrypto.CryptoKey>;
 }

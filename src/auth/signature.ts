@@ -10,8 +10,13 @@ import type { AccessTokenAlgorithm } from '../settings/types.js';
 
 const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
 
-function keyObjectOf(key: KeyObject | webcrypto.CryptoKey): KeyObject {
+/**
+ * The `KeyObject` of a key; `undefined` for a non-extractable `CryptoKey` (jose imports keys that way), whose
+ * conversion Node 24 deprecates (DEP0204, a warning on stderr): jose then verifies it alone.
+ */
+function keyObjectOf(key: KeyObject | webcrypto.CryptoKey): KeyObject | undefined {
   if (key instanceof KeyObject) return key;
+  if (!key.extractable) return undefined;
   let converted = keyObjects.get(key);
   if (converted === undefined) {
     converted = KeyObject.from(key);
@@ -38,6 +43,7 @@ export function signatureMatches(
     const input = Buffer.from(token.slice(0, dot), 'latin1');
     const signature = Buffer.from(token.slice(dot + 1), 'base64url');
     const keyObject = keyObjectOf(key);
+    if (keyObject === undefined) return undefined;
     switch (alg) {
       case 'RS256':
         return cryptoVerify('sha256', input, keyObject, signature);
