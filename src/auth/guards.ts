@@ -5,6 +5,7 @@ import { API_KEY_REJECT, type ApiKeyAuthenticator, readApiKey } from '../apikeys
 import { SettingsError } from '../errors.js';
 import { markAuthGuard } from '../http/index.js';
 import { noteOnRequestLine } from '../logging/request-logger.js';
+import { contextOf, requestContext } from '../request-context.js';
 import { type GuardMeta, withRouteMeta } from '../routing/route-meta.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { extractBearer } from './bearer.js';
@@ -30,11 +31,12 @@ const CLAIM_DENIED = insufficientScope([], "The token does not meet the route's 
 const MISSING_JTI = withClaim(REJECT.missingClaim, 'jti');
 
 const RANK: Readonly<Record<Role, number>> = { user: 0, reader: 1, writer: 2, admin: 3, superadmin: 4 };
-/** Per-request memo so stacked guards (`requireUser` then `requireAdmin`) verify and ask the issuer once. */
-const kChecked = Symbol('express-m8.auth.checked');
+/**
+ * How the request context's `authChecked` memo says an earlier guard checked the credentials, so stacked
+ * guards (`requireUser` then `requireAdmin`) verify and ask the issuer once.
+ */
 const CHECKED_CACHED = 1;
 const CHECKED_FRESH = 2;
-type Memo = { [kChecked]?: number };
 
 /**
  * An auth guard (`auth.requireUser`, `auth.requireRole('admin')`, `auth.requireScopes(...)`…): an Express
@@ -149,7 +151,7 @@ class GuardPipeline {
    * `req.user`; or `X-API-Key` when API keys are on; or the memo of an earlier guard of the same request.
    */
   run(req: GuardRequest, res: ServerResponse, next: NextFunction, g: Guard): void {
-    const memo = (req as Memo)[kChecked];
+    const memo = contextOf(req)?.authChecked;
     if (memo !== undefined && req.user !== undefined && (memo === CHECKED_FRESH || !g.fresh)) {
       // A later guard in the same request: the token and revocation were already checked.
       if (this.permits(req, res, g, req.user)) next();
@@ -306,7 +308,7 @@ function logRefusal(ctx: AuthContext, req: GuardRequest, rejection: Rejection): 
 
 function accept(req: GuardRequest, next: NextFunction, user: AuthUser, checked: number): void {
   req.user = user;
-  (req as Memo)[kChecked] = checked;
+  requestContext(req).authChecked = checked;
   next();
 }
 

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { contextOf, requestContext } from '../request-context.js';
 import { currentTraceIds } from '../tracing/index.js';
 import { scrubUrl } from './redact.js';
 
@@ -31,22 +32,6 @@ export interface RequestLineNote {
 
 /** The message of every request line. */
 const REQUEST_MESSAGE = 'request completed';
-
-const START = Symbol('express-m8.requestStart');
-const LOGGER = Symbol('express-m8.requestLogger');
-const ROUTE_OF = Symbol('express-m8.routeOf');
-const IGNORED = Symbol('express-m8.ignoredPaths');
-const NOTE = Symbol('express-m8.requestNote');
-
-interface Timed {
-  [START]?: number;
-  [NOTE]?: RequestLineNote;
-}
-interface Tagged {
-  [LOGGER]?: Logger;
-  [ROUTE_OF]?: ((req: Request) => string | undefined) | undefined;
-  [IGNORED]?: PathMatcher | undefined;
-}
 
 /** `ignorePaths` compiled: exact paths in a Set, `/prefix/*` entries as `/prefix/` prefixes. */
 interface PathMatcher {
@@ -81,9 +66,9 @@ function isIgnored(matcher: PathMatcher, url: string): boolean {
  * if (!noteOnRequestLine(req, { event: 'auth_failure', reason: 'expired' })) logger.info(fields, 'refused');
  */
 export function noteOnRequestLine(req: object, note: RequestLineNote): boolean {
-  const timed = req as Timed;
-  if (timed[START] === undefined) return false;
-  timed[NOTE] = note;
+  const context = contextOf(req);
+  if (context === undefined || !context.logged) return false;
+  context.note = note;
   return true;
 }
 
@@ -92,41 +77,46 @@ function defaultRouteOf(req: Request): string | undefined {
   return typeof path === 'string' ? req.baseUrl + path : undefined;
 }
 
-/** The one line of a request; `this` is the response (a shared listener, no closure per request). */
-function onClose(this: Response): void {
-  const req = this.req;
-  const tagged = this as unknown as Tagged;
-  const logger = tagged[LOGGER] as Logger;
-  const status = this.statusCode;
-  const level = status >= 500 ? 'error' : 'info';
-  if (!logger.isLevelEnabled(level)) return;
-  const url = req.originalUrl ?? req.url;
-  const ignored = tagged[IGNORED];
-  if (ignored !== undefined && status < 400 && isIgnored(ignored, url)) return;
-  const timed = req as unknown as Timed;
-  const start = timed[START] ?? performance.now();
-  const note = timed[NOTE];
-  const routeOf = tagged[ROUTE_OF] ?? defaultRouteOf;
-  const user = (req as { user?: { id?: unknown } }).user;
-  const trace = currentTraceIds(req);
-  const fields = {
-    reqId: req.id,
-    method: req.method,
-    url: scrubUrl(url),
-    route: routeOf(req),
-    status,
-    durationMs: Math.round((performance.now() - start) * 1000) / 1000,
-    userId: user?.id,
-    aborted: this.writableFinished ? undefined : true,
-    event: note?.event,
-    reason: note?.reason,
-    claim: note?.claim,
-    trace_id: trace?.trace_id,
-    span_id: trace?.span_id,
+/**
+ * The `close` listener of an app's responses, made once per app (the logger and options live in the closure,
+ * nothing per request): `this` is the response.
+ */
+function lineWriter(
+  logger: Logger,
+  routeOf: (req: Request) => string | undefined,
+  ignored: PathMatcher | undefined,
+): (this: Response) => void {
+  return function onClose(this: Response): void {
+    const req = this.req;
+    const status = this.statusCode;
+    const level = status >= 500 ? 'error' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    const url = req.originalUrl ?? req.url;
+    if (ignored !== undefined && status < 400 && isIgnored(ignored, url)) return;
+    const context = contextOf(req);
+    const start = context?.start ?? performance.now();
+    const note = context?.note as RequestLineNote | undefined;
+    const user = (req as { user?: { id?: unknown } }).user;
+    const trace = currentTraceIds(req);
+    const fields = {
+      reqId: req.id,
+      method: req.method,
+      url: scrubUrl(url),
+      route: routeOf(req),
+      status,
+      durationMs: Math.round((performance.now() - start) * 1000) / 1000,
+      userId: user?.id,
+      aborted: this.writableFinished ? undefined : true,
+      event: note?.event,
+      reason: note?.reason,
+      claim: note?.claim,
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
+    };
+    // Through pino itself: a hand-built line (the same bytes without pino's generic serialisation) cost more
+    // instructions than it saved on Node 24 (bench/README.md).
+    logger[level](fields, REQUEST_MESSAGE);
   };
-  // Through pino itself: a hand-built line (the same bytes without pino's generic serialisation) cost more
-  // instructions than it saved on Node 24 (bench/README.md).
-  logger[level](fields, REQUEST_MESSAGE);
 }
 
 /**
@@ -145,14 +135,9 @@ export function createRequestLogger(
   logger: Logger,
   options: RequestLoggerOptions = {},
 ): (req: Request, res: Response, next: () => void) => void {
-  const routeOf = options.routeOf;
-  const ignored = compilePaths(options.ignorePaths);
+  const onClose = lineWriter(logger, options.routeOf ?? defaultRouteOf, compilePaths(options.ignorePaths));
   return function requestLogger(req, res, next) {
-    (req as unknown as Timed)[START] = performance.now();
-    const tagged = res as unknown as Tagged;
-    tagged[LOGGER] = logger;
-    tagged[ROUTE_OF] = routeOf;
-    tagged[IGNORED] = ignored;
+    requestContext(req).logged = true;
     res.on('close', onClose);
     next();
   };

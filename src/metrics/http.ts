@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { contextOf, requestContext } from '../request-context.js';
 import { instrumentRoutes, routeTemplateOf } from '../routing/index.js';
 import type { MetricNames } from './names.js';
 import { HTTP_DURATION_BUCKETS } from './names.js';
@@ -20,14 +21,6 @@ interface MethodEntry {
   readonly duration: HistogramSeries | undefined;
   readonly statuses: Map<number, StatusEntry>;
   readonly errorsByClass: Map<string, CounterSeries>;
-}
-
-const START = Symbol('express-m8.metricsStart');
-const RECORDER = Symbol('express-m8.metricsRecorder');
-
-interface Stamped {
-  [START]?: number;
-  [RECORDER]?: HttpRecorder;
 }
 
 /**
@@ -113,19 +106,22 @@ export class HttpRecorder {
   }
 }
 
-/** The one `finish` listener of every response: `this` is the response, so no closure per request. */
-function onFinish(this: ServerResponse): void {
-  const stamped = this as unknown as Stamped;
-  const recorder = stamped[RECORDER];
-  const start = stamped[START];
-  if (recorder === undefined || start === undefined) return;
-  const req = this.req as IncomingMessage;
-  recorder.record(
-    req.method ?? 'GET',
-    routeTemplateOf(req),
-    this.statusCode,
-    (performance.now() - start) / 1000,
-  );
+/**
+ * The `finish` listener of an app's responses, made once per app (the recorder lives in the closure, nothing
+ * per request): `this` is the response.
+ */
+function finishRecorder(recorder: HttpRecorder): (this: ServerResponse) => void {
+  return function onFinish(this: ServerResponse): void {
+    const req = this.req as IncomingMessage;
+    const start = contextOf(req)?.start;
+    if (start === undefined) return;
+    recorder.record(
+      req.method ?? 'GET',
+      routeTemplateOf(req),
+      this.statusCode,
+      (performance.now() - start) / 1000,
+    );
+  };
 }
 
 /**
@@ -137,14 +133,14 @@ export function createHttpMiddleware(
   recorder: HttpRecorder,
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   let instrumented = false;
+  const onFinish = finishRecorder(recorder);
   return function expressM8Metrics(req, res, next): void {
     if (!instrumented) {
       instrumented = true;
       instrumentRoutes((req as IncomingMessage & { app?: unknown }).app);
     }
-    const stamped = res as unknown as Stamped;
-    stamped[START] = performance.now();
-    stamped[RECORDER] = recorder;
+    // The request log, earlier in the edge, made the context (and its start) already.
+    requestContext(req);
     res.on('finish', onFinish);
     next();
   };

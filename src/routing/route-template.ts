@@ -8,20 +8,20 @@
  * At instrumentation (first request, or `instrumentRoutes(app)`) we walk the router tree once and build a
  * static tree of mount nodes `{ router, template, parent }`. Each mount layer and route layer gets its
  * `handle` wrapped once by a function that, per request, only moves a pointer:
- * - entering a mount sets `req[NODE]` to the child node of the current node (found by walking up from the
+ * - entering a mount sets the request context's `node` to the child node of the current node (found by walking up from the
  *   last entered node to the one whose router owns this layer: siblings that were entered and left are
  *   skipped that way, since dispatch is depth first);
- * - dispatching a route sets `req[ROUTE]` to the precomputed full template for (node, route).
- * Requests that reach no route keep `req[ROUTE]` unset and are reported as `UNMATCHED`.
+ * - dispatching a route sets the context's `route` to the precomputed full template for (node, route).
+ * Requests that reach no route keep `route` unset and are reported as `UNMATCHED`. Both live in the one
+ * per-request object of `request-context.ts`, not on the request.
  */
 
+import { contextOf, requestContext } from '../request-context.js';
 import { catchAsyncErrors } from './async-errors.js';
 
 /** The label value of every request that matched no route. */
 export const UNMATCHED = 'UNMATCHED';
 
-const NODE = Symbol('express-m8.routeNode');
-const ROUTE = Symbol('express-m8.routeTemplate');
 const LAYER_INFO = Symbol('express-m8.layerInfo');
 const SEEN_ROUTE = Symbol('express-m8.instrumentedRoute');
 const MAX_DEPTH = 32;
@@ -55,8 +55,6 @@ interface LayerInfo {
   readonly child: (Handle & RouterLike) | undefined;
 }
 interface Tagged {
-  [NODE]?: Node;
-  [ROUTE]?: string;
   route?: RouteLike;
 }
 
@@ -78,8 +76,8 @@ function isRouter(handle: unknown): handle is Handle & RouterLike {
   return typeof handle === 'function' && Array.isArray((handle as Partial<RouterLike>).stack);
 }
 
-function findNode(req: Tagged, router: object): Node | undefined {
-  let cur = req[NODE];
+function findNode(req: object, router: object): Node | undefined {
+  let cur = contextOf(req)?.node as Node | undefined;
   while (cur !== undefined && cur.router !== router) cur = cur.parent;
   return cur ?? rootNodes.get(router);
 }
@@ -88,9 +86,8 @@ function wrapRoute(layer: LayerLike, router: object, info: LayerInfo): void {
   const original = layer.handle;
   const byNode = info.byNode;
   layer.handle = function m8Route(req: object, res: object, next: unknown): unknown {
-    const tagged = req as Tagged;
-    const template = byNode.get(findNode(tagged, router));
-    tagged[ROUTE] = typeof template === 'string' ? template : undefined;
+    const template = byNode.get(findNode(req, router));
+    requestContext(req).route = typeof template === 'string' ? template : undefined;
     return original(req, res, next);
   } as LayerLike['handle'];
 }
@@ -99,9 +96,8 @@ function wrapMount(layer: LayerLike, router: object, info: LayerInfo): void {
   const original = layer.handle;
   const byNode = info.byNode;
   layer.handle = function m8Mount(req: object, res: object, next: unknown): unknown {
-    const tagged = req as Tagged;
-    const child = byNode.get(findNode(tagged, router));
-    if (typeof child === 'object') tagged[NODE] = child;
+    const child = byNode.get(findNode(req, router));
+    if (typeof child === 'object') requestContext(req).node = child;
     return original(req, res, next);
   } as LayerLike['handle'];
 }
@@ -199,7 +195,7 @@ export function instrumentRoutes(app: unknown): void {
  * app.use((req, res) => { markUnmatched(req); res.status(404).end(); });
  */
 export function markUnmatched(req: object): void {
-  (req as Tagged)[ROUTE] = UNMATCHED;
+  requestContext(req).route = UNMATCHED;
 }
 
 /**
@@ -209,11 +205,10 @@ export function markUnmatched(req: object): void {
  * res.on('finish', () => console.log(routeTemplateOf(req)));
  */
 export function routeTemplateOf(req: object): string {
-  const tagged = req as Tagged;
-  const template = tagged[ROUTE];
+  const template = contextOf(req)?.route;
   if (template !== undefined) return template;
   // A route registered after instrumentation, below an Express 4 mount or in a sub-app: its own template.
-  const route = tagged.route;
+  const route = (req as Tagged).route;
   if (route !== undefined && route[SEEN_ROUTE] !== true && typeof route.path === 'string') return route.path;
   return UNMATCHED;
 }
