@@ -126,9 +126,15 @@ const medianOf = (key) => cases.map((c) => median(results.get(c.name).map((r) =>
 const [plain, checked] = medianOf('rps');
 const [plainCpu, checkedCpu] = medianOf('cpuMicroseconds');
 const ratio = checked / plain;
+// The same ratio round by round: the two rows of a round ran back to back under the same machine conditions,
+// while the VM's own speed moves between rounds (the ratio of medians can pair a fast round of one with a
+// slow round of the other).
+const byRound = results.get(cases[1].name).map((r, i) => r.rps / results.get(cases[0].name)[i].rps);
+const ratioByRound = median(byRound);
 console.log(
   `\nmedians: without ${Math.round(plain)} req/s, with contract ${Math.round(checked)} req/s: ` +
-    `${ratio.toFixed(3)}× (target ≥ 0.9×); server CPU per request ${plainCpu.toFixed(1)} → ` +
+    `${ratio.toFixed(3)}× (target ≥ 0.9×); by round: median ${ratioByRound.toFixed(3)}× ` +
+    `(${byRound.map((x) => x.toFixed(3)).join(' ')}); server CPU per request ${plainCpu.toFixed(1)} → ` +
     `${checkedCpu.toFixed(1)} µs (${(plainCpu / checkedCpu).toFixed(3)}×)`,
 );
 mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -143,6 +149,8 @@ writeFileSync(
       plain,
       contract: checked,
       ratio,
+      ratioByRound: byRound.map((x) => Number(x.toFixed(3))),
+      medianRatioByRound: Number(ratioByRound.toFixed(3)),
       plainCpu,
       checkedCpu,
     },
