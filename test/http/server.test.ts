@@ -104,7 +104,9 @@ describe('app server classes are an opt-in', () => {
     const birth = recordBirth(server);
     expect(await (await fetch(urlOf(server, '/x'))).text()).toBe('x');
     const gains = RUNNING_V8 < NO_GAIN;
-    expect(birth.protos).toEqual([gains ? protosOf(app) : [IncomingMessage.prototype, ServerResponse.prototype]]);
+    expect(birth.protos).toEqual([
+      gains ? protosOf(app) : [IncomingMessage.prototype, ServerResponse.prototype],
+    ]);
     expect(lines).toHaveLength(gains ? 0 : 1);
   });
 
@@ -119,7 +121,9 @@ describe('app server classes are an opt-in', () => {
   it('is ignored on V8 13 with one warning saying why, and the server is a stock one', async () => {
     const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
     const { logger, lines } = warnings();
-    const first = await listening(createAppServerWith(app, { logger }, { v8Major: NO_GAIN }).listen(0, '127.0.0.1'));
+    const first = await listening(
+      createAppServerWith(app, { logger }, { v8Major: NO_GAIN }).listen(0, '127.0.0.1'),
+    );
     await listening(createAppServerWith(app, { logger }, { v8Major: NO_GAIN }).listen(0, '127.0.0.1'));
     const birth = recordBirth(first);
     expect(await (await fetch(urlOf(first, '/x'))).text()).toBe('x');
@@ -192,7 +196,9 @@ describe('app server classes: constructors and self-test', () => {
       /^appServerClasses ignored: the start-up self-test failed \(Class constructor/,
     );
     // Nothing of the attempt is left on the app: Express's getters work as before.
-    const server = await listening(createAppServerWith(app, { logger }, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(
+      createAppServerWith(app, { logger }, { v8Major: GAINS }).listen(0, '127.0.0.1'),
+    );
     expect(await (await fetch(urlOf(server, '/x'))).text()).toBe('x');
     expect(Object.getOwnPropertyDescriptor(protosOf(app)[0], 'ip')).toBeUndefined();
   });
