@@ -40,9 +40,17 @@ export interface ServerClassesLogger {
 export interface CreateAppServerOptions {
   /** Receives the one warning when the classes are not used; default `process.emitWarning`. */
   logger?: ServerClassesLogger;
-  /** @internal The V8 major version to decide on (default: the running one); tests inject both branches. */
+}
+
+/**
+ * What tests inject into {@link appServerClasses}, {@link createAppServerWith} and {@link useAppServerForListen};
+ * the public {@link createAppServer} uses the real ones. Internal: not exported by the package, so the published
+ * type of {@link CreateAppServerOptions} does not show it.
+ */
+export interface AppServerInternals {
+  /** The V8 major version to decide on (default: the running one); tests inject both branches. */
   v8Major?: number;
-  /** @internal The constructors to build on (default Node's); tests pass ES classes and recording ones. */
+  /** The constructors to build on (default Node's); tests pass ES classes and recording ones. */
   bases?: ServerClasses;
 }
 
@@ -189,10 +197,11 @@ function warn(logger: ServerClassesLogger | undefined, message: string, fields: 
 export function appServerClasses(
   app: Application,
   options: CreateAppServerOptions = {},
+  internals: AppServerInternals = {},
 ): ServerClasses | undefined {
   const known = classesOf.get(app);
   if (known !== undefined) return known ?? undefined;
-  const v8Major = options.v8Major ?? runningV8Major();
+  const v8Major = internals.v8Major ?? runningV8Major();
   if (v8Major >= FIRST_V8_WITHOUT_GAIN) {
     classesOf.set(app, null);
     warn(
@@ -205,7 +214,7 @@ export function appServerClasses(
   // Both exist on every Express 4 and 5 app; the type definitions do not declare them.
   const prototypes = app as unknown as AppPrototypes;
   const shadowed = shadowGetters(prototypes.request);
-  const bases = options.bases ?? { IncomingMessage, ServerResponse };
+  const bases = internals.bases ?? { IncomingMessage, ServerResponse };
   const classes: ServerClasses = {
     IncomingMessage: bornWith(bases.IncomingMessage, prototypes.request),
     ServerResponse: bornWith(bases.ServerResponse, prototypes.response),
@@ -238,7 +247,21 @@ export function appServerClasses(
  * await serve(app, { server });
  */
 export function createAppServer(app: Application, options: CreateAppServerOptions = {}): Server {
-  const classes = appServerClasses(app, options);
+  return createAppServerWith(app, options, {});
+}
+
+/**
+ * {@link createAppServer} with the test seams of {@link AppServerInternals}. Internal: `serve()` and tests import
+ * it from `src/http/server.ts`; the package exports only `createAppServer`.
+ * @example
+ * const server = createAppServerWith(app, { logger }, { v8Major: 12 });
+ */
+export function createAppServerWith(
+  app: Application,
+  options: CreateAppServerOptions,
+  internals: AppServerInternals,
+): Server {
+  const classes = appServerClasses(app, options, internals);
   return classes ? createServer({ ...classes }, app) : createServer(app);
 }
 
@@ -253,16 +276,20 @@ export interface AppServerListenOptions extends CreateAppServerOptions {
 
 /**
  * Replaces Express's `app.listen` with one that serves through {@link createAppServer}, with the signature and
- * listen-error behaviour of the Express major the caller names (`errorsToCallback`).
+ * listen-error behaviour of the Express major the caller names (`errorsToCallback`); `internals` are for tests.
  */
-export function useAppServerForListen(app: Application, options: AppServerListenOptions): void {
+export function useAppServerForListen(
+  app: Application,
+  options: AppServerListenOptions,
+  internals: AppServerInternals = {},
+): void {
   const { errorsToCallback } = options;
   Object.defineProperty(app, 'listen', {
     configurable: true,
     enumerable: false,
     writable: true,
     value: function listen(this: Application, ...args: unknown[]): Server {
-      const server = createAppServer(this, options);
+      const server = createAppServerWith(this, options, internals);
       const last = args.length - 1;
       const callback = args[last];
       if (errorsToCallback && typeof callback === 'function') {

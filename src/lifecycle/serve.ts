@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, isIPv6 } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { LifecycleError, SettingsError } from '../errors.js';
-import { createAppServer } from '../http/server.js';
+import { createAppServerWith } from '../http/server.js';
 import { abandonLogFlush, flushLogsBeforeExit } from '../logging/destination.js';
 import { getLifecycle } from './binding.js';
 import { hardenServer } from './harden.js';
@@ -30,7 +30,7 @@ export interface ServeOptions {
   /** Default `0.0.0.0`. */
   host?: string;
   /**
-   * Opt-in: serve through {@link createAppServer}, whose requests are born with the app's Express prototypes
+   * Opt-in: serve through `createAppServer`, whose requests are born with the app's Express prototypes
    * (~2.3–2.5× fewer instructions for bare Express on Node 20 and 22). Ignored, with one warning, on V8 ≥ 13
    * (Node 24+), where it is slower, and when its start-up self-test fails. Default `false`: a stock
    * `http.createServer(app)`. Not allowed together with `server`. See docs/lifecycle.md for what it changes.
@@ -103,7 +103,9 @@ function serverFor(
 ): Server {
   const { server } = options;
   if (server === undefined) {
-    return options.appServerClasses === true ? createAppServer(app, { logger, v8Major }) : createServer(app);
+    return options.appServerClasses === true
+      ? createAppServerWith(app, { logger }, { v8Major })
+      : createServer(app);
   }
   if (server.listenerCount('request') === 0) server.on('request', app);
   return server;

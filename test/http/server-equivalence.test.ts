@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppServer } from '../../src/http/server.js';
+import { createAppServerWith } from '../../src/http/server.js';
 import { buildAuthDeps, createApp, type M8App } from '../../src/index.js';
 import { generateKeys, mintToken, startJwksServer, testSettings } from '../../src/testing/index.js';
 
@@ -118,7 +118,7 @@ describe('the whole stack on the app server answers exactly as on http.createSer
     const bornApp = await build();
     const plain = createServer(plainApp);
     // V8 12 forces the classes on (they are ignored on V8 ≥ 13), so this compares them on any Node.
-    const born = createAppServer(bornApp, { v8Major: 12 });
+    const born = createAppServerWith(bornApp, {}, { v8Major: 12 });
     const seenPlain: Seen[] = [];
     const seenBorn: Seen[] = [];
     for (const step of steps) {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   appServerClasses,
   createAppServer,
+  createAppServerWith,
   type ServerClasses,
   useAppServerForListen,
 } from '../../src/http/server.js';
@@ -96,9 +97,22 @@ describe('app server classes are an opt-in', () => {
     ]);
   });
 
+  it('createAppServer(app, { logger }) decides on the running V8: app prototypes before 13, stock from 13', async () => {
+    const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
+    const { logger, lines } = warnings();
+    const server = await listening(createAppServer(app, { logger }).listen(0, '127.0.0.1'));
+    const birth = recordBirth(server);
+    expect(await (await fetch(urlOf(server, '/x'))).text()).toBe('x');
+    const gains = RUNNING_V8 < NO_GAIN;
+    expect(birth.protos).toEqual([
+      gains ? protosOf(app) : [IncomingMessage.prototype, ServerResponse.prototype],
+    ]);
+    expect(lines).toHaveLength(gains ? 0 : 1);
+  });
+
   it('createAppServer builds requests with the app prototypes on V8 12', async () => {
     const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
-    const server = await listening(createAppServer(app, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(createAppServerWith(app, {}, { v8Major: GAINS }).listen(0, '127.0.0.1'));
     const birth = recordBirth(server);
     expect(await (await fetch(urlOf(server, '/x'))).text()).toBe('x');
     expect(birth.protos).toEqual([protosOf(app)]);
@@ -107,8 +121,10 @@ describe('app server classes are an opt-in', () => {
   it('is ignored on V8 13 with one warning saying why, and the server is a stock one', async () => {
     const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
     const { logger, lines } = warnings();
-    const first = await listening(createAppServer(app, { v8Major: NO_GAIN, logger }).listen(0, '127.0.0.1'));
-    await listening(createAppServer(app, { v8Major: NO_GAIN, logger }).listen(0, '127.0.0.1'));
+    const first = await listening(
+      createAppServerWith(app, { logger }, { v8Major: NO_GAIN }).listen(0, '127.0.0.1'),
+    );
+    await listening(createAppServerWith(app, { logger }, { v8Major: NO_GAIN }).listen(0, '127.0.0.1'));
     const birth = recordBirth(first);
     expect(await (await fetch(urlOf(first, '/x'))).text()).toBe('x');
     expect(birth.protos).toEqual([[IncomingMessage.prototype, ServerResponse.prototype]]);
@@ -120,9 +136,9 @@ describe('app server classes are an opt-in', () => {
   it('makes the classes once per app, different apps get different classes', () => {
     const a = appWith(express.Router());
     const b = appWith(express.Router());
-    const classesA = appServerClasses(a, { v8Major: GAINS });
-    expect(appServerClasses(a, { v8Major: GAINS })).toBe(classesA);
-    expect(classesA?.IncomingMessage).not.toBe(appServerClasses(b, { v8Major: GAINS })?.IncomingMessage);
+    const classesA = appServerClasses(a, {}, { v8Major: GAINS });
+    expect(appServerClasses(a, {}, { v8Major: GAINS })).toBe(classesA);
+    expect(classesA?.IncomingMessage).not.toBe(appServerClasses(b, {}, { v8Major: GAINS })?.IncomingMessage);
     expect(classesA?.IncomingMessage.prototype).toBe(protosOf(a)[0]);
   });
 });
@@ -138,13 +154,17 @@ describe('app server classes: constructors and self-test', () => {
       Reflect.apply(IncomingMessage, this, args);
     }
     const app = express();
-    const classes = appServerClasses(app, {
-      v8Major: GAINS,
-      bases: {
-        IncomingMessage: PlainRequest as unknown as ServerClasses['IncomingMessage'],
-        ServerResponse: RecordingResponse as unknown as ServerClasses['ServerResponse'],
+    const classes = appServerClasses(
+      app,
+      {},
+      {
+        v8Major: GAINS,
+        bases: {
+          IncomingMessage: PlainRequest as unknown as ServerClasses['IncomingMessage'],
+          ServerResponse: RecordingResponse as unknown as ServerClasses['ServerResponse'],
+        },
       },
-    });
+    );
     if (classes === undefined) throw new Error('self-test failed');
     const req = new classes.IncomingMessage(new Socket());
     const extra = { third: true };
@@ -159,21 +179,26 @@ describe('app server classes: constructors and self-test', () => {
     class ClassResponse extends ServerResponse {}
     const app = appWith(express.Router().get('/x', (_req, res) => res.send('x')));
     const { logger, lines } = warnings();
-    const classes = appServerClasses(app, {
-      v8Major: GAINS,
-      logger,
-      bases: {
-        IncomingMessage: ClassRequest,
-        ServerResponse: ClassResponse as unknown as ServerClasses['ServerResponse'],
+    const classes = appServerClasses(
+      app,
+      { logger },
+      {
+        v8Major: GAINS,
+        bases: {
+          IncomingMessage: ClassRequest,
+          ServerResponse: ClassResponse as unknown as ServerClasses['ServerResponse'],
+        },
       },
-    });
+    );
     expect(classes).toBeUndefined();
     expect(lines).toHaveLength(1);
     expect(lines[0]?.[1]).toMatch(
       /^appServerClasses ignored: the start-up self-test failed \(Class constructor/,
     );
     // Nothing of the attempt is left on the app: Express's getters work as before.
-    const server = await listening(createAppServer(app, { v8Major: GAINS, logger }).listen(0, '127.0.0.1'));
+    const server = await listening(
+      createAppServerWith(app, { logger }, { v8Major: GAINS }).listen(0, '127.0.0.1'),
+    );
     expect(await (await fetch(urlOf(server, '/x'))).text()).toBe('x');
     expect(Object.getOwnPropertyDescriptor(protosOf(app)[0], 'ip')).toBeUndefined();
   });
@@ -183,14 +208,17 @@ describe('app server classes: constructors and self-test', () => {
       return new IncomingMessage(new Socket());
     }
     const { logger, lines } = warnings();
-    const classes = appServerClasses(express(), {
-      v8Major: GAINS,
-      logger,
-      bases: {
-        IncomingMessage: Foreign as unknown as ServerClasses['IncomingMessage'],
-        ServerResponse,
+    const classes = appServerClasses(
+      express(),
+      { logger },
+      {
+        v8Major: GAINS,
+        bases: {
+          IncomingMessage: Foreign as unknown as ServerClasses['IncomingMessage'],
+          ServerResponse,
+        },
       },
-    });
+    );
     expect(classes).toBeUndefined();
     expect(lines[0]?.[1]).toContain('a request was not built with the app request prototype');
   });
@@ -200,7 +228,7 @@ describe('app server classes: Express getters before and after Express takes the
   it('before Express, reads give undefined and assignments stick, as on a plain request', async () => {
     const app = express();
     app.get('/x', (_req, res) => res.send('x'));
-    const server = await listening(createAppServer(app, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(createAppServerWith(app, {}, { v8Major: GAINS }).listen(0, '127.0.0.1'));
     const seen: Record<string, unknown> = {};
     server.prependListener('request', (req: Request) => {
       seen['before'] = [req.ip, req.path, req.protocol, req.query, req.fresh, req.hostname];
@@ -226,7 +254,7 @@ describe('app server classes: Express getters before and after Express takes the
       }
       res.json({ ip: req.ip, path: req.path, protocol: req.protocol, query: req.query, thrown });
     });
-    const server = await listening(createAppServer(app, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(createAppServerWith(app, {}, { v8Major: GAINS }).listen(0, '127.0.0.1'));
     expect(await (await fetch(urlOf(server, '/x?a=1'))).json()).toEqual({
       ip: '127.0.0.1',
       path: '/x',
@@ -241,7 +269,7 @@ describe('app.listen with the app server classes', () => {
   it('calls its callback once with the error when the port is taken (Express 5 semantics)', async () => {
     const port = await takenPort();
     const second = express();
-    useAppServerForListen(second, { errorsToCallback: true, v8Major: GAINS });
+    useAppServerForListen(second, { errorsToCallback: true }, { v8Major: GAINS });
     const calls: unknown[][] = [];
     let server: Server | undefined;
     await new Promise<void>((resolve) => {
@@ -260,7 +288,7 @@ describe('app.listen with the app server classes', () => {
   it('with Express 4 semantics, a listen error is an error event on the server, never the callback', async () => {
     const port = await takenPort();
     const legacy = express();
-    useAppServerForListen(legacy, { errorsToCallback: false, v8Major: GAINS });
+    useAppServerForListen(legacy, { errorsToCallback: false }, { v8Major: GAINS });
     const calls: unknown[][] = [];
     const server = legacy.listen(port, '127.0.0.1', (...args: unknown[]) => calls.push(args));
     const error = await new Promise<NodeJS.ErrnoException>((resolve) => server.once('error', resolve));
@@ -278,14 +306,14 @@ describe('app.listen with the app server classes', () => {
     router.use('/sub', sub);
     router.get('/outer', (req, res) => res.json({ outerApp: req.app === app }));
     const app = appWith(router);
-    const server = await listening(createAppServer(app, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(createAppServerWith(app, {}, { v8Major: GAINS }).listen(0, '127.0.0.1'));
     expect(await (await fetch(urlOf(server, '/sub/inner'))).json()).toEqual({ innerApp: true });
     expect(await (await fetch(urlOf(server, '/outer'))).json()).toEqual({ outerApp: true });
   });
 
   it('HEAD, 404 and keep-alive reuse behave as on a plain server', async () => {
     const app = appWith(express.Router().get('/x', (_req, res) => res.json({ a: 1 })));
-    const server = await listening(createAppServer(app, { v8Major: GAINS }).listen(0, '127.0.0.1'));
+    const server = await listening(createAppServerWith(app, {}, { v8Major: GAINS }).listen(0, '127.0.0.1'));
     const head = await fetch(urlOf(server, '/x'), { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');

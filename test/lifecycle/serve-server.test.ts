@@ -4,7 +4,7 @@ import { Agent, createServer, IncomingMessage, type Server, ServerResponse } fro
 import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { LifecycleError } from 'express-m8';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAppServer } from '../../src/http/server.js';
+import { createAppServerWith } from '../../src/http/server.js';
 import { trackServer } from '../../src/lifecycle/drain.js';
 import { type ServeInternals, type ServeOptions, serve, serveWith } from '../../src/lifecycle/index.js';
 import { buildTestApp, get, logged, type Reply, type TestApp } from './helpers.js';
@@ -125,7 +125,7 @@ describe('serve(): which server', () => {
 
   it('serves a createAppServer(app) server', async () => {
     const testApp = buildTestApp();
-    const server = createAppServer(testApp.app, { v8Major: 12 });
+    const server = createAppServerWith(testApp.app, {}, { v8Major: 12 });
     const { running } = await serveForTest(testApp, { server });
     const births = recordBirth(server);
     expect((await get(running.url, '/fast')).body).toBe('fast');
