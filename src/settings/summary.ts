@@ -20,21 +20,27 @@ const NOT_SECRET: ReadonlySet<string> = new Set([
   'API_KEY_CACHE_TTL_SECONDS',
 ]);
 
+function maskEntry(name: string, value: unknown): unknown {
+  return isSecretKey(name) && value !== undefined ? MASK : maskValue(value);
+}
+
+/** URL credentials masked; inside an object value (an extension field), secret-named entries masked too. */
 function maskValue(value: unknown): unknown {
   if (typeof value === 'string') return maskUrlUserinfo(value);
   if (Array.isArray(value)) return value.map(maskValue);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskEntry(k, v)]));
   }
   return value;
 }
 
 /**
- * A plain, mutable copy of the settings that is safe to log: every setting whose name is secret by the
+ * A plain, mutable copy of the settings that is safe to log. Every setting whose name is secret by the
  * redaction rule ({@link isSecretKey}: every `SECRET_SETTINGS` name, and any extension field named like a
  * secret, e.g. `STRIPE_API_KEY`, `SESSION_SECRET`, `SENTRY_DSN`) is `'***'` when set, except the built-in
  * settings known to hold no secret (`TOKEN_MODE`, `TOKEN_AUDIENCE`, `ACCESS_TOKEN_EXPIRE_MINUTES`,
- * `API_KEY_CACHE_TTL_SECONDS`, …); credentials inside URLs become `://***:***@`.
+ * `API_KEY_CACHE_TTL_SECONDS`, …). Secret-named entries inside an object value (an extension field) are
+ * `'***'` too, and credentials inside URLs become `://***:***@`.
  * Used for the startup summary and `express-m8 check-config`.
  *
  * @example
@@ -43,8 +49,7 @@ function maskValue(value: unknown): unknown {
 export function summarizeSettings(settings: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(settings)) {
-    const secret = isSecretKey(name) && !NOT_SECRET.has(name);
-    out[name] = secret && value !== undefined ? MASK : maskValue(value);
+    out[name] = NOT_SECRET.has(name) ? maskValue(value) : maskEntry(name, value);
   }
   return out;
 }

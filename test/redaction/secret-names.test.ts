@@ -142,3 +142,16 @@ describe('which names are secret: one decision for the settings summary and reda
     });
   });
 });
+
+describe('the summary of an object-valued extension field', () => {
+  it('masks the entries named like secrets by the same rule, at any depth', () => {
+    const summary = summarizeSettings({
+      PAYMENTS: { region: 'eu', apiKey: 'k-1', nested: [{ client_secret: 's-2', url: 'https://u:p@x.example' }] },
+    });
+    expect(summary['PAYMENTS']).toEqual({
+      region: 'eu',
+      apiKey: '***',
+      nested: [{ client_secret: '***', url: 'https://***:***@x.example' }],
+    });
+  });
+});
