@@ -124,7 +124,8 @@ describe('which names are secret: one decision for the settings summary and reda
     for (const name of KNOWN_NOT_SECRET) names.delete(name);
     expect(names.size).toBeGreaterThan(40);
     for (const name of names) expect(maskedInSummary(name), name).toBe(redacted(name));
-    for (const name of SECRET_SETTINGS) expect([maskedInSummary(name), redacted(name)], name).toEqual([true, true]);
+    for (const name of SECRET_SETTINGS)
+      expect([maskedInSummary(name), redacted(name)], name).toEqual([true, true]);
   });
 
   it('shows the known-not-secret settings of loaded settings with their values', () => {
@@ -146,7 +147,11 @@ describe('which names are secret: one decision for the settings summary and reda
 describe('the summary of an object-valued extension field', () => {
   it('masks the entries named like secrets by the same rule, at any depth', () => {
     const summary = summarizeSettings({
-      PAYMENTS: { region: 'eu', apiKey: 'k-1', nested: [{ client_secret: 's-2', url: 'https://u:p@x.example' }] },
+      PAYMENTS: {
+        region: 'eu',
+        apiKey: 'k-1',
+        nested: [{ client_secret: 's-2', url: 'https://u:p@x.example' }],
+      },
     });
     expect(summary['PAYMENTS']).toEqual({
       region: 'eu',
