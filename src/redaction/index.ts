@@ -1,7 +1,9 @@
-/** Credential scrubbing shared by health output, database errors and logs. */
+/**
+ * Credential scrubbing shared by health output, database errors, logs and the settings summary, and the one
+ * decision of which names are secret.
+ */
 export {
   CENSOR,
-  isSecretKey,
   JWT_PATTERN,
   MASK,
   maskKnownSecrets,
@@ -9,4 +11,5 @@ export {
   SECRET_KEY_WORDS,
   scrubText,
 } from './scrub.js';
+export { isSecretKey } from './secret-names.js';
 export { scrubError, scrubMeta } from './walk.js';

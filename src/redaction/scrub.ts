@@ -90,39 +90,3 @@ export function maskKnownSecrets(text: string, secrets: readonly (string | undef
   }
   return out;
 }
-
-// Compared after lower-casing and removing `_`, `-`, `.` and spaces, so `apiKey`, `api_key`, `API-KEY` and
-// `x.api.key` all match. Substring match: `dbPassword`, `clientSecret`, `sessionId` are caught too.
-const SECRET_KEY_PARTS = [
-  'password',
-  'passwd',
-  'passphrase',
-  'pwd',
-  'secret',
-  'token',
-  'apikey',
-  'authorization',
-  'credential',
-  'privatekey',
-  'accesskey',
-  'signingkey',
-  'encryptionkey',
-  'cookie',
-  'session',
-  'dsn',
-  'connectionstring',
-  'jwt',
-] as const;
-
-const KEY_NOISE = /[\s_.-]/g;
-
-/**
- * True when an object key names a secret, in any case style (`api_key`, `apiKey`, `API-KEY`, `x.api.key`).
- * @example
- * isSecretKey('clientSecret'); // true
- */
-export function isSecretKey(key: string): boolean {
-  const k = key.toLowerCase().replace(KEY_NOISE, '');
-  for (const part of SECRET_KEY_PARTS) if (k.includes(part)) return true;
-  return false;
-}

@@ -5,7 +5,8 @@
  * request `config.headers.Authorization`, a driver error its `input` DSN, a `ClientRequest` with sockets) is
  * large, cyclic and full of credentials.
  */
-import { isSecretKey, REDACTED, scrubText } from './scrub.js';
+import { REDACTED, scrubText } from './scrub.js';
+import { isSecretKey } from './secret-names.js';
 
 /** Deeper values are replaced by `"[Truncated]"`. */
 const MAX_META_DEPTH = 8;

@@ -1,12 +1,11 @@
-import { MASK, maskUrlUserinfo } from '../redaction/index.js';
-import { SECRET_SETTINGS } from './types.js';
+import { isSecretKey, MASK, maskUrlUserinfo } from '../redaction/index.js';
 
-const SECRET_NAMES: ReadonlySet<string> = new Set(SECRET_SETTINGS);
-
-/** Extension fields whose name says "secret" are masked too, since the library cannot know them. */
-const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY|_KEY$/i;
-
-/** Names of built-in fields that look secret-like but hold no secret. */
+/**
+ * Built-in settings whose name looks (or could look) secret to {@link isSecretKey} (`TOKEN`, `API_KEY`, `KEY`)
+ * but whose value is not: the summary shows them, since an operator checking the configuration needs them. This is the only
+ * difference from redaction, which sees arbitrary keys and masks by name alone. Never a `SECRET_SETTINGS` name
+ * (a test keeps it so).
+ */
 const NOT_SECRET: ReadonlySet<string> = new Set([
   'TOKEN_MODE',
   'TOKEN_STRICT_VALIDATION',
@@ -21,18 +20,27 @@ const NOT_SECRET: ReadonlySet<string> = new Set([
   'API_KEY_CACHE_TTL_SECONDS',
 ]);
 
+function maskEntry(name: string, value: unknown): unknown {
+  return isSecretKey(name) && value !== undefined ? MASK : maskValue(value);
+}
+
+/** URL credentials masked; inside an object value (an extension field), secret-named entries masked too. */
 function maskValue(value: unknown): unknown {
   if (typeof value === 'string') return maskUrlUserinfo(value);
   if (Array.isArray(value)) return value.map(maskValue);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskEntry(k, v)]));
   }
   return value;
 }
 
 /**
- * A plain, mutable copy of the settings that is safe to log: every secret (`SECRET_SETTINGS`, and extension
- * fields named like secrets) is `'***'` when set, and credentials inside URLs become `://***:***@`.
+ * A plain, mutable copy of the settings that is safe to log. Every setting whose name is secret by the
+ * redaction rule ({@link isSecretKey}: every `SECRET_SETTINGS` name, and any extension field named like a
+ * secret, e.g. `STRIPE_API_KEY`, `SESSION_SECRET`, `SENTRY_DSN`) is `'***'` when set, except the built-in
+ * settings known to hold no secret (`TOKEN_MODE`, `TOKEN_AUDIENCE`, `ACCESS_TOKEN_EXPIRE_MINUTES`,
+ * `API_KEY_CACHE_TTL_SECONDS`, …). Secret-named entries inside an object value (an extension field) are
+ * `'***'` too, and credentials inside URLs become `://***:***@`.
  * Used for the startup summary and `express-m8 check-config`.
  *
  * @example
@@ -41,8 +49,7 @@ function maskValue(value: unknown): unknown {
 export function summarizeSettings(settings: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(settings)) {
-    const secret = SECRET_NAMES.has(name) || (SECRET_LIKE.test(name) && !NOT_SECRET.has(name));
-    out[name] = secret && value !== undefined ? MASK : maskValue(value);
+    out[name] = NOT_SECRET.has(name) ? maskValue(value) : maskEntry(name, value);
   }
   return out;
 }
