@@ -10,6 +10,19 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The 6-field JSON body of the `POST /api/items` that `servers/m8-contract.mjs` answers, sent by
+ * bench/contract.mjs and by the `m8-post` cases of bench/instructions.mjs (the same bytes in both).
+ */
+export const ITEM_BODY = JSON.stringify({
+  title: 'Fountain pen',
+  qty: 2,
+  price: 19.5,
+  done: false,
+  tags: ['office', 'gift'],
+  note: 'wrap it, please',
+});
+
 /** An RS256 access token with the fa-auth-m8 claim set. */
 export function mintBenchToken(privateKey) {
   const now = Math.floor(Date.now() / 1000);

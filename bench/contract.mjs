@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchInputs, root, startServerProcess } from './common.mjs';
+import { benchInputs, ITEM_BODY, root, startServerProcess } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,14 +40,6 @@ if (!serverVersion) {
 }
 
 const { work, goodToken, env } = benchInputs('m8-bench-contract-');
-const BODY = JSON.stringify({
-  title: 'Fountain pen',
-  qty: 2,
-  price: 19.5,
-  done: false,
-  tags: ['office', 'gift'],
-  note: 'wrap it, please',
-});
 
 function load(port, seconds) {
   const headers = {
@@ -58,7 +50,7 @@ function load(port, seconds) {
   const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   const [cmd, argv] = pinned(1, process.execPath, [
     join(root, 'node_modules/autocannon/autocannon.js'),
-    ...['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-b', BODY, '-j', ...h],
+    ...['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-b', ITEM_BODY, '-j', ...h],
     `http://127.0.0.1:${port}/api/items`,
   ]);
   return new Promise((resolve, reject) => {

@@ -10,12 +10,13 @@
 //
 // --node: the Node binary the servers run on (default: the one running this script). --variant counts the
 // express-m8 server loaded from another build (A/B of a change: build the base into another folder first).
+// A case is a GET of /api/items unless it names a `method` and a `body` (a string, sent as JSON).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchInputs, root, startServerProcess } from './common.mjs';
+import { benchInputs, ITEM_BODY, root, startServerProcess } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -94,6 +95,26 @@ const cases = [
     headers: { ...origin, Authorization: `Bearer ${good}` },
     status: 200,
   },
+  // What contract() costs: the authenticated POST of bench/contract.mjs (6-field JSON body) on the stack of
+  // servers/m8-contract.mjs, without and through `contract({ body: Item })`, the same handler (answers 201).
+  {
+    name: 'm8-post',
+    file: 'm8-contract.mjs',
+    env: { BENCH_CONTRACT: '0' },
+    method: 'POST',
+    body: ITEM_BODY,
+    headers: { ...origin, Authorization: `Bearer ${good}`, 'Content-Type': 'application/json' },
+    status: 201,
+  },
+  {
+    name: 'm8-post-contract',
+    file: 'm8-contract.mjs',
+    env: { BENCH_CONTRACT: '1' },
+    method: 'POST',
+    body: ITEM_BODY,
+    headers: { ...origin, Authorization: `Bearer ${good}`, 'Content-Type': 'application/json' },
+    status: 201,
+  },
   ...args.variant.flatMap((spec) => {
     const [name, module] = spec.split('=');
     const reused = {
@@ -129,24 +150,28 @@ function startServer(c, outFile) {
   );
 }
 
-async function send(port, headers, count, expected) {
+async function send(port, c, headers, count) {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const method = c.method ?? 'GET';
+  const body = c.body === undefined ? undefined : Buffer.from(c.body);
+  const sent = body ? { ...headers, 'Content-Length': String(body.length) } : headers;
   let left = count;
   // A server slowed down by valgrind on a loaded machine can let a keep-alive timeout fire before it reads
   // the next request already sent on that socket: the request is retried on a fresh socket.
   const one = (attempt = 0) =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/items', headers, agent }, (res) => {
+      const options = { host: '127.0.0.1', port, method, path: '/api/items', headers: sent, agent };
+      const req = request(options, (res) => {
         res.resume();
         res.on('end', () =>
-          res.statusCode === expected ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+          res.statusCode === c.status ? resolve() : reject(new Error(`${c.name}: status ${res.statusCode}`)),
         );
       });
       req.on('error', (error) => {
         if (attempt < 3 && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) resolve(one(attempt + 1));
         else reject(error);
       });
-      req.end();
+      req.end(body);
     });
   const worker = async () => {
     while (left-- > 0) await one();
@@ -180,9 +205,9 @@ for (const c of cases) {
   const server = await startServer(c, outFile);
   current = server.child;
   const headers = typeof c.headers === 'function' ? c.headers(server) : c.headers;
-  await send(server.port, headers, Number(args.warmup), c.status);
+  await send(server.port, c, headers, Number(args.warmup));
   control('-z', String(server.child.pid));
-  await send(server.port, headers, requests, c.status);
+  await send(server.port, c, headers, requests);
   control('-d', String(server.child.pid));
   const dump = readdirSync(work).find((f) => f.startsWith(`${c.name}.out.`));
   const perRequest = Math.round(totalOf(join(work, dump)) / requests);
@@ -196,5 +221,13 @@ if (results.bare) {
     if (name !== 'bare')
       console.log(`${name.padEnd(16)} ${(results.bare / n).toFixed(3)}× bare (by instructions)`);
   }
+}
+if (results['m8-post'] && results['m8-post-contract']) {
+  const plain = results['m8-post'];
+  const checked = results['m8-post-contract'];
+  console.log(
+    `contract() adds ${((checked - plain) / 1000).toFixed(0)} k instructions / request ` +
+      `(m8-post / m8-post-contract: ${(plain / checked).toFixed(3)}×)`,
+  );
 }
 rmSync(work, { recursive: true, force: true });
