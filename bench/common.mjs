@@ -98,24 +98,34 @@ export function m8StackEnv(overrides = {}) {
   };
 }
 
+/** The batch sizes every bench server's request log is written with. */
+const LOG_SIZES = {
+  minLength: 16 * 1024,
+  maxWrite: 64 * 1024,
+  periodicFlush: 250,
+  maxLength: 16 * 1024 * 1024,
+};
+
 /**
  * The request log of the m8 bench servers, to `BENCH_LOG_FILE`: the batched, bounded asynchronous
  * destination `createLogger` uses for stdout (`createLogDestination` of the build `m8` was loaded from; a
  * build from before it existed gets sonic-boom, `pino.destination`, with the same sizes).
  */
 export function m8BenchLogger(m8, pino) {
-  const sizes = {
-    minLength: 16 * 1024,
-    maxWrite: 64 * 1024,
-    periodicFlush: 250,
-    maxLength: 16 * 1024 * 1024,
-  };
   const dest = process.env.BENCH_LOG_FILE;
-  const destination =
-    typeof m8.createLogDestination === 'function'
-      ? m8.createLogDestination({ dest, ...sizes })
-      : pino.destination({ dest, sync: false, ...sizes });
-  return pino({ level: 'info' }, destination);
+  if (typeof m8.createLogDestination !== 'function') return pinoBenchLogger(pino);
+  return pino({ level: 'info' }, m8.createLogDestination({ dest, ...LOG_SIZES }));
+}
+
+/**
+ * The request log of the non-express-m8 bench servers (fastify, the hand-made floor), to `BENCH_LOG_FILE`:
+ * pino's own asynchronous destination, sonic-boom, with the same sizes as {@link m8BenchLogger}.
+ */
+export function pinoBenchLogger(pino) {
+  return pino(
+    { level: 'info' },
+    pino.destination({ dest: process.env.BENCH_LOG_FILE, sync: false, ...LOG_SIZES }),
+  );
 }
 
 /**

@@ -13,18 +13,9 @@ import jwt from '@fastify/jwt';
 import Fastify, { LogController } from 'fastify';
 import metrics from 'fastify-metrics';
 import pino from 'pino';
+import { pinoBenchLogger } from '../common.mjs';
 
-const logger = pino(
-  { level: 'info' },
-  pino.destination({
-    dest: process.env.BENCH_LOG_FILE,
-    sync: false,
-    minLength: 16 * 1024,
-    maxWrite: 64 * 1024,
-    periodicFlush: 250,
-    maxLength: 16 * 1024 * 1024,
-  }),
-);
+const logger = pinoBenchLogger(pino);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const app = Fastify({
   loggerInstance: logger,

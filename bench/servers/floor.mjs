@@ -11,18 +11,9 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import pino from 'pino';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { pinoBenchLogger } from '../common.mjs';
 
-const logger = pino(
-  { level: 'info' },
-  pino.destination({
-    dest: process.env.BENCH_LOG_FILE,
-    sync: false,
-    minLength: 16 * 1024,
-    maxWrite: 64 * 1024,
-    periodicFlush: 250,
-    maxLength: 16 * 1024 * 1024,
-  }),
-);
+const logger = pinoBenchLogger(pino);
 const registry = new Registry();
 const requests = new Counter({
   name: 'http_requests_total',
