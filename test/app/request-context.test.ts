@@ -1,5 +1,5 @@
 // express-m8 keeps its per-request state in ONE object on the request: on Node 22 every property added to a
-// request or response after Express swapped its prototype costs about 1.5 µs and a new hidden class, and five
+// request or response after Express swapped its prototype costs about 1.5 µs and a new hidden class, and nine
 // such additions per request made the full stack 25 % dearer there (docs/architecture.md, speed techniques).
 // This pins what the full stack adds, against a bare Express app answering the same route.
 import { createServer, type Server } from 'node:http';
